@@ -1,0 +1,97 @@
+internal import CFFmpeg
+import Foundation
+
+extension FrameImage {
+    /// Encodes the image as PNG or JPEG, scaled to `width` (height keeps the aspect ratio) when given.
+    public func encoded(as format: ImageFormat, width targetWidth: Int? = nil, jpegQuality: Int = 2) throws -> Data {
+        FFmpegRuntime.ensure()
+        if let targetWidth, targetWidth < 2 || targetWidth > 16384 {
+            throw MediaError(.invalidArgument, "width \(targetWidth) is out of range; use 2 to 16384 pixels")
+        }
+        let outWidth = Int32(targetWidth ?? width)
+        var outHeight = Int32(targetWidth.map { Int((Double($0) * Double(height) / Double(width)).rounded()) } ?? height)
+        let pixelFormat: AVPixelFormat
+        let codecID: AVCodecID
+        switch format {
+        case .png:
+            pixelFormat = AV_PIX_FMT_RGB24
+            codecID = AV_CODEC_ID_PNG
+        case .jpeg:
+            pixelFormat = AV_PIX_FMT_YUVJ420P
+            codecID = AV_CODEC_ID_MJPEG
+            outHeight += outHeight & 1
+        }
+        outHeight = max(outHeight, 2)
+        let converted = try Frame.video(width: outWidth, height: outHeight, format: pixelFormat, path: nil)
+        let scaler = try Scaler(sourceWidth: Int32(width), sourceHeight: Int32(height), sourceFormat: AV_PIX_FMT_RGB24,
+                                width: outWidth, height: outHeight, format: pixelFormat, path: nil)
+        pixels.withUnsafeBufferPointer { buffer in
+            var planes: [UnsafePointer<UInt8>?] = [buffer.baseAddress, nil, nil, nil]
+            var strides: [Int32] = [Int32(width * 3), 0, 0, 0]
+            scaler.scale(source: &planes, sourceStrides: &strides,
+                         destination: cff_frame_data_array(converted.pointer),
+                         destinationStrides: cff_frame_linesize_array(converted.pointer))
+        }
+        return try ImageEncoder.encode(converted, codec: codecID, quality: format == .jpeg ? jpegQuality : nil)
+    }
+
+    /// Writes the image to `url`, format from its extension (.png, .jpg, .jpeg). The file
+    /// appears whole or not at all.
+    public func write(to url: URL, width: Int? = nil) throws {
+        guard let format = ImageFormat(pathExtension: url.pathExtension) else {
+            throw MediaError(.invalidArgument, "unknown image type '.\(url.pathExtension)'; use .png, .jpg or .jpeg",
+                             path: url.path)
+        }
+        try writeAtomically(encoded(as: format, width: width), to: url)
+    }
+}
+
+/// Writes bytes to a temporary file beside `url`, syncs and renames it into place.
+func writeAtomically(_ data: Data, to url: URL) throws {
+    let folder = url.deletingLastPathComponent().path
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw MediaError(.outputNotWritable, "cannot write here: the folder \(folder) does not exist", path: url.path)
+    }
+    do {
+        try data.write(to: url, options: .atomic)
+    } catch {
+        throw MediaError(.outputNotWritable, "cannot write the file", path: url.path, reason: "\(error.localizedDescription)")
+    }
+}
+
+/// One-shot still-image encoding (PNG, MJPEG).
+enum ImageEncoder {
+    static func encode(_ frame: Frame, codec id: AVCodecID, quality: Int?) throws -> Data {
+        guard let codec = avcodec_find_encoder(id) else {
+            throw MediaError(.encodingFailed, "this FFmpeg has no \(string(avcodec_get_name(id)) ?? "") encoder")
+        }
+        guard let context = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
+        var owned: UnsafeMutablePointer<AVCodecContext>? = context
+        defer { avcodec_free_context(&owned) }
+        context.pointee.width = frame.width
+        context.pointee.height = frame.height
+        context.pointee.pix_fmt = AVPixelFormat(rawValue: frame.pointer.pointee.format)
+        context.pointee.time_base = AVRational(num: 1, den: 25)
+        if let quality {
+            context.pointee.flags |= AV_CODEC_FLAG_QSCALE
+            context.pointee.global_quality = Int32(quality) * FF_QP2LAMBDA
+            frame.pointer.pointee.quality = context.pointee.global_quality
+        }
+        try check(avcodec_open2(context, codec, nil), "avcodec_open2", path: nil, code: .encodingFailed,
+                  "cannot open the image encoder")
+        frame.pointer.pointee.pts = 0
+        try check(avcodec_send_frame(context, frame.pointer), "avcodec_send_frame", path: nil, code: .encodingFailed,
+                  "cannot encode the image")
+        try check(avcodec_send_frame(context, nil), "avcodec_send_frame", path: nil, code: .encodingFailed,
+                  "cannot encode the image")
+        let packet = Packet()
+        var data = Data()
+        while try pullResult(avcodec_receive_packet(context, packet.pointer), "avcodec_receive_packet", path: nil,
+                             code: .encodingFailed, "cannot encode the image") == .ready {
+            data.append(packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size))
+            packet.unref()
+        }
+        return data
+    }
+}

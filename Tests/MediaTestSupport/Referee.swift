@@ -1,0 +1,108 @@
+import Foundation
+import Media
+
+/// The `ffmpeg` and `ffprobe` programs as an independent referee for tests and benchmarks.
+/// seedpipe itself never runs them.
+public enum Referee {
+    /// True when both programs are on the PATH.
+    public static let isAvailable: Bool = which("ffmpeg") != nil && which("ffprobe") != nil
+
+    public static func which(_ program: String) -> String? {
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let path = "\(folder)/\(program)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// Runs a program, returning its exit status, standard output and standard error.
+    @discardableResult
+    public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil)
+        throws -> (status: Int32, stdout: Data, stderr: String)
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: which(program) ?? program)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
+        nonisolated(unsafe) var errorData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return (process.terminationStatus, outputData, String(decoding: errorData, as: UTF8.self))
+    }
+
+    /// ffprobe's duration of one stream kind (`v` or `a`) in seconds: end of its last packet.
+    public static func streamDuration(_ url: URL, stream: String) throws -> Double? {
+        let result = try run("ffprobe", ["-v", "error", "-select_streams", "\(stream):0", "-show_entries",
+                                         "packet=pts_time,duration_time", "-of", "csv=p=0", url.path])
+        var end: Double?
+        for line in String(decoding: result.stdout, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: ",").compactMap { Double($0) }
+            guard parts.count == 2 else { continue }
+            end = max(end ?? -.infinity, parts[0] + parts[1])
+        }
+        return end
+    }
+
+    /// ffprobe's container duration in seconds.
+    public static func formatDuration(_ url: URL) throws -> Double? {
+        let result = try run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url.path])
+        return Double(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// A frame as ffmpeg decodes it, as RGB24: `seek` is ffmpeg's accurate input seek
+    /// (`-ss`), and `last` asks for the very last frame (`-sseof -0.1 … -update 1`).
+    public static func frame(_ url: URL, at seconds: Double? = nil, last: Bool = false, width: Int, height: Int)
+        throws -> FrameImage
+    {
+        var arguments = ["-v", "error"]
+        if let seconds { arguments += ["-ss", String(seconds)] }
+        if last { arguments += ["-sseof", "-0.1"] }
+        arguments += ["-i", url.path]
+        arguments += last ? ["-update", "1"] : ["-frames:v", "1"]
+        arguments += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-sws_flags", "bicubic", "-"]
+        if last {
+            // -update 1 keeps overwriting one output; rawvideo to a pipe would emit every frame, so keep the tail.
+            let result = try run("ffmpeg", arguments)
+            let frameSize = width * height * 3
+            let bytes = [UInt8](result.stdout.suffix(frameSize))
+            return FrameImage(width: width, height: height, pixels: bytes)
+        }
+        let result = try run("ffmpeg", arguments)
+        return FrameImage(width: width, height: height, pixels: [UInt8](result.stdout.prefix(width * height * 3)))
+    }
+
+    /// Peak (`max_volume`) and RMS (`mean_volume`) in dBFS by ffmpeg's volumedetect filter.
+    public static func volume(_ url: URL) throws -> (max: Double, mean: Double)? {
+        let result = try run("ffmpeg", ["-nostats", "-i", url.path, "-vn", "-af", "volumedetect", "-f", "null", "-"])
+        func value(_ key: String) -> Double? {
+            guard let line = result.stderr.split(separator: "\n").last(where: { $0.contains(key) }) else { return nil }
+            return line.split(separator: " ").compactMap { Double($0) }.first
+        }
+        guard let max = value("max_volume:"), let mean = value("mean_volume:") else { return nil }
+        return (max, mean)
+    }
+
+    /// Integrated loudness (LUFS) by ffmpeg's ebur128 filter.
+    public static func integratedLoudness(_ url: URL) throws -> Double? {
+        let result = try run("ffmpeg", ["-nostats", "-i", url.path, "-vn", "-af", "ebur128", "-f", "null", "-"])
+        // The summary block ends with "I: -23.0 LUFS".
+        let lines = result.stderr.split(separator: "\n").filter { $0.contains("I:") && $0.contains("LUFS") }
+        guard let line = lines.last else { return nil }
+        let number = line.split(separator: " ").compactMap { Double($0) }.first
+        return number
+    }
+}

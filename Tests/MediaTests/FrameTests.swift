@@ -1,0 +1,65 @@
+import Foundation
+import Media
+import MediaTestSupport
+import Testing
+
+@Suite struct FrameTests {
+    let folder = TemporaryFolder("frames")
+
+    /// 4 s at 25 fps with a keyframe every 2 s, so most times need a decode past a keyframe.
+    func clip() throws -> URL {
+        try Fixtures.clip("clip.mp4", in: folder, SyntheticClip(width: 320, height: 180, duration: 4))
+    }
+
+    @Test(arguments: [0.0, 0.04, 1.0, 1.99, 2.0, 2.5, 3.17, 3.96])
+    func frameAtTimeIsTheOneShownThen(seconds: Double) throws {
+        let image = try VideoFile(try clip()).frame(at: seconds)
+        #expect(SyntheticClip.frameNumber(in: image) == Int((seconds * 25 + 1e-9).rounded(.down)))
+        #expect(image.width == 320 && image.height == 180)
+    }
+
+    @Test func lastFrameIsTheVeryLastOne() throws {
+        let image = try VideoFile(try clip()).lastFrame()
+        #expect(SyntheticClip.frameNumber(in: image) == 99)
+    }
+
+    @Test func frameMatchesFFmpegAccurateSeek() throws {
+        try #require(Referee.isAvailable, "ffmpeg not installed")
+        let url = try clip()
+        for frameIndex in [10, 50, 63, 87] {
+            let seconds = Double(frameIndex) / 25
+            let mine = try VideoFile(url).frame(at: seconds)
+            let theirs = try Referee.frame(url, at: seconds, width: 320, height: 180)
+            #expect(SyntheticClip.frameNumber(in: theirs) == frameIndex)
+            #expect(try #require(mine.psnr(to: theirs)) > 45, "frame \(frameIndex)")
+        }
+    }
+
+    @Test func lastFrameMatchesFFmpeg() throws {
+        try #require(Referee.isAvailable, "ffmpeg not installed")
+        let url = try clip()
+        let mine = try VideoFile(url).lastFrame()
+        let theirs = try Referee.frame(url, last: true, width: 320, height: 180)
+        #expect(SyntheticClip.frameNumber(in: theirs) == 99)
+        #expect(try #require(mine.psnr(to: theirs)) > 45)
+    }
+
+    @Test func timePastTheEndIsAnError() throws {
+        let url = try clip()
+        let error = try #require(throws: MediaError.self) { try VideoFile(url).frame(at: 12) }
+        #expect(error.code == .timeOutOfRange)
+        #expect(error.description.contains("past the end"))
+    }
+
+    @Test(arguments: [ImageFormat.png, .jpeg])
+    func encodesScaledStills(format: ImageFormat) throws {
+        let url = try clip()
+        let data = try VideoFile(url).thumbnail(at: 2.5, format: format, width: 160)
+        let file = folder.file("still.\(format == .png ? "png" : "jpg")")
+        try data.write(to: file)
+        let info = try MediaInfo.probe(file)
+        #expect(info.video?.width == 160)
+        #expect(info.video?.height == 90)
+        #expect(info.video?.codec == (format == .png ? "png" : "mjpeg"))
+    }
+}
