@@ -1,1 +1,8 @@
-// placeholder
+import SeedpipeCLI
+
+@main
+struct Entry {
+    static func main() async {
+        await SeedpipeCLI.main()
+    }
+}

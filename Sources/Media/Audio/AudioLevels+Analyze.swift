@@ -71,7 +71,7 @@ private struct AudioAnalysis {
                 .assumingMemoryBound(to: Float.self) }
         } else {
             if converter == nil { converter = try SampleConverter(from: frame, path: path) }
-            planes = try converter!.convert(frame)
+            planes = try converter!.convert(frame).planes.map { UnsafePointer($0) }
         }
         meter.add(planes: planes, count: count)
         // Peak, RMS and silence in one walk over the samples.

@@ -99,6 +99,24 @@ public final class MovieWriter {
         try encodeCurrentFrame()
     }
 
+    /// Appends a prepared frame of the writer's size in yuv420p (the frame's pts is set here).
+    func append(frame prepared: Frame) throws {
+        prepared.pointer.pointee.pts = framesWritten
+        prepared.pointer.pointee.pict_type = AV_PICTURE_TYPE_NONE
+        framesWritten += 1
+        try videoEncoder.encode(prepared)
+    }
+
+    /// Appends planar float samples (`planes[c]` holds `count` samples of channel c).
+    func appendAudio(planes: UnsafeMutablePointer<UnsafeMutableRawPointer?>, count: Int) throws {
+        try audioQueue?.write(planes: planes, count: Int32(count))
+    }
+
+    /// Appends `count` samples of silence.
+    func appendSilence(count: Int64) throws {
+        try audioQueue?.writeSilence(count: count)
+    }
+
     /// Appends interleaved float samples (`channels` values per sample instant, -1…1).
     public func appendAudio(interleaved samples: [Float]) throws {
         guard let audioQueue, let audio else {

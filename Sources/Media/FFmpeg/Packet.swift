@@ -9,6 +9,11 @@ final class Packet {
         pointer = packet
     }
 
+    /// Takes ownership of a packet FFmpeg allocated (for example by `av_packet_clone`).
+    init(adopting packet: UnsafeMutablePointer<AVPacket>) {
+        pointer = packet
+    }
+
     deinit {
         var freeing: UnsafeMutablePointer<AVPacket>? = pointer
         av_packet_free(&freeing)

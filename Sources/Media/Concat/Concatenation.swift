@@ -1,0 +1,72 @@
+import Foundation
+
+/// Joins clips, in order, into one MP4.
+///
+/// When every clip's streams are compatible (codec, codec parameters and extradata, size,
+/// time base, sample rate, channel layout) the packets are copied without re-encoding:
+/// fast, lossless, and with timestamps made continuous so there is no non-monotonic DTS
+/// at a join. Each clip's audio is placed at the start of that clip's video, so audio and
+/// video stay aligned however many clips there are. Otherwise every clip is re-encoded to
+/// the first clip's size and frame rate (letterboxed, never stretched). A clip without
+/// audio gets silence of its own length when other clips have audio.
+public enum Concatenation {
+    /// How to join.
+    public enum Method: String, Sendable, Codable {
+        /// Stream copy when the clips allow it, else re-encode.
+        case automatic
+        /// Stream copy, or fail with the reasons it is not possible.
+        case streamCopy = "stream-copy"
+        /// Always re-encode (H.264 + AAC).
+        case reencode
+    }
+
+    /// What a join did.
+    public struct Result: Sendable, Codable, Equatable {
+        /// `stream-copy` or `reencode`.
+        public var method: Method
+        /// Why stream copy was not possible, one line per difference (empty after a stream copy).
+        public var reasons: [String]
+        /// Length of the result in seconds.
+        public var duration: Double
+        public var clipCount: Int
+    }
+
+    /// Joins `clips` into `output`. The output appears whole or not at all.
+    /// - Parameter progress: called after each clip with (clips done, clips in all).
+    public static func join(
+        _ clips: [URL], to output: URL, method: Method = .automatic,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) throws -> Result {
+        guard !clips.isEmpty else {
+            throw MediaError(.invalidArgument, "nothing to join: give at least one clip", path: output.path)
+        }
+        let outputPath = output.standardizedFileURL.path
+        if let clash = clips.first(where: { $0.standardizedFileURL.path == outputPath }) {
+            throw MediaError(.invalidArgument, "the output is also one of the clips; choose another output path",
+                             path: clash.path)
+        }
+        let formats = try clips.map(ClipFormat.init(url:))
+        var reasons = ClipFormat.incompatibilities(formats)
+        if reasons.isEmpty, let audio = formats.first(where: { $0.audio != nil })?.audio,
+           let silent = formats.firstIndex(where: { $0.audio == nil }) {
+            do {
+                _ = try SilencePacket(matching: audio, path: output.path)
+            } catch {
+                reasons.append("clip \(silent + 1) (\(formats[silent].name)) has no audio, and silence in the other clips' audio format cannot be stream-copied")
+            }
+        }
+        switch method {
+        case .reencode:
+            return try Reencoder(clips: formats, output: output, progress: progress).run(reasons: reasons)
+        case .streamCopy where !reasons.isEmpty:
+            throw MediaError(.incompatibleClips, "the clips cannot be joined by stream copy: "
+                                 + reasons.joined(separator: "; ") + " (join them with re-encoding instead)",
+                             path: output.path)
+        case .streamCopy, .automatic:
+            if reasons.isEmpty {
+                return try StreamCopier(clips: formats, output: output, progress: progress).run()
+            }
+            return try Reencoder(clips: formats, output: output, progress: progress).run(reasons: reasons)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+internal import CFFmpeg
+import Foundation
+
+/// Joins clips of different formats by decoding and re-encoding them to one format: the
+/// first clip's size (others letterboxed, never stretched) and frame rate, yuv420p, and
+/// the first audio clip's sample rate and channels. Each clip's audio is trimmed or padded
+/// with silence to its video's length, so audio and video stay aligned at every join.
+struct Reencoder {
+    let clips: [ClipFormat]
+    let output: URL
+    let progress: (@Sendable (Int, Int) -> Void)?
+
+    func run(reasons: [String]) throws -> Concatenation.Result {
+        let first = clips[0].video
+        let width = Int(first.width) & ~1
+        let height = Int(first.height) & ~1
+        let rate = first.frameRate.isValid ? first.frameRate.seconds : 25
+        let frameRate = min(max(Int(rate.rounded()), 1), 240)
+        let audio = clips.first { $0.audio != nil }?.audio.map {
+            AudioSettings(sampleRate: Int($0.sampleRate), channels: Int($0.channels))
+        }
+        let writer = try MovieWriter(
+            url: output, video: VideoSettings(width: width, height: height, frameRate: frameRate, crf: 18), audio: audio)
+        let canvas = try Frame.video(width: Int32(width), height: Int32(height), format: AV_PIX_FMT_YUV420P,
+                                     path: output.path)
+        var position = Position()
+        for (index, clip) in clips.enumerated() {
+            try ClipReencoder(clip: clip, writer: writer, canvas: canvas, frameRate: frameRate, audio: audio,
+                              path: clip.url.path).run(position: &position)
+            progress?(index + 1, clips.count)
+        }
+        try writer.finish()
+        return Concatenation.Result(method: .reencode, reasons: reasons, duration: Double(position.frames) / Double(frameRate),
+                                    clipCount: clips.count)
+    }
+
+    /// Output written so far.
+    struct Position {
+        var frames: Int64 = 0
+        var samples: Int64 = 0
+    }
+}
+
+/// Decodes one clip and feeds its frames and samples to the shared writer.
+private struct ClipReencoder {
+    let clip: ClipFormat
+    let writer: MovieWriter
+    let canvas: Frame
+    let frameRate: Int
+    let audio: AudioSettings?
+    let path: String
+
+    func run(position: inout Reencoder.Position) throws {
+        let input = try InputContainer(url: clip.url)
+        guard let videoIndex = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
+            throw MediaError(.noVideoStream, "has no video stream", path: path)
+        }
+        let audioIndex = audio == nil ? nil : input.bestStream(AVMEDIA_TYPE_AUDIO)
+        input.discardAll(except: Set([videoIndex] + (audioIndex.map { [$0] } ?? [])))
+        let video = try Decoder(input: input, streamIndex: videoIndex)
+        let sound = try audioIndex.map { try Decoder(input: input, streamIndex: $0) }
+
+        let clipFrames = max(1, Int64((clip.videoSeconds * Double(frameRate)).rounded()))
+        let endFrames = position.frames + clipFrames
+        let audioTarget = audio.map { endFrames * Int64($0.sampleRate) / Int64(frameRate) - position.samples } ?? 0
+
+        var pictures = PictureTimeline(writer: writer, canvas: canvas, frameRate: frameRate, clipFrames: clipFrames,
+                                       timeBase: input.stream(videoIndex).pointee.time_base, path: path)
+        var samples = SampleBudget(writer: writer, target: audioTarget, settings: audio, path: path)
+        let packet = Packet()
+        let frame = Frame()
+
+        func drain(_ decoder: Decoder) throws {
+            while try decoder.receive(into: frame) == .ready {
+                if decoder === video { try pictures.add(frame) } else { try samples.add(frame) }
+                frame.unref()
+            }
+        }
+        while try input.read(into: packet) {
+            if packet.streamIndex == videoIndex {
+                try video.send(packet)
+                try drain(video)
+            } else if packet.streamIndex == audioIndex, let sound {
+                try sound.send(packet)
+                try drain(sound)
+            }
+            packet.unref()
+        }
+        try video.send(nil)
+        try drain(video)
+        if let sound {
+            try sound.send(nil)
+            try drain(sound)
+        }
+        try pictures.finish()
+        try samples.finish()
+        position.frames = endFrames
+        position.samples += audioTarget
+    }
+}
+
+/// Turns decoded frames at their own times into a constant frame rate: output slot j shows
+/// the latest frame whose time is at or before j / rate.
+private struct PictureTimeline {
+    let writer: MovieWriter
+    let canvas: Frame
+    let frameRate: Int
+    let clipFrames: Int64
+    let timeBase: AVRational
+    let path: String
+    var emitted: Int64 = 0
+    var zero: Int64?
+    var scaler: Scaler?
+    var hasPicture = false
+
+    init(writer: MovieWriter, canvas: Frame, frameRate: Int, clipFrames: Int64, timeBase: AVRational, path: String) {
+        self.writer = writer
+        self.canvas = canvas
+        self.frameRate = frameRate
+        self.clipFrames = clipFrames
+        self.timeBase = timeBase
+        self.path = path
+    }
+
+    mutating func add(_ frame: Frame) throws {
+        let timestamp = frame.timestamp ?? (zero ?? 0)
+        if zero == nil { zero = timestamp }
+        let seconds = Double(timestamp - zero!) * timeBase.seconds
+        if hasPicture {
+            while emitted < clipFrames && Double(emitted) / Double(frameRate) < seconds - 1e-6 { try emit() }
+        }
+        try draw(frame)
+    }
+
+    mutating func finish() throws {
+        guard hasPicture else {
+            throw MediaError(.decodingFailed, "no video frame could be decoded (is the file cut off?)", path: path)
+        }
+        while emitted < clipFrames { try emit() }
+    }
+
+    private mutating func emit() throws {
+        try writer.append(frame: canvas)
+        emitted += 1
+    }
+
+    /// Scales the frame into the canvas, centred, keeping its display aspect ratio.
+    private mutating func draw(_ frame: Frame) throws {
+        try check(av_frame_make_writable(canvas.pointer), "av_frame_make_writable", path: path, code: .encodingFailed,
+                  "cannot reuse the frame buffer")
+        if scaler == nil || !scaler!.matches(frame) {
+            let sar = frame.pointer.pointee.sample_aspect_ratio
+            let aspect = Double(frame.width) * (sar.isValid ? sar.seconds : 1) / Double(frame.height)
+            let canvasWidth = Double(canvas.width), canvasHeight = Double(canvas.height)
+            var width = canvasWidth, height = canvasHeight
+            if aspect > canvasWidth / canvasHeight { height = canvasWidth / aspect } else { width = canvasHeight * aspect }
+            let scaledWidth = max(2, Int32(width.rounded()) & ~1), scaledHeight = max(2, Int32(height.rounded()) & ~1)
+            scaler = try Scaler(sourceWidth: frame.width, sourceHeight: frame.height,
+                                sourceFormat: AVPixelFormat(rawValue: frame.pointer.pointee.format),
+                                width: scaledWidth, height: scaledHeight, format: AV_PIX_FMT_YUV420P, path: path)
+            paintBlack()
+        }
+        let scaler = scaler!
+        let x = ((canvas.width - scaler.width) / 2) & ~1
+        let y = ((canvas.height - scaler.height) / 2) & ~1
+        scaler.scale(frame, into: canvas, x: x, y: y)
+        hasPicture = true
+    }
+
+    private func paintBlack() {
+        let planes = YUVPlanes(frame: canvas.pointer, width: Int(canvas.width), height: Int(canvas.height))
+        planes.fill(plane: 0, x: 0, y: 0, width: planes.width, height: planes.height, value: 16)
+        planes.fill(plane: 1, x: 0, y: 0, width: planes.width / 2, height: planes.height / 2, value: 128)
+        planes.fill(plane: 2, x: 0, y: 0, width: planes.width / 2, height: planes.height / 2, value: 128)
+    }
+}
+
+/// Feeds exactly `target` samples of a clip's audio to the writer: the clip's own,
+/// resampled, cut at the target or padded with silence up to it.
+private struct SampleBudget {
+    let writer: MovieWriter
+    let target: Int64
+    let settings: AudioSettings?
+    let path: String
+    var written: Int64 = 0
+    var converter: SampleConverter?
+
+    init(writer: MovieWriter, target: Int64, settings: AudioSettings?, path: String) {
+        self.writer = writer
+        self.target = target
+        self.settings = settings
+        self.path = path
+    }
+
+    mutating func add(_ frame: Frame) throws {
+        guard let settings else { return }
+        if converter == nil || !converter!.accepts(frame) {
+            try flushConverter()
+            converter = try SampleConverter(from: frame, rate: Int32(settings.sampleRate),
+                                            channels: Int32(settings.channels), path: path)
+        }
+        try write(converter!.convert(frame))
+    }
+
+    mutating func finish() throws {
+        try flushConverter()
+        if written < target { try writer.appendSilence(count: target - written) }
+        written = target
+    }
+
+    private mutating func flushConverter() throws {
+        guard let converter else { return }
+        try write(converter.convert(nil))
+    }
+
+    private mutating func write(_ converted: (planes: [UnsafeMutablePointer<Float>], count: Int)) throws {
+        let count = min(Int64(converted.count), target - written)
+        guard count > 0 else { return }
+        var planes = converted.planes.map { UnsafeMutableRawPointer($0) as UnsafeMutableRawPointer? }
+        try writer.appendAudio(planes: &planes, count: Int(count))
+        written += count
+    }
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+
+/// The `seedpipe` command: turns prompts into finished videos, and the media tools it is built on.
+public struct Seedpipe: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "seedpipe",
+        abstract: "Turn prompts into long, finished videos with Seedance 2.0 Mini, and check the result.",
+        discussion: """
+            Media commands work on local files through FFmpeg's libraries:
+
+              seedpipe synth -o clip.mp4 --duration 5
+              seedpipe probe clip.mp4
+              seedpipe thumbnail clip.mp4 --at 2.5 --width 640 -o poster.jpg
+              seedpipe last-frame clip.mp4 -o last.png
+              seedpipe audio-check film.mp4 --min-loudness -24
+              seedpipe concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4
+
+            Exit status: 0 success, 1 a check failed, 2 bad usage or bad input.
+            """,
+        version: "0.1.0",
+        subcommands: [
+            ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
+            ConcatCommand.self, SynthCommand.self,
+        ]
+    )
+
+    public init() {}
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Where the CLI writes: results to standard output, progress and errors to standard error.
+enum Terminal {
+    static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// A progress line that rewrites itself on a terminal and is left out otherwise.
+    static func progress(_ line: String, done: Bool = false) {
+        guard standardErrorIsTerminal else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line + (done ? "\n" : "")).utf8))
+    }
+
+    /// Pretty, key-sorted JSON on standard output.
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+/// Short human forms of numbers.
+enum Format {
+    static func seconds(_ value: Double) -> String { String(format: "%.3f s", value) }
+
+    static func bytes(_ value: Int) -> String {
+        let units = ["B", "KB", "MB", "GB"]
+        var size = Double(value)
+        var unit = 0
+        while size >= 1000 && unit < units.count - 1 {
+            size /= 1000
+            unit += 1
+        }
+        return unit == 0 ? "\(value) B" : String(format: "%.1f %@", size, units[unit])
+    }
+
+    static func bitRate(_ value: Int) -> String { "\(value / 1000) kb/s" }
+
+    static func decibels(_ value: Double?, unit: String) -> String {
+        guard let value else { return "-inf \(unit)" }
+        return String(format: "%.1f %@", value, unit)
+    }
+}

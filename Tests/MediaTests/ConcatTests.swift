@@ -1,0 +1,105 @@
+import Foundation
+import Media
+import MediaTestSupport
+import Testing
+
+@Suite struct ConcatTests {
+    let folder = TemporaryFolder("concat")
+
+    func clips(_ count: Int, duration: Double = 2, audio: (Int) -> Bool = { _ in true }) throws -> [URL] {
+        try (0..<count).map { index in
+            try Fixtures.clip("clip\(index).mp4", in: folder,
+                              SyntheticClip(duration: duration, tone: audio(index) ? .init() : nil, seed: index))
+        }
+    }
+
+    /// The referee: the file decodes with nothing said at -v error, and each stream lasts
+    /// as long as the clips together, within one frame.
+    func expectClean(_ url: URL, duration expected: Double, audio: Bool = true) throws {
+        try #require(Referee.isAvailable, "ffmpeg not installed")
+        let decode = try Referee.run("ffmpeg", ["-v", "error", "-i", url.path, "-f", "null", "-"])
+        #expect(decode.status == 0)
+        #expect(decode.stderr.isEmpty, "ffmpeg said: \(decode.stderr)")
+        let video = try #require(try Referee.streamDuration(url, stream: "v"))
+        #expect(abs(video - expected) <= 1.0 / 25, "video lasts \(video) s, expected \(expected) s")
+        if audio {
+            let sound = try #require(try Referee.streamDuration(url, stream: "a"))
+            #expect(abs(sound - expected) <= 1.0 / 25, "audio lasts \(sound) s, expected \(expected) s")
+        }
+    }
+
+    @Test func compatibleClipsAreStreamCopiedWithContinuousTimestamps() throws {
+        let output = folder.file("joined.mp4")
+        let result = try Concatenation.join(try clips(3), to: output)
+        #expect(result.method == .streamCopy)
+        #expect(result.reasons.isEmpty)
+        #expect(abs(result.duration - 6) < 1e-6)
+        try expectClean(output, duration: 6)
+        // The join is exact: the frame before 2 s is clip 1's last, the frame at 2 s is clip 2's first.
+        let video = VideoFile(output)
+        #expect(SyntheticClip.frameNumber(in: try video.frame(at: 1.96)) == 49)
+        #expect(SyntheticClip.frameNumber(in: try video.frame(at: 2.0)) == 0)
+        #expect(SyntheticClip.frameNumber(in: try video.lastFrame()) == 49)
+    }
+
+    @Test func audioStaysAlignedAcrossManyJoins() throws {
+        let output = folder.file("long.mp4")
+        let result = try Concatenation.join(try clips(12, duration: 1), to: output)
+        #expect(result.method == .streamCopy)
+        try expectClean(output, duration: 12)
+        // Decoded end to end (as a player does), the audio ends where the video ends: within
+        // one AAC frame after twelve joins, so nothing accumulated.
+        let levels = try AudioLevels.analyze(output)
+        #expect(abs(levels.duration - 12) <= 1024.0 / 48_000, "audio decodes to \(levels.duration) s")
+    }
+
+    @Test func clipWithoutAudioGetsSilenceOfItsLength() throws {
+        let output = folder.file("gap.mp4")
+        let result = try Concatenation.join(try clips(3, audio: { $0 != 1 }), to: output)
+        #expect(result.method == .streamCopy)
+        try expectClean(output, duration: 6)
+        let levels = try AudioLevels.analyze(output, options: .init(silenceThreshold: -50, minimumSilence: 1))
+        #expect(abs(levels.duration - 6) <= 1024.0 / 48_000, "audio decodes to \(levels.duration) s")
+        let silence = try #require(levels.silences.first)
+        #expect(abs(silence.start - 2) < 0.1 && abs(silence.end - 4) < 0.1, "\(levels.silences)")
+    }
+
+    @Test func differentSizesAreReencodedAndLetterboxed() throws {
+        let wide = try Fixtures.clip("wide.mp4", in: folder, SyntheticClip(width: 320, height: 180, duration: 1))
+        let square = try Fixtures.clip("square.mp4", in: folder,
+                                       SyntheticClip(width: 180, height: 180, frameRate: 30, duration: 1, tone: nil, seed: 3))
+        let output = folder.file("mixed.mp4")
+        let result = try Concatenation.join([wide, square], to: output)
+        #expect(result.method == .reencode)
+        #expect(result.reasons.count == 1)
+        #expect(result.reasons.first?.contains("180x180") == true)
+        let info = try MediaInfo.probe(output)
+        #expect(info.video?.width == 320 && info.video?.height == 180)
+        #expect(info.video?.frameRate == 25)
+        try expectClean(output, duration: 2)
+        // The square clip sits in the middle with black bars left and right, not stretched.
+        let frame = try VideoFile(output).frame(at: 1.5)
+        let border = frame[5, 90]
+        #expect(Int(border.red) + Int(border.green) + Int(border.blue) < 30, "border \(border)")
+        let inside = frame[160, 150]
+        #expect(Int(inside.red) + Int(inside.green) + Int(inside.blue) > 60, "picture \(inside)")
+    }
+
+    @Test func forcedStreamCopyOfIncompatibleClipsNamesTheDifference() throws {
+        let a = try Fixtures.clip("a.mp4", in: folder, SyntheticClip(width: 320, height: 180, duration: 1))
+        let b = try Fixtures.clip("b.mp4", in: folder, SyntheticClip(width: 160, height: 90, duration: 1))
+        let error = try #require(throws: MediaError.self) {
+            try Concatenation.join([a, b], to: folder.file("x.mp4"), method: .streamCopy)
+        }
+        #expect(error.code == .incompatibleClips)
+        #expect(error.description.contains("160x90"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("x.mp4").path))
+    }
+
+    @Test func reencodeOnRequestKeepsAudioAligned() throws {
+        let output = folder.file("re.mp4")
+        let result = try Concatenation.join(try clips(3, audio: { $0 != 2 }), to: output, method: .reencode)
+        #expect(result.method == .reencode)
+        try expectClean(output, duration: 6)
+    }
+}
