@@ -32,8 +32,13 @@ public enum SeedpipeCLI {
                 if !message.isEmpty { print(message) }
                 return ExitStatus.success
             }
-            Terminal.error(message)
-            return code == .validationFailure ? ExitStatus.badInput : code.rawValue
+            guard code == .validationFailure else {
+                Terminal.error(message)
+                return code.rawValue
+            }
+            // One line, like every other error; the usage is one --help away.
+            Terminal.error("error: \(Seedpipe.message(for: error)) (see 'seedpipe help')")
+            return ExitStatus.badInput
         }
     }
 }

@@ -26,7 +26,7 @@ struct Reencoder {
         var position = Position()
         for (index, clip) in clips.enumerated() {
             try ClipReencoder(clip: clip, writer: writer, canvas: canvas, frameRate: frameRate, audio: audio,
-                              path: clip.url.path).run(position: &position)
+                              path: clip.url.relativePath).run(position: &position)
             progress?(index + 1, clips.count)
         }
         try writer.finish()

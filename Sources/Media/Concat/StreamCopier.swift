@@ -94,7 +94,7 @@ struct StreamCopier {
                     for waiting in waitingAudio { try writeAudio(waiting, zero: zero!) }
                     waitingAudio.removeAll()
                 }
-                try video.write(packet, zero: zero!, timeBase: videoTimeBase, into: out, path: clip.url.path)
+                try video.write(packet, zero: zero!, timeBase: videoTimeBase, into: out, path: clip.url.relativePath)
             } else if packet.streamIndex == audioIndex {
                 if let zero {
                     try writeAudio(packet, zero: zero)
@@ -107,7 +107,7 @@ struct StreamCopier {
             packet.unref()
         }
         guard zero != nil else {
-            throw MediaError(.decodingFailed, "holds no video data (is the file cut off?)", path: clip.url.path)
+            throw MediaError(.decodingFailed, "holds no video data (is the file cut off?)", path: clip.url.relativePath)
         }
         video.endClip()
         if audio != nil {

@@ -28,10 +28,10 @@ public final class MovieWriter {
         guard video.width >= 16, video.height >= 16, video.width % 2 == 0, video.height % 2 == 0 else {
             throw MediaError(.invalidArgument,
                              "video size \(video.width)x\(video.height) is not usable; use even sizes of 16 or more",
-                             path: url.path)
+                             path: url.relativePath)
         }
         guard (1...240).contains(video.frameRate) else {
-            throw MediaError(.invalidArgument, "frame rate \(video.frameRate) is out of range; use 1 to 240", path: url.path)
+            throw MediaError(.invalidArgument, "frame rate \(video.frameRate) is out of range; use 1 to 240", path: url.relativePath)
         }
         self.video = video
         self.audio = audio
@@ -52,7 +52,7 @@ public final class MovieWriter {
             guard (8000...192_000).contains(audio.sampleRate), (1...8).contains(audio.channels) else {
                 throw MediaError(.invalidArgument,
                                  "audio \(audio.sampleRate) Hz × \(audio.channels) channels is not usable",
-                                 path: url.path)
+                                 path: url.relativePath)
             }
             let encoder = try Encoder(codec: AV_CODEC_ID_AAC, output: output) { context in
                 context.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
@@ -61,12 +61,12 @@ public final class MovieWriter {
                 context.pointee.bit_rate = Int64(audio.bitRate)
                 context.pointee.time_base = AVRational(num: 1, den: Int32(audio.sampleRate))
             }
-            audioQueue = try AudioEncoderQueue(encoder: encoder, path: url.path)
+            audioQueue = try AudioEncoderQueue(encoder: encoder, path: url.relativePath)
         } else {
             audioQueue = nil
         }
         frame = try Frame.video(width: Int32(video.width), height: Int32(video.height), format: AV_PIX_FMT_YUV420P,
-                                path: url.path)
+                                path: url.relativePath)
         try output.writeHeader()
     }
 

@@ -4,6 +4,7 @@ import Foundation
 /// An opened input file (AVFormatContext), closed in deinit.
 final class InputContainer {
     let context: UnsafeMutablePointer<AVFormatContext>
+    /// The path as the caller gave it, for messages.
     let path: String
 
     /// Opens `url` for reading. Missing, empty and unrecognised files get their own codes.
@@ -11,20 +12,21 @@ final class InputContainer {
     ///   container header does not carry (needed for probing; not for MP4 stream copy).
     init(url: URL, findStreamInfo: Bool = true) throws {
         FFmpegRuntime.ensure()
-        let path = url.path
+        let path = url.relativePath
         self.path = path
+        let file = url.path
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
             throw MediaError(.fileNotFound, "no such file", path: path)
         }
         guard !isDirectory.boolValue else {
             throw MediaError(.notMedia, "is a folder, not a media file", path: path)
         }
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == 0 {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? Int, size == 0 {
             throw MediaError(.emptyFile, "the file is empty (0 bytes)", path: path)
         }
         var opened: UnsafeMutablePointer<AVFormatContext>?
-        let status = avformat_open_input(&opened, path, nil, nil)
+        let status = avformat_open_input(&opened, file, nil, nil)
         guard status >= 0, let opened else {
             throw MediaError(
                 .notMedia, "cannot open as media", path: path, function: "avformat_open_input",

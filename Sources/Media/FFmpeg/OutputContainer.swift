@@ -8,24 +8,19 @@ import Foundation
 final class OutputContainer {
     let context: UnsafeMutablePointer<AVFormatContext>
     let path: String
+    private let finalPath: String
     private let temporaryPath: String
     private var headerWritten = false
     private var finished = false
 
     init(url: URL, format: String = "mp4") throws {
         FFmpegRuntime.ensure()
-        path = url.path
-        let folder = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw MediaError(.outputNotWritable, "cannot write here: the folder \(folder) does not exist", path: path)
-        }
-        guard FileManager.default.isWritableFile(atPath: folder) else {
-            throw MediaError(.outputNotWritable, "cannot write here: the folder \(folder) is not writable", path: path)
-        }
+        path = url.relativePath
+        finalPath = url.path
+        let folder = try writableFolder(of: url)
         temporaryPath = folder + "/." + url.lastPathComponent + ".\(getpid()).partial"
         var allocated: UnsafeMutablePointer<AVFormatContext>?
-        let status = avformat_alloc_output_context2(&allocated, nil, format, path)
+        let status = avformat_alloc_output_context2(&allocated, nil, format, finalPath)
         guard status >= 0, let allocated else {
             throw MediaError(.outputNotWritable, "cannot create a \(format) file", path: path,
                              function: "avformat_alloc_output_context2", averror: status, reason: averrorText(status))
@@ -80,10 +75,24 @@ final class OutputContainer {
             fsync(descriptor)
             close(descriptor)
         }
-        guard rename(temporaryPath, path) == 0 else {
+        guard rename(temporaryPath, finalPath) == 0 else {
             let reason = String(cString: strerror(errno))
             throw MediaError(.outputNotWritable, "cannot move the finished file into place", path: path, reason: reason)
         }
         finished = true
     }
+}
+
+/// The folder `url` would be written into, checked to exist and be writable; its real path.
+func writableFolder(of url: URL) throws -> String {
+    let folder = url.deletingLastPathComponent()
+    var isDirectory: ObjCBool = false
+    let shown = folder.relativePath.isEmpty ? "." : folder.relativePath
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw MediaError(.outputNotWritable, "cannot write here: the folder \(shown) does not exist", path: url.relativePath)
+    }
+    guard FileManager.default.isWritableFile(atPath: folder.path) else {
+        throw MediaError(.outputNotWritable, "cannot write here: the folder \(shown) is not writable", path: url.relativePath)
+    }
+    return folder.path
 }

@@ -40,7 +40,7 @@ extension FrameImage {
     public func write(to url: URL, width: Int? = nil) throws {
         guard let format = ImageFormat(pathExtension: url.pathExtension) else {
             throw MediaError(.invalidArgument, "unknown image type '.\(url.pathExtension)'; use .png, .jpg or .jpeg",
-                             path: url.path)
+                             path: url.relativePath)
         }
         try writeAtomically(encoded(as: format, width: width), to: url)
     }
@@ -48,15 +48,11 @@ extension FrameImage {
 
 /// Writes bytes to a temporary file beside `url`, syncs and renames it into place.
 func writeAtomically(_ data: Data, to url: URL) throws {
-    let folder = url.deletingLastPathComponent().path
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-        throw MediaError(.outputNotWritable, "cannot write here: the folder \(folder) does not exist", path: url.path)
-    }
+    _ = try writableFolder(of: url)
     do {
         try data.write(to: url, options: .atomic)
     } catch {
-        throw MediaError(.outputNotWritable, "cannot write the file", path: url.path, reason: "\(error.localizedDescription)")
+        throw MediaError(.outputNotWritable, "cannot write the file", path: url.relativePath, reason: "\(error.localizedDescription)")
     }
 }
 

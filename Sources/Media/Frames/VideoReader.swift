@@ -56,30 +56,6 @@ final class VideoReader {
 
     /// The decoded frame as RGB, at its own size.
     func image(from frame: Frame) throws -> FrameImage {
-        let width = frame.width
-        let height = frame.height
-        let scaler = try Scaler(
-            sourceWidth: width, sourceHeight: height,
-            sourceFormat: AVPixelFormat(rawValue: frame.pointer.pointee.format),
-            width: width, height: height, format: AV_PIX_FMT_RGB24, path: path)
-        var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * 3)
-        pixels.withUnsafeMutableBufferPointer { buffer in
-            var planes: [UnsafeMutablePointer<UInt8>?] = [buffer.baseAddress, nil, nil, nil]
-            var strides: [Int32] = [width * 3, 0, 0, 0]
-            scaler.scale(frame.pointer, into: &planes, strides: &strides)
-        }
-        return FrameImage(width: Int(width), height: Int(height), pixels: pixels,
-                          time: frame.timestamp.map(seconds))
-    }
-}
-
-extension Scaler {
-    fileprivate func scale(
-        _ frame: UnsafeMutablePointer<AVFrame>, into planes: inout [UnsafeMutablePointer<UInt8>?],
-        strides: inout [Int32]
-    ) {
-        let sourceData = UnsafeRawPointer(cff_frame_data_array(frame)!).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
-        scale(source: sourceData, sourceStrides: cff_frame_linesize_array(frame), destination: planes,
-              destinationStrides: strides)
+        try frame.rgbImage(path: path, time: frame.timestamp.map(seconds))
     }
 }

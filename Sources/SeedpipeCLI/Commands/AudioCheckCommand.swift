@@ -21,10 +21,10 @@ struct AudioCheckCommand: ParsableCommand {
     @Argument(help: "The file whose audio to check.")
     var file: String
 
-    @Option(help: "Fail when the integrated loudness is under this many LUFS (e.g. -24).")
+    @Option(parsing: .unconditional, help: "Fail when the integrated loudness is under this many LUFS (e.g. -24).")
     var minLoudness: Double?
 
-    @Option(help: "Level under which audio counts as silent, in dBFS.")
+    @Option(parsing: .unconditional, help: "Level under which audio counts as silent, in dBFS.")
     var silenceThreshold: Double = -60
 
     @Option(help: "Shortest silent span to report, in seconds.")

@@ -32,7 +32,7 @@ struct SynthCommand: ParsableCommand {
     @Option(help: "Tone frequency in Hz.")
     var tone: Double = 440
 
-    @Option(help: "Tone level in dBFS.")
+    @Option(parsing: .unconditional, help: "Tone level in dBFS (negative, e.g. -12).")
     var level: Double = -12
 
     @Flag(help: "Leave out the audio track.")

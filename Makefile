@@ -1,0 +1,63 @@
+# seedpipe: every target installs what is missing first, so a fresh Debian machine needs
+# nothing but Swift and this file.
+#
+#   make demo    the main job (for now: the media commands on a generated clip)
+#   make test    the test suite (what CI runs)
+#   make bench   seedpipe against the ffmpeg program, side by side
+#   make asan    the Media tests under AddressSanitizer + LeakSanitizer
+
+SWIFT       ?= swift
+BUILD_FLAGS ?=
+DEMO_DIR    ?= out/demo
+FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev pkg-config
+
+.PHONY: all deps build release demo test bench asan clean
+
+all: build
+
+# FFmpeg's -dev packages when pkg-config cannot find them; the ffmpeg/ffprobe programs as
+# the tests' and benchmarks' referee (seedpipe itself never runs them).
+deps:
+	@if ! pkg-config --exists libavformat libavcodec libavutil libswscale libswresample 2>/dev/null \
+	   || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || [ ! -x /usr/bin/time ]; then \
+	  echo "installing FFmpeg libraries and tools with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(FFMPEG_DEV) ffmpeg time >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+release: deps
+	$(SWIFT) build -c release $(BUILD_FLAGS)
+
+demo: build
+	@mkdir -p $(DEMO_DIR)
+	@bin=$$($(SWIFT) build --show-bin-path)/seedpipe; set -e; cd $(DEMO_DIR); \
+	echo "\$$ seedpipe synth -o shot1.mp4 --duration 4 --seed 1"; $$bin synth -o shot1.mp4 --duration 4 --seed 1; \
+	echo "\$$ seedpipe synth -o shot2.mp4 --duration 4 --seed 2 --tone 660"; $$bin synth -o shot2.mp4 --duration 4 --seed 2 --tone 660; \
+	echo "\$$ seedpipe synth -o shot3.mp4 --duration 4 --seed 3 --no-audio"; $$bin synth -o shot3.mp4 --duration 4 --seed 3 --no-audio; \
+	echo "\$$ seedpipe concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4"; $$bin concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4; \
+	echo "\$$ seedpipe probe film.mp4"; $$bin probe film.mp4; \
+	echo "\$$ seedpipe audio-check film.mp4 --min-loudness -30"; $$bin audio-check film.mp4 --min-loudness -30; \
+	echo "\$$ seedpipe thumbnail film.mp4 --at 2.5 --width 640 -o poster.jpg"; $$bin thumbnail film.mp4 --at 2.5 --width 640 -o poster.jpg; \
+	echo "\$$ seedpipe last-frame film.mp4 -o last.png"; $$bin last-frame film.mp4 -o last.png; \
+	echo; echo "demo output in $(DEMO_DIR)/"
+
+test: deps
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+bench: deps
+	$(SWIFT) build -c release --product seedpipe $(BUILD_FLAGS)
+	$(SWIFT) build -c release --product seedpipe-bench $(BUILD_FLAGS)
+	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench $$($(SWIFT) build -c release --show-bin-path)/seedpipe
+
+# AddressSanitizer with leak detection over the Media tests (a build folder of its own).
+asan: deps
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan $(BUILD_FLAGS)
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
+	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter MediaTests $(BUILD_FLAGS)
+
+clean:
+	rm -rf .build .build-asan out

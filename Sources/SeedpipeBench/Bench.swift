@@ -1,0 +1,108 @@
+import Foundation
+import Media
+
+/// `make bench`: seedpipe against the `ffmpeg` program doing the same job, each as a whole
+/// process, median of several runs, side by side with the ratio. Figures are printed,
+/// never asserted.
+@main
+struct Bench {
+    static let runs = 7
+
+    struct Row {
+        var task: String
+        var seedpipe: [ProcessRun]
+        var ffmpeg: [ProcessRun]
+    }
+
+    static func main() throws {
+        let arguments = CommandLine.arguments
+        guard arguments.count >= 2 else {
+            print("usage: seedpipe-bench PATH/TO/seedpipe   (make bench builds both in release mode)")
+            exit(2)
+        }
+        let seedpipe = arguments[1]
+        guard let ffmpeg = which("ffmpeg") else {
+            print("the ffmpeg program is the referee and is not installed (make deps)")
+            exit(2)
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seedpipe-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        FileManager.default.changeCurrentDirectoryPath(folder.path)
+
+        print("making 20 clips of 5 s, 1280x720 H.264 + AAC …")
+        var clips: [String] = []
+        for index in 0..<20 {
+            let name = "clip\(index).mp4"
+            try SyntheticClip(width: 1280, height: 720, frameRate: 25, duration: 5,
+                              tone: .init(frequency: 220 + Double(index) * 20), seed: index)
+                .render(to: folder.appendingPathComponent(name))
+            clips.append(name)
+        }
+        try clips.map { "file '\($0)'" }.joined(separator: "\n")
+            .write(toFile: folder.appendingPathComponent("list.txt").path, atomically: true, encoding: .utf8)
+        try (0..<5).flatMap { _ in clips }.map { "file '\($0)'" }.joined(separator: "\n")
+            .write(toFile: folder.appendingPathComponent("list100.txt").path, atomically: true, encoding: .utf8)
+        // The 100 s film every later task works on.
+        _ = ProcessRun.measure([seedpipe, "concat"] + clips + ["-o", "film.mp4"])
+
+        var rows: [Row] = []
+        func compare(_ task: String, _ ours: [String], _ theirs: [String]) {
+            var row = Row(task: task, seedpipe: [], ffmpeg: [])
+            for _ in 0..<runs {
+                // Alternate, so both see the same cache and machine state.
+                row.seedpipe.append(checked(ProcessRun.measure([seedpipe] + ours), ours))
+                row.ffmpeg.append(checked(ProcessRun.measure([ffmpeg, "-v", "error", "-y"] + theirs), theirs))
+            }
+            rows.append(row)
+        }
+        compare("concat 20 × 5 s 720p (stream copy)",
+                ["concat"] + clips + ["-o", "joined.mp4"],
+                ["-f", "concat", "-safe", "0", "-i", "list.txt", "-c", "copy", "joined-ff.mp4"])
+        compare("thumbnail at 2.5 s (JPEG, 640 wide)",
+                ["thumbnail", "film.mp4", "--at", "2.5", "--width", "640", "-o", "thumb.jpg"],
+                ["-ss", "2.5", "-i", "film.mp4", "-frames:v", "1", "-vf", "scale=640:-2", "-q:v", "2", "thumb-ff.jpg"])
+        compare("last frame (PNG)",
+                ["last-frame", "film.mp4", "-o", "last.png"],
+                ["-sseof", "-0.1", "-i", "film.mp4", "-update", "1", "last-ff.png"])
+        compare("audio levels of the 100 s film",
+                ["audio-check", "film.mp4", "--json"],
+                ["-i", "film.mp4", "-vn", "-af", "volumedetect,ebur128,silencedetect=n=-60dB:d=0.5", "-f", "null", "-"])
+        compare("concat 100 × 5 s 720p (stream copy)",
+                ["concat"] + (0..<5).flatMap { _ in clips } + ["-o", "joined100.mp4"],
+                ["-f", "concat", "-safe", "0", "-i", "list100.txt", "-c", "copy", "joined100-ff.mp4"])
+
+        print("")
+        print("median of \(runs) runs, whole processes; ratio = seedpipe / ffmpeg (goal ≤ 1.00)")
+        print(pad("task", 40) + pad("seedpipe", 12) + pad("ffmpeg", 12) + pad("ratio", 8) + pad("seedpipe RSS", 14) + "ffmpeg RSS")
+        for row in rows {
+            let ours = median(row.seedpipe.map(\.seconds)), theirs = median(row.ffmpeg.map(\.seconds))
+            let ourMemory = row.seedpipe.map(\.peakBytes).max() ?? 0, theirMemory = row.ffmpeg.map(\.peakBytes).max() ?? 0
+            print(pad(row.task, 40) + pad(milliseconds(ours), 12) + pad(milliseconds(theirs), 12)
+                  + pad(String(format: "%.2f", ours / theirs), 8) + pad(megabytes(ourMemory), 14) + megabytes(theirMemory))
+        }
+    }
+
+    static func checked(_ run: ProcessRun, _ arguments: [String]) -> ProcessRun {
+        if run.status != 0 {
+            print("warning: exit \(run.status) from \(arguments.prefix(3).joined(separator: " ")) …")
+        }
+        return run
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    static func milliseconds(_ seconds: Double) -> String { String(format: "%.0f ms", seconds * 1000) }
+    static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+    }
+
+    static func which(_ program: String) -> String? {
+        (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":")
+            .map { "\($0)/\(program)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
