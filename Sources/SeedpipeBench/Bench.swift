@@ -28,7 +28,7 @@ struct Bench {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seedpipe-bench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        FileManager.default.changeCurrentDirectoryPath(folder.path)
+        guard FileManager.default.changeCurrentDirectoryPath(folder.path) else { fatalError("cannot enter \(folder.path)") }
 
         print("making 20 clips of 5 s, 1280x720 H.264 + AAC …")
         var clips: [String] = []

@@ -15,33 +15,11 @@ public enum Referee {
         return nil
     }
 
-    /// Runs a program, returning its exit status, standard output and standard error.
+    /// Runs a program found on the PATH, returning its exit status, standard output and standard error.
     @discardableResult
-    public static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil)
-        throws -> (status: Int32, stdout: Data, stderr: String)
-    {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: which(program) ?? program)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // Read both pipes concurrently so a chatty child never blocks on a full pipe.
-        nonisolated(unsafe) var errorData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errorData = errors.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return (process.terminationStatus, outputData, String(decoding: errorData, as: UTF8.self))
+    public static func run(_ program: String, _ arguments: [String]) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let outcome = try ChildProcess.run(URL(fileURLWithPath: which(program) ?? program), arguments)
+        return (outcome.status, outcome.stdout, outcome.stderr)
     }
 
     /// ffprobe's duration of one stream kind (`v` or `a`) in seconds: end of its last packet.

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Runs a program to completion and collects what it printed.
+public enum ChildProcess {
+    public struct Outcome: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: String
+        public var output: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    public static func run(_ executable: URL, _ arguments: [String], in folder: URL? = nil,
+                           environment: [String: String]? = nil) throws -> Outcome {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        if let folder { process.currentDirectoryURL = folder }
+        if let environment { process.environment = environment }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // Read both pipes at once so a chatty child never blocks on a full pipe.
+        nonisolated(unsafe) var errorData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errorData = errors.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outputData = output.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: outputData,
+                       stderr: String(decoding: errorData, as: UTF8.self))
+    }
+}
