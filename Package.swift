@@ -6,12 +6,18 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Media", targets: ["Media"]),
+        .library(name: "SeedanceAPI", targets: ["SeedanceAPI"]),
+        .library(name: "SeedanceEmulator", targets: ["SeedanceEmulator"]),
         .executable(name: "seedpipe", targets: ["seedpipe"]),
         .executable(name: "seedpipe-bench", targets: ["SeedpipeBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The system FFmpeg libraries (Debian: libav*-dev), found through pkg-config.
@@ -29,10 +35,34 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Seedance 2.0 Mini wire types and the HTTP client (AsyncHTTPClient).
+        .target(
+            name: "SeedanceAPI",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A local server that answers like Segmind's API and renders real clips with Media.
+        .target(
+            name: "SeedanceEmulator",
+            dependencies: [
+                "SeedanceAPI",
+                "Media",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SeedpipeCLI",
             dependencies: [
                 "Media",
+                "SeedanceAPI",
+                "SeedanceEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -43,6 +73,7 @@ let package = Package(
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Media", "MediaTestSupport"]),
+        .testTarget(name: "SeedanceTests", dependencies: ["SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,145 @@
+import Foundation
+
+/// A generated clip that looks like a shot: it starts exactly on a first frame, ends
+/// exactly on a last frame, and moves in between (the camera pushes in while one picture
+/// dissolves into the other), with an ambient soundtrack. Without a first frame it paints
+/// a scene from the seed; without a last frame the push simply continues.
+///
+/// The same settings and seed always give the same bytes. The Seedance emulator renders
+/// its clips with this.
+public struct SceneClip: Sendable {
+    public var width: Int
+    public var height: Int
+    public var frameRate: Int
+    /// Seconds.
+    public var duration: Double
+    /// Decides the painted scene, the motion and the sound.
+    public var seed: UInt64
+    /// The picture the clip starts on, scaled to fill the frame.
+    public var firstFrame: FrameImage?
+    /// The picture the clip ends on, scaled to fill the frame.
+    public var lastFrame: FrameImage?
+    /// Whether to write an AAC soundtrack.
+    public var audio: Bool
+    public var preset: String
+
+    public init(width: Int, height: Int, frameRate: Int = 24, duration: Double, seed: UInt64,
+                firstFrame: FrameImage? = nil, lastFrame: FrameImage? = nil, audio: Bool = true,
+                preset: String = "veryfast") {
+        self.width = width
+        self.height = height
+        self.frameRate = frameRate
+        self.duration = duration
+        self.seed = seed
+        self.firstFrame = firstFrame
+        self.lastFrame = lastFrame
+        self.audio = audio
+        self.preset = preset
+    }
+
+    public var frameCount: Int { max(1, Int((duration * Double(frameRate)).rounded())) }
+
+    public func render(to url: URL) throws {
+        var random = SplitMix64(seed: seed)
+        let start = try PlanarImage(filling: firstFrame ?? Self.paintedScene(width: width, height: height, random: &random),
+                                    width: width, height: height)
+        let end = try lastFrame.map { try PlanarImage(filling: $0, width: width, height: height) }
+        let push = 0.12 + 0.1 * random.unit()
+        let writer = try MovieWriter(
+            url: url, video: VideoSettings(width: width, height: height, frameRate: frameRate, preset: preset),
+            audio: audio ? AudioSettings() : nil)
+        var sound = audio ? Ambience(sampleRate: 48_000, random: &random) : nil
+        let frames = frameCount
+        for index in 0..<frames {
+            let progress = frames > 1 ? Double(index) / Double(frames - 1) : 1
+            let eased = progress * progress * (3 - 2 * progress)
+            var picture = try start.zoomed(1 + push * eased)
+            if let end {
+                // The end picture is pulled back into place, so the last frame is exactly it.
+                picture = picture.blended(with: try end.zoomed(1 + push * (1 - eased)), amount: eased)
+            }
+            try writer.appendPlanes { picture.copy(into: $0) }
+            if sound != nil {
+                let first = index * 48_000 / frameRate, last = (index + 1) * 48_000 / frameRate
+                try writer.appendAudio(interleaved: sound!.samples(from: first, to: last))
+            }
+        }
+        try writer.finish()
+    }
+
+    /// A sky, a sun and a horizon in colours drawn from the seed.
+    static func paintedScene(width: Int, height: Int, random: inout SplitMix64) -> FrameImage {
+        func colour() -> (Double, Double, Double) { (random.unit(), random.unit(), random.unit()) }
+        let top = colour(), bottom = colour(), ground = colour()
+        let sunX = Double(width) * (0.2 + 0.6 * random.unit()), sunY = Double(height) * (0.15 + 0.3 * random.unit())
+        let radius = Double(min(width, height)) * (0.06 + 0.08 * random.unit())
+        let horizon = Int(Double(height) * (0.6 + 0.2 * random.unit()))
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        pixels.withUnsafeMutableBufferPointer { buffer in
+            for y in 0..<height {
+                let t = Double(y) / Double(height)
+                let sky = (top.0 + (bottom.0 - top.0) * t, top.1 + (bottom.1 - top.1) * t, top.2 + (bottom.2 - top.2) * t)
+                let dy = Double(y) - sunY
+                for x in 0..<width {
+                    var (r, g, b) = y >= horizon ? (ground.0 * 0.6, ground.1 * 0.6, ground.2 * 0.6) : sky
+                    let dx = Double(x) - sunX
+                    if y < horizon && dx * dx + dy * dy < radius * radius { (r, g, b) = (1, 0.92, 0.6) }
+                    let offset = (y * width + x) * 3
+                    buffer[offset] = UInt8(r * 255)
+                    buffer[offset + 1] = UInt8(g * 255)
+                    buffer[offset + 2] = UInt8(b * 255)
+                }
+            }
+        }
+        return FrameImage(width: width, height: height, pixels: pixels)
+    }
+}
+
+/// A soft, slowly breathing chord with a little air: never silent, about -20 dBFS RMS.
+struct Ambience {
+    let sampleRate: Double
+    let frequencies: [Double]
+    let tremolo: Double
+    var noise: SplitMix64
+
+    init(sampleRate: Int, random: inout SplitMix64) {
+        self.sampleRate = Double(sampleRate)
+        let root = 110 + 110 * random.unit()
+        frequencies = [root, root * 1.5, root * 2.0 * (1 + 0.01 * random.unit())]
+        tremolo = 0.2 + 0.3 * random.unit()
+        noise = SplitMix64(seed: random.next())
+    }
+
+    /// Stereo samples for sample positions first..<last.
+    mutating func samples(from first: Int, to last: Int) -> [Float] {
+        var samples = [Float](repeating: 0, count: (last - first) * 2)
+        for n in first..<last {
+            let time = Double(n) / sampleRate
+            var value = 0.0
+            for frequency in frequencies { value += sin(2 * .pi * frequency * time) }
+            value *= 0.05 * (0.75 + 0.25 * sin(2 * .pi * tremolo * time))
+            let air = (noise.unit() - 0.5) * 0.02
+            samples[(n - first) * 2] = Float(value + air)
+            samples[(n - first) * 2 + 1] = Float(value - air)
+        }
+        return samples
+    }
+}
+
+/// A small, fast, seedable generator (SplitMix64), so generated media is reproducible.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A number in 0..<1.
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

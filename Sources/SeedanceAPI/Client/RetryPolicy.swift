@@ -1,0 +1,39 @@
+/// When and how long to wait before trying a request again: exponential backoff with
+/// jitter, honouring the server's Retry-After.
+public struct RetryPolicy: Sendable, Hashable {
+    /// Tries in all, the first included (1 = no retry).
+    public var maximumAttempts: Int
+    /// Wait before the second try; doubled for each later one.
+    public var baseDelay: Duration
+    /// Longest computed wait.
+    public var maximumDelay: Duration
+    /// Up to this fraction of the wait is added at random, so many clients do not retry in step.
+    public var jitter: Double
+    /// Longest Retry-After honoured; a server asking for more makes the request fail instead.
+    public var maximumRetryAfter: Duration
+
+    public init(maximumAttempts: Int = 6, baseDelay: Duration = .seconds(1), maximumDelay: Duration = .seconds(30),
+                jitter: Double = 0.25, maximumRetryAfter: Duration = .seconds(120)) {
+        self.maximumAttempts = maximumAttempts
+        self.baseDelay = baseDelay
+        self.maximumDelay = maximumDelay
+        self.jitter = jitter
+        self.maximumRetryAfter = maximumRetryAfter
+    }
+
+    /// No retries.
+    public static let none = RetryPolicy(maximumAttempts: 1)
+
+    /// The wait before try number `attempt + 1` (attempt counts from 1), or nil when the
+    /// tries are used up or the server asked for a longer wait than `maximumRetryAfter`.
+    public func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil,
+                      random: Double = Double.random(in: 0...1)) -> Duration? {
+        guard attempt < maximumAttempts else { return nil }
+        if let retryAfter {
+            return retryAfter <= maximumRetryAfter ? retryAfter : nil
+        }
+        let exponential = baseDelay * (1 << min(attempt - 1, 30))
+        let capped = min(exponential, maximumDelay)
+        return capped + capped * (jitter * random)
+    }
+}

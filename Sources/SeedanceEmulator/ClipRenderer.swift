@@ -1,0 +1,150 @@
+import AsyncHTTPClient
+import Foundation
+import Media
+import NIOCore
+import SeedanceAPI
+
+/// Turns an accepted generation into real files: the MP4 (and the last frame as PNG when
+/// asked), rendered with Media off the cooperative thread pool. Identical requests (same
+/// parameters, images and seed) reuse one render, which is byte-identical anyway.
+struct ClipRenderer: Sendable {
+    enum Outcome: Sendable {
+        case completed(video: String, lastFrame: String?, rendered: Bool)
+        case failed(String)
+    }
+
+    let configuration: EmulatorConfiguration
+    /// Served at `/files/`.
+    let files: URL
+    let http: HTTPClient
+    private static let queue = DispatchQueue(label: "seedpipe.emulator.render", attributes: .concurrent)
+
+    init(configuration: EmulatorConfiguration, files: URL, http: HTTPClient) {
+        self.configuration = configuration
+        self.files = files
+        self.http = http
+    }
+
+    /// Processes one job, taking at least the configured latency.
+    func process(_ job: EmulatorJob) async -> Outcome {
+        let start = ContinuousClock.now
+        let outcome: Outcome
+        if job.request.prompt.lowercased().contains(configuration.blockedWord.lowercased()) {
+            // Moderation blocks come back quickly, as FAILED.
+            try? await Task.sleep(for: configuration.latency / 10)
+            return .failed("Content moderation: the prompt was blocked by the safety filter (it contains disallowed content)")
+        }
+        do {
+            let first = try await image(job.request.firstFrame, parameter: "first_frame_url")
+            let last = try await image(job.request.lastFrame, parameter: "last_frame_url")
+            outcome = try await render(job, first: first, last: last)
+        } catch let failure as RenderFailure {
+            outcome = .failed(failure.reason)
+        } catch {
+            outcome = .failed("Internal error while rendering: \(error)")
+        }
+        let remaining = configuration.latency - (ContinuousClock.now - start)
+        if remaining > .zero { try? await Task.sleep(for: remaining) }
+        return outcome
+    }
+
+    struct RenderFailure: Error {
+        var reason: String
+    }
+
+    private func render(_ job: EmulatorJob, first: FrameImage?, last: FrameImage?) async throws -> Outcome {
+        let request = job.request
+        let size = OutputSize(resolution: request.effectiveResolution, aspectRatio: request.effectiveAspectRatio,
+                              firstFrameAspect: first.map { Double($0.width) / Double($0.height) })
+        let key = Self.digest([
+            request.prompt, String(request.effectiveDuration), size.description, String(request.effectiveGenerateAudio),
+            String(job.seed), request.firstFrame ?? "", request.lastFrame ?? "", String(configuration.frameRate),
+            configuration.preset,
+        ].joined(separator: "\u{1F}"))
+        let renders = files.appendingPathComponent("renders", isDirectory: true)
+        let cached = renders.appendingPathComponent("\(key).mp4")
+        let cachedFrame = renders.appendingPathComponent("\(key)-last.png")
+        let clip = SceneClip(
+            width: size.width, height: size.height, frameRate: configuration.frameRate,
+            duration: Double(request.effectiveDuration), seed: Self.seed(prompt: request.prompt, seed: job.seed),
+            firstFrame: first, lastFrame: last, audio: request.effectiveGenerateAudio, preset: configuration.preset)
+        let rendered = try await Self.offPool {
+            try FileManager.default.createDirectory(at: renders, withIntermediateDirectories: true)
+            guard !FileManager.default.fileExists(atPath: cached.path) else { return false }
+            try clip.render(to: cached)
+            try VideoFile(cached).lastFrame().write(to: cachedFrame)
+            return true
+        }
+        let video = "\(job.id).mp4"
+        try link(cached, to: files.appendingPathComponent(video))
+        var lastFrame: String?
+        if request.effectiveReturnLastFrame {
+            lastFrame = "\(job.id)-last.png"
+            try link(cachedFrame, to: files.appendingPathComponent(lastFrame!))
+        }
+        return .completed(video: video, lastFrame: lastFrame, rendered: rendered)
+    }
+
+    /// Reads an image the request points at: one of the emulator's own files, or any http(s) URL.
+    private func image(_ address: String?, parameter: String) async throws -> FrameImage? {
+        guard let address, let url = URL(string: address) else { return nil }
+        let local: URL
+        if url.path.hasPrefix("/files/"), url.host == "127.0.0.1" || url.host == "localhost" || url.host == configuration.host {
+            local = files.appendingPathComponent(String(url.path.dropFirst("/files/".count)))
+        } else {
+            local = FileManager.default.temporaryDirectory.appendingPathComponent("emulator-fetch-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: local) }
+            do {
+                let response = try await http.execute(HTTPClientRequest(url: address), timeout: .seconds(30))
+                guard response.status.code == 200 else {
+                    throw RenderFailure(reason: "cannot fetch \(parameter) \(address): HTTP \(response.status.code)")
+                }
+                let body = try await response.body.collect(upTo: 50 << 20)
+                try Data(buffer: body).write(to: local)
+                return try FrameImage(contentsOf: local)
+            } catch let failure as RenderFailure {
+                throw failure
+            } catch {
+                throw RenderFailure(reason: "cannot fetch \(parameter) \(address): \(error)")
+            }
+        }
+        do {
+            return try FrameImage(contentsOf: local)
+        } catch {
+            throw RenderFailure(reason: "\(parameter) \(address) is not a readable image: \(error)")
+        }
+    }
+
+    private func link(_ source: URL, to destination: URL) throws {
+        try? FileManager.default.removeItem(at: destination)
+        do {
+            try FileManager.default.linkItem(at: source, to: destination)
+        } catch {
+            try FileManager.default.copyItem(at: source, to: destination)
+        }
+    }
+
+    /// Runs blocking media work on a queue of its own, so HTTP answers never wait behind it.
+    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    /// The render seed: the request's seed mixed with the prompt, so prompts differ visibly.
+    static func seed(prompt: String, seed: Int) -> UInt64 {
+        fnv1a(prompt) ^ UInt64(bitPattern: Int64(seed)) &* 0x9E37_79B9_7F4A_7C15
+    }
+
+    static func digest(_ text: String) -> String { String(fnv1a(text), radix: 16) }
+
+    /// FNV-1a, 64-bit: stable across runs and machines (unlike `Hasher`).
+    static func fnv1a(_ text: String) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// How the emulator behaves: where it listens, how long generations take, and how often
+/// it misbehaves on purpose.
+public struct EmulatorConfiguration: Sendable {
+    /// Address to bind (loopback by default).
+    public var host: String
+    /// Port to bind; 0 picks a free one.
+    public var port: Int
+    /// The key every API request must carry as `x-api-key`; nil accepts any non-empty key
+    /// (a request without one still gets 401).
+    public var apiKey: String?
+    /// Time a generation spends PROCESSING (rendering counts towards it).
+    public var latency: Duration
+    /// Generations processed at once; the rest wait QUEUED.
+    public var workers: Int
+    /// How long a finished result can be fetched before it answers 404.
+    public var retention: Duration
+    /// A prompt containing this ends FAILED, like a moderation block.
+    public var blockedWord: String
+    /// Frames per second of rendered clips.
+    public var frameRate: Int
+    /// libx264 preset for rendered clips.
+    public var preset: String
+    /// Price used for `credits_deduction` in request history, USD per second of video.
+    public var pricePerSecond: Double
+    /// Where rendered clips, frames and uploads are kept; nil makes a temporary folder.
+    public var storage: URL?
+    /// Misbehaviour on purpose.
+    public var faults: FaultRates
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, apiKey: String? = nil, latency: Duration = .seconds(5),
+        workers: Int = 4, retention: Duration = .seconds(3600), blockedWord: String = "moderation-test",
+        frameRate: Int = 24, preset: String = "veryfast", pricePerSecond: Double = 0.03, storage: URL? = nil,
+        faults: FaultRates = FaultRates()
+    ) {
+        self.host = host
+        self.port = port
+        self.apiKey = apiKey
+        self.latency = latency
+        self.workers = max(1, workers)
+        self.retention = retention
+        self.blockedWord = blockedWord
+        self.frameRate = frameRate
+        self.preset = preset
+        self.pricePerSecond = pricePerSecond
+        self.storage = storage
+        self.faults = faults
+    }
+}
+
+/// Probabilities (0…1) of answering an API request badly instead of properly.
+public struct FaultRates: Sendable, Hashable, Codable {
+    public var rateLimited: Double
+    public var serverError: Double
+    public var badGateway: Double
+    public var gatewayTimeout: Double
+    /// Close the connection without an answer. A submit is accepted first (the hard case).
+    public var dropConnection: Double
+    /// Answer after `slowDelay`.
+    public var slow: Double
+    public var slowDelay: Double
+    /// Seconds sent in Retry-After with a 429.
+    public var retryAfter: Double
+    /// Seed of the dice, so a faulty run can be replayed.
+    public var seed: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case rateLimited = "rate_429", serverError = "rate_500", badGateway = "rate_502", gatewayTimeout = "rate_504"
+        case dropConnection = "rate_drop", slow = "rate_slow", slowDelay = "slow_delay", retryAfter = "retry_after", seed
+    }
+
+    public init(rateLimited: Double = 0, serverError: Double = 0, badGateway: Double = 0, gatewayTimeout: Double = 0,
+                dropConnection: Double = 0, slow: Double = 0, slowDelay: Double = 2, retryAfter: Double = 1,
+                seed: UInt64 = 1) {
+        self.rateLimited = rateLimited
+        self.serverError = serverError
+        self.badGateway = badGateway
+        self.gatewayTimeout = gatewayTimeout
+        self.dropConnection = dropConnection
+        self.slow = slow
+        self.slowDelay = slowDelay
+        self.retryAfter = retryAfter
+        self.seed = seed
+    }
+
+    /// The same rate for 429, 500, 502 and 504 (a quarter each of `total`).
+    public static func errors(_ total: Double, seed: UInt64 = 1) -> FaultRates {
+        FaultRates(rateLimited: total / 4, serverError: total / 4, badGateway: total / 4, gatewayTimeout: total / 4,
+                   seed: seed)
+    }
+}

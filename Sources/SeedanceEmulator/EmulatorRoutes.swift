@@ -1,0 +1,229 @@
+import Foundation
+import Hummingbird
+import SeedanceAPI
+
+/// The HTTP surface: Segmind's paths, plus `/files/` and `/_emulator/`.
+struct EmulatorRoutes: Sendable {
+    let state: EmulatorState
+    let faults: FaultInjector
+    let files: URL
+    let configuration: EmulatorConfiguration
+
+    private var fallbackBase: String { "http://\(configuration.host):\(configuration.port)" }
+
+    func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: FaultMiddleware(faults: faults, state: state))
+        router.add(middleware: AuthMiddleware(apiKey: configuration.apiKey, state: state))
+
+        router.post("/v2/:model") { request, context in try await submit(request, context: context) }
+        router.get("/v2/requests/:id/status") { _, context in await status(context.parameters.get("id") ?? "", result: false) }
+        router.get("/v2/requests/:id") { _, context in await status(context.parameters.get("id") ?? "", result: true) }
+        router.post("/v1/:model") { request, context in try await runSync(request, context: context) }
+        router.post("/upload-asset") { request, _ in try await upload(request) }
+        router.get("/inference-request/request-history/:id") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let entry = await state.historyEntry(id) else {
+                return Responses.error(.notFound, "Request not found: \(id)")
+            }
+            return Responses.json(.ok, entry)
+        }
+        router.get("/inference-request/request-history") { request, _ in await history(request) }
+        router.get("/files/:name") { _, context in file(context.parameters.get("name") ?? "") }
+        router.get("/_emulator/stats") { _, _ in Responses.json(.ok, await state.currentStats) }
+        router.post("/_emulator/faults") { request, _ in
+            struct Body: Decodable {
+                var rates: FaultRates?
+                var script: [Fault]?
+            }
+            let buffer = try await request.body.collect(upTo: 1 << 20)
+            guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)) else {
+                return Responses.error(.badRequest, "expected {\"rates\": {…}, \"script\": [{…}]}")
+            }
+            faults.configure(rates: body.rates, script: body.script)
+            return Responses.json(.ok, ["ok": .bool(true)])
+        }
+        return router
+    }
+
+    // MARK: Generation
+
+    /// Reads and checks a generation body; the response is the 400/404 to send when it is not acceptable.
+    private func generation(_ request: Request, context: BasicRequestContext) async throws
+        -> Result<(GenerationRequest, JSONValue), Rejection>
+    {
+        let model = context.parameters.get("model") ?? ""
+        guard model == GenerationRequest.model else {
+            return .failure(Rejection(Responses.error(.notFound, "Model not found: \(model)")))
+        }
+        let buffer = try await request.body.collect(upTo: 16 << 20)
+        let data = Data(buffer: buffer)
+        guard let raw = try? JSONDecoder().decode(JSONValue.self, from: data), case .object = raw else {
+            return .failure(Rejection(Responses.error(.badRequest, "Bad request: the body must be a JSON object of parameters")))
+        }
+        let parsed: GenerationRequest
+        do {
+            parsed = try JSONDecoder().decode(GenerationRequest.self, from: data)
+        } catch let error as DecodingError {
+            return .failure(Rejection(Responses.error(.badRequest, "Bad request: \(Self.describe(error))")))
+        }
+        let problems = parsed.problems()
+        guard problems.isEmpty else {
+            let list = JSONValue.array(problems.map {
+                .object(["parameter": .string($0.parameter), "message": .string($0.message)])
+            })
+            return .failure(Rejection(Responses.error(
+                .badRequest, "Bad request: " + problems.map(\.description).joined(separator: "; "), extra: ["problems": list])))
+        }
+        return .success((parsed, raw))
+    }
+
+    struct Rejection: Error { let response: Response; init(_ response: Response) { self.response = response } }
+
+    private func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        switch try await generation(request, context: context) {
+        case .failure(let rejection):
+            await state.count { $0.rejected += 1 }
+            return rejection.response
+        case .success(let (parsed, raw)):
+            let base = Responses.baseURL(of: request, fallback: fallbackBase)
+            let job = await state.submit(parsed, body: raw, baseURL: base)
+            let requests = "\(base)/v2/requests/\(job.id)"
+            return Responses.json(.ok, [
+                "request_id": .string(job.id), "status_url": .string("\(requests)/status"),
+                "response_url": .string(requests), "status": .string(JobState.queued.rawValue),
+            ])
+        }
+    }
+
+    private func status(_ id: String, result: Bool) async -> Response {
+        guard let job = await state.job(id) else {
+            return Responses.error(.notFound, "Request not found or expired: \(id) (results are kept for \(configuration.retention))")
+        }
+        // A FAILED request is served as 422, its body still announcing the state and the error.
+        return Responses.json(job.state == .failed ? .unprocessableContent : .ok, result ? job.resultBody : job.statusBody)
+    }
+
+    private func runSync(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        switch try await generation(request, context: context) {
+        case .failure(let rejection):
+            await state.count { $0.rejected += 1 }
+            return rejection.response
+        case .success(let (parsed, raw)):
+            let job = await state.runNow(parsed, body: raw, baseURL: Responses.baseURL(of: request, fallback: fallbackBase))
+            guard job.state == .completed, let video = job.video,
+                  let data = try? Data(contentsOf: files.appendingPathComponent(video))
+            else {
+                return Responses.error(.unprocessableContent, job.error ?? "Generation failed", extra: ["status": .string("FAILED")])
+            }
+            return Responses.data(data, contentType: "video/mp4")
+        }
+    }
+
+    // MARK: Storage and history
+
+    private func upload(_ request: Request) async throws -> Response {
+        let buffer = try await request.body.collect(upTo: 100 << 20)
+        struct Body: Decodable { var data_urls: [String] }
+        guard let body = try? JSONDecoder().decode(Body.self, from: Data(buffer: buffer)), !body.data_urls.isEmpty else {
+            await state.count { $0.rejected += 1 }
+            return Responses.error(.badRequest, "Bad request: expected {\"data_urls\": [\"data:<type>;base64,…\"]}")
+        }
+        let base = Responses.baseURL(of: request, fallback: fallbackBase)
+        var urls: [JSONValue] = []
+        for (index, dataURL) in body.data_urls.enumerated() {
+            guard dataURL.hasPrefix("data:"), let comma = dataURL.firstIndex(of: ","),
+                  dataURL[..<comma].hasSuffix(";base64"),
+                  let bytes = Data(base64Encoded: String(dataURL[dataURL.index(after: comma)...]))
+            else {
+                await state.count { $0.rejected += 1 }
+                return Responses.error(.badRequest, "Bad request: data_urls[\(index)] is not a base64 data URL")
+            }
+            let mime = String(dataURL.dropFirst(5).prefix { $0 != ";" })
+            let ext = switch mime {
+            case "image/png": "png"
+            case "image/jpeg": "jpg"
+            case "image/webp": "webp"
+            case "video/mp4": "mp4"
+            case "audio/mpeg": "mp3"
+            case "audio/wav": "wav"
+            default: "bin"
+            }
+            let name = "asset-\(ClipRenderer.digest(dataURL)).\(ext)"
+            try bytes.write(to: files.appendingPathComponent(name), options: .atomic)
+            urls.append(.string("\(base)/files/\(name)"))
+        }
+        await state.count { $0.uploads += urls.count }
+        return Responses.json(.ok, ["file_urls": .array(urls), "message": .string("Files uploaded successfully")])
+    }
+
+    private func history(_ request: Request) async -> Response {
+        let query = request.uri.queryParameters
+        let page = query.get("page").flatMap { Int($0) } ?? 1
+        let perPage = query.get("per_page").flatMap { Int($0) } ?? 20
+        guard page >= 1 else { return Responses.error(.badRequest, "Bad request: page must be 1 or more") }
+        guard (1...100).contains(perPage) else { return Responses.error(.badRequest, "Bad request: per_page must be 1 to 100") }
+        let day = DateFormatter()
+        day.locale = Locale(identifier: "en_US_POSIX")
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.dateFormat = "yyyy-MM-dd"
+        let today = day.date(from: day.string(from: Date()))!
+        func date(_ name: String) -> Result<Date?, Rejection> {
+            guard let text = query.get(name) else { return .success(nil) }
+            guard let value = day.date(from: String(text)) else {
+                return .failure(Rejection(Responses.error(.badRequest, "Bad request: \(name) must be YYYY-MM-DD")))
+            }
+            return .success(value)
+        }
+        let from: Date, to: Date
+        switch (date("from_date"), date("to_date")) {
+        case (.failure(let rejection), _), (_, .failure(let rejection)):
+            return rejection.response
+        case (.success(let start), .success(let end)):
+            to = end ?? today
+            from = start ?? to.addingTimeInterval(-7 * 86_400)
+        }
+        guard from <= to, to.timeIntervalSince(from) <= 31 * 86_400 else {
+            return Responses.error(.badRequest, "Bad request: the window from from_date to to_date must be 0 to 31 days")
+        }
+        let model = query.get("model_name").map { String($0) }
+        let status = query.get("status").map { String($0) }
+        let formatter = ISO8601DateFormatter()
+        let end = to.addingTimeInterval(86_400)
+        let rows = await state.history().filter { entry in
+            guard let created = entry.createdAt.flatMap(formatter.date(from:)), created >= from, created < end else { return false }
+            if let model, !(entry.modelName ?? "").contains(model) { return false }
+            if let status, entry.modelStatus != status { return false }
+            return true
+        }
+        let pageRows = Array(rows.dropFirst((page - 1) * perPage).prefix(perPage))
+        return Responses.json(.ok, HistoryPage(data: pageRows, page: page, perPage: perPage, total: rows.count))
+    }
+
+    private func file(_ name: String) -> Response {
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."),
+              let data = try? Data(contentsOf: files.appendingPathComponent(name))
+        else { return Responses.error(.notFound, "File not found: \(name)") }
+        return Responses.data(data, contentType: Responses.contentType(ofFile: name))
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context, _ key: CodingKey? = nil) -> String {
+            let keys = context.codingPath + (key.map { [$0] } ?? [])
+            return keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                .replacingOccurrences(of: ".[", with: "[")
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return "\(path(context, key)): is required"
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let expected = type == Int.self ? "an integer" : type == Bool.self ? "true or false"
+                : type == String.self ? "a string" : type == [String].self ? "a list of URLs" : "\(type)"
+            return "\(path(context)): must be \(expected)"
+        case .dataCorrupted(let context):
+            return "\(path(context)): \(context.debugDescription)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}

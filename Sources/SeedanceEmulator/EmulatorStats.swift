@@ -1,0 +1,23 @@
+/// Counters served at `GET /_emulator/stats`, so a test can prove what was (not) submitted.
+public struct EmulatorStats: Sendable, Hashable, Codable {
+    /// Billable generations accepted (v2 submits and v1 runs).
+    public var submitted = 0
+    public var completed = 0
+    public var failed = 0
+    /// Requests turned away: bad parameters, bad key, unknown model.
+    public var rejected = 0
+    public var queued = 0
+    public var processing = 0
+    public var syncRuns = 0
+    public var uploads = 0
+    public var faultsInjected = 0
+    /// Clips rendered (identical requests reuse an earlier render).
+    public var rendered = 0
+
+    enum CodingKeys: String, CodingKey {
+        case submitted, completed, failed, rejected, queued, processing, uploads, rendered
+        case syncRuns = "sync_runs", faultsInjected = "faults_injected"
+    }
+
+    public init() {}
+}

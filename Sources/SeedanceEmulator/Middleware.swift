@@ -1,0 +1,58 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Misbehaves on purpose, as the fault configuration says. `/_emulator` is never touched.
+struct FaultMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let faults: FaultInjector
+    let state: EmulatorState
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let path = request.uri.path
+        guard !path.hasPrefix("/_emulator"),
+              let fault = faults.fault(method: request.method.rawValue, path: path)
+        else { return try await next(request, context) }
+        await state.count { $0.faultsInjected += 1 }
+        if let delay = fault.delay { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+        if let status = fault.status {
+            var headers: HTTPFields = [:]
+            if let retryAfter = fault.retryAfter { headers[.retryAfter] = String(format: "%g", retryAfter) }
+            let message = switch status {
+            case 429: "Rate limited: too many requests (emulated)"
+            case 502: "Bad gateway: service temporarily unavailable (emulated)"
+            case 504: "Gateway timeout (emulated)"
+            default: "Internal server error (emulated)"
+            }
+            return Responses.error(HTTPResponse.Status(code: status), message, headers: headers)
+        }
+        // Handle the request for real (a submit is accepted), then lose the answer.
+        let response = try await next(request, context)
+        return fault.drop == true ? Responses.dropped() : response
+    }
+}
+
+/// Every API request needs `x-api-key`: the configured one, or any when none is configured.
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let apiKey: String?
+    let state: EmulatorState
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let path = request.uri.path
+        let open = path.hasPrefix("/files/") || path.hasPrefix("/_emulator")
+        guard !open else { return try await next(request, context) }
+        let given = request.headers[HTTPField.Name("x-api-key")!] ?? ""
+        let accepted = apiKey.map { given == $0 } ?? !given.isEmpty
+        guard accepted else {
+            await state.count { $0.rejected += 1 }
+            return Responses.error(.unauthorized, given.isEmpty ? "Unauthorized: missing API key (send x-api-key)"
+                                       : "Unauthorized: invalid API key")
+        }
+        return try await next(request, context)
+    }
+}
