@@ -15,12 +15,18 @@ public struct Seedpipe: AsyncParsableCommand {
               seedpipe audio-check film.mp4 --min-loudness -24
               seedpipe concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4
 
-            Exit status: 0 success, 1 a check failed, 2 bad usage or bad input.
+            Generation (offline through the built-in emulator when SEGMIND_API_KEY is not set):
+
+              seedpipe generate --prompt "A waterfall at dawn" --duration 5 -o clip.mp4
+              seedpipe serve --port 8080
+
+            Exit status: 0 success, 1 a check or a generation failed, 2 bad usage or bad
+            input, 3 the service or the network failed.
             """,
         version: "0.1.0",
         subcommands: [
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
-            ConcatCommand.self, SynthCommand.self,
+            ConcatCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self,
         ]
     )
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Media
+import SeedanceAPI
 
 /// Runs the command line and maps every outcome to an exit status:
 /// 0 success, 1 a check failed, 2 bad usage or bad input. Nothing escapes as a crash.
@@ -22,6 +23,18 @@ public enum SeedpipeCLI {
         } catch let failure as CheckFailure {
             Terminal.error("check failed: \(failure.message)")
             return ExitStatus.checkFailed
+        } catch let error as SeedanceError {
+            switch error.code {
+            case .invalidRequest:
+                Terminal.error("error: \(error)")
+                return ExitStatus.badInput
+            case .inferenceFailed:
+                Terminal.error("generation failed: \(error)")
+                return ExitStatus.checkFailed
+            default:
+                Terminal.error("error: \(error)")
+                return ExitStatus.serviceFailed
+            }
         } catch let error as MediaError {
             Terminal.error("error: \(error)")
             return ExitStatus.badInput
@@ -47,6 +60,7 @@ enum ExitStatus {
     static let success: Int32 = 0
     static let checkFailed: Int32 = 1
     static let badInput: Int32 = 2
+    static let serviceFailed: Int32 = 3
 }
 
 /// A check that ran and found a problem (exit status 1).

@@ -51,7 +51,7 @@ public enum Referee {
         if last { arguments += ["-sseof", "-0.1"] }
         arguments += ["-i", url.path]
         arguments += last ? ["-update", "1"] : ["-frames:v", "1"]
-        arguments += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-sws_flags", "bicubic", "-"]
+        arguments += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-sws_flags", "bicubic+accurate_rnd", "-"]
         if last {
             // -update 1 keeps overwriting one output; rawvideo to a pipe would emit every frame, so keep the tail.
             let result = try run("ffmpeg", arguments)

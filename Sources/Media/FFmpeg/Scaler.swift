@@ -12,7 +12,7 @@ final class Scaler {
         width: Int32, height: Int32, format: AVPixelFormat, path: String?
     ) throws {
         guard let context = sws_getContext(
-            sourceWidth, sourceHeight, sourceFormat, width, height, format, SWS_BICUBIC, nil, nil, nil)
+            sourceWidth, sourceHeight, sourceFormat, width, height, format, SWS_BICUBIC | SWS_ACCURATE_RND, nil, nil, nil)
         else {
             let from = string(av_get_pix_fmt_name(sourceFormat)) ?? "?"
             let to = string(av_get_pix_fmt_name(format)) ?? "?"

@@ -32,7 +32,8 @@ public struct SeedanceClient: Sendable {
     let logger: Logger
 
     public init(
-        endpoints: Endpoints = .segmind, apiKey: APIKey? = .fromEnvironment(), httpClient: HTTPClient = .shared,
+        endpoints: Endpoints = .segmind, apiKey: APIKey? = .fromEnvironment(),
+        httpClient: HTTPClient = SeedanceClient.sharedHTTPClient,
         retry: RetryPolicy = RetryPolicy(), clock: any APIClock = SystemClock(),
         requestTimeout: Duration = .seconds(60), downloadTimeout: Duration = .seconds(600),
         logger: Logger = Logger(label: "seedpipe.seedance", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -46,6 +47,16 @@ public struct SeedanceClient: Sendable {
         self.downloadTimeout = downloadTimeout
         self.logger = logger
     }
+
+    /// The HTTP client used unless one is passed in: it lives for the whole process, and
+    /// it does not retry failed connections by itself (AsyncHTTPClient's default would
+    /// keep reconnecting until the request's deadline), so `retry` decides alone.
+    public static let sharedHTTPClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
 
     /// Whether a key is configured (the key itself is never exposed).
     public var hasAPIKey: Bool { apiKey != nil }

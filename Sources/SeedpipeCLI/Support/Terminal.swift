@@ -4,6 +4,9 @@ import Foundation
 enum Terminal {
     static var standardErrorIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
+    /// Pushes buffered standard output out now (for a line another program is waiting to read).
+    static func flush() { fflush(nil) }
+
     static func error(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }

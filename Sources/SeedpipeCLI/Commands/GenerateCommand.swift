@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import SeedanceAPI
+
+struct GenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate one clip with Seedance 2.0 Mini.",
+        discussion: """
+            Without SEGMIND_API_KEY the clip is rendered by the built-in emulator (offline
+            preview). Local images are uploaded first. If the wait times out, the request
+            keeps running: fetch it later with --resume REQUEST_ID instead of paying again.
+
+            Examples:
+              seedpipe generate --prompt "The waterfall cascades down mossy cliffs" -o clip.mp4
+              seedpipe generate --prompt "Shot 1: the camera pushes in" --first-frame still.jpg \\
+                  --duration 8 --resolution 1080p --return-last-frame -o shot1.mp4
+              seedpipe generate --resume 6f1c…e2 -o shot1.mp4
+            """
+    )
+
+    @Option(help: "What the video shows (cite assets as image 1, video 1, audio 1).")
+    var prompt: String?
+
+    @Option(help: "The first frame: a local image (uploaded) or a URL.")
+    var firstFrame: String?
+
+    @Option(help: "The last frame: a local image (uploaded) or a URL; needs --first-frame.")
+    var lastFrame: String?
+
+    @Option(help: "Seconds: 4, 5, 6, 8, 10, 12 or 15.")
+    var duration = 5
+
+    @Option(help: "480p, 720p or 1080p.")
+    var resolution = "720p"
+
+    @Option(help: "16:9, 9:16, 1:1, 4:3, 3:4, 21:9 or adaptive.")
+    var aspectRatio = "16:9"
+
+    @Flag(help: "Generate without audio.")
+    var noAudio = false
+
+    @Option(parsing: .unconditional, help: "-1 (random) to 2147483647.")
+    var seed = 42
+
+    @Flag(help: "Also write the final frame as OUTPUT-last.png (to chain the next clip).")
+    var returnLastFrame = false
+
+    @Flag(help: "Bypass the moderation pre-filter.")
+    var skipModeration = false
+
+    @Option(help: "Wait for an earlier request instead of submitting a new one.")
+    var resume: String?
+
+    @Option(help: "Seconds to wait before giving up (the request keeps running).")
+    var timeout: Double = 900
+
+    @Option(name: .shortAndLong, help: "The MP4 file to write.")
+    var output: String
+
+    @OptionGroup var backend: BackendOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard prompt != nil || resume != nil else { throw ValidationError("give --prompt TEXT (or --resume REQUEST_ID)") }
+        for path in [firstFrame, lastFrame].compactMap({ $0 }) where !Self.isURL(path) {
+            guard FileManager.default.fileExists(atPath: path) else { throw ValidationError("\(path): no such file") }
+        }
+        let folder = URL(fileURLWithPath: output).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder) else {
+            throw ValidationError("-o \(output): the folder \(folder) does not exist")
+        }
+        if let prompt {
+            // Check the rules now, with placeholder URLs for local files, so nothing is uploaded for a bad request.
+            let problems = request(prompt: prompt, first: firstFrame.map { _ in "https://placeholder.invalid/f.png" },
+                                   last: lastFrame.map { _ in "https://placeholder.invalid/l.png" }).problems()
+            guard problems.isEmpty else {
+                throw ValidationError(problems.map(\.description).joined(separator: "; "))
+            }
+        }
+    }
+
+    static func isURL(_ text: String) -> Bool { text.hasPrefix("http://") || text.hasPrefix("https://") }
+
+    func request(prompt: String, first: String?, last: String?) -> GenerationRequest {
+        GenerationRequest(
+            prompt: prompt, aspectRatio: aspectRatio, duration: duration, firstFrameURL: first, lastFrameURL: last,
+            generateAudio: !noAudio, resolution: resolution, returnLastFrame: returnLastFrame, seed: seed,
+            skipModeration: skipModeration ? true : nil)
+    }
+
+    func run() async throws {
+        global.apply()
+        let connection = try await backend.connect()
+        do {
+            try await generate(with: connection.client)
+            await connection.close()
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
+    private func generate(with client: SeedanceClient) async throws {
+        let job: SubmittedJob
+        if let resume {
+            job = client.job(requestID: resume)
+        } else {
+            let local = [firstFrame, lastFrame].compactMap { $0 }.filter { !Self.isURL($0) }
+            var uploaded: [String: String] = [:]
+            if !local.isEmpty {
+                Terminal.error("uploading \(local.joined(separator: ", "))")
+                let urls = try await client.upload(local.map { URL(fileURLWithPath: $0) })
+                uploaded = Dictionary(uniqueKeysWithValues: zip(local, urls))
+            }
+            job = try await client.submit(request(prompt: prompt!, first: firstFrame.map { uploaded[$0] ?? $0 },
+                                                  last: lastFrame.map { uploaded[$0] ?? $0 }))
+            Terminal.error("submitted request \(job.requestID)")
+        }
+        let progress = ProgressLine()
+        let result = try await client.wait(for: job, timeout: .milliseconds(Int64(timeout * 1000)), interval: .seconds(1)) {
+            state, elapsed in progress.update("\(state.rawValue.lowercased()) \(elapsed.components.seconds) s")
+        }
+        progress.finish()
+        guard let video = result.output else {
+            throw ValidationError("request \(job.requestID) completed without an output URL")
+        }
+        let destination = URL(fileURLWithPath: output)
+        try await client.download(video, to: destination)
+        var written = [output]
+        if let frame = result.lastFrameURL {
+            let framePath = destination.deletingPathExtension().relativePath + "-last.png"
+            try await client.download(frame, to: URL(fileURLWithPath: framePath))
+            written.append(framePath)
+        }
+        print("wrote \(written.joined(separator: " and ")) (request \(job.requestID))")
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import SeedanceAPI
+import SeedanceEmulator
+
+/// Where generations run: `--backend auto|segmind|emulator|URL`.
+struct BackendOptions: ParsableArguments {
+    @Option(help: """
+        auto: Segmind when SEGMIND_API_KEY is set, else the built-in emulator; \
+        segmind; emulator (offline, clips rendered locally); or the URL of a Seedance-compatible server.
+        """)
+    var backend = "auto"
+
+    /// Seconds the built-in emulator takes per clip.
+    @Option(help: .hidden)
+    var emulatorLatency: Double = 1
+
+    func validate() throws {
+        guard ["auto", "segmind", "emulator"].contains(backend) || URL(string: backend)?.host != nil else {
+            throw ValidationError("--backend \(backend): use auto, segmind, emulator, or a URL such as http://127.0.0.1:8080")
+        }
+    }
+
+    /// A client for the chosen backend; an in-process emulator is started when needed (stop it after).
+    func connect() async throws -> Connection {
+        let key = APIKey.fromEnvironment()
+        switch backend {
+        case "segmind":
+            guard let key else {
+                throw ValidationError("--backend segmind needs SEGMIND_API_KEY (or use --backend emulator to work offline)")
+            }
+            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key), emulator: nil)
+        case "auto" where key != nil:
+            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key), emulator: nil)
+        case "auto", "emulator":
+            let secret = UUID().uuidString
+            let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
+                apiKey: secret, latency: .milliseconds(Int64(emulatorLatency * 1000))))
+            let url = try await emulator.start()
+            Terminal.error("offline preview: clips are rendered locally; set SEGMIND_API_KEY to generate with Seedance")
+            return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey(secret)), emulator: emulator)
+        default:
+            let url = URL(string: backend)!
+            return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: key ?? APIKey("local")), emulator: nil)
+        }
+    }
+
+    struct Connection {
+        let client: SeedanceClient
+        let emulator: SeedanceEmulator?
+
+        func close() async { await emulator?.stop() }
+    }
+}

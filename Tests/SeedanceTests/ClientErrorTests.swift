@@ -1,0 +1,180 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import SeedanceAPI
+import SeedanceEmulator
+import Testing
+
+@Suite struct ClientErrorTests {
+    @Test func invalidRequestIsNeverSent() async throws {
+        let harness = try await EmulatorHarness()
+        let error = try await #require(throws: SeedanceError.self) {
+            try await harness.client().submit(EmulatorHarness.request { $0.duration = 7 })
+        }
+        #expect(error.code == .invalidRequest)
+        #expect(await harness.emulator.stats().submitted == 0)
+        #expect(await harness.emulator.stats().rejected == 0)
+        await harness.stop()
+    }
+
+    @Test func wrongKeyIs401AndTheKeyNeverShows() async throws {
+        let harness = try await EmulatorHarness()
+        let error = try await #require(throws: SeedanceError.self) {
+            try await harness.client(key: "sk-wrong-9d8e7f").submit(EmulatorHarness.request())
+        }
+        #expect(error.code == .unauthorized)
+        #expect(error.httpStatus == 401)
+        #expect(error.description.contains("invalid API key"))
+        #expect(!error.description.contains("sk-wrong-9d8e7f"))
+        #expect(await harness.emulator.stats().rejected == 1)
+        await harness.stop()
+    }
+
+    @Test func unknownRequestIs404() async throws {
+        let harness = try await EmulatorHarness()
+        let client = harness.client()
+        let error = try await #require(throws: SeedanceError.self) {
+            try await client.status(of: client.job(requestID: "no-such-request"))
+        }
+        #expect(error.code == .notFound)
+        #expect(error.requestID == "no-such-request")
+        await harness.stop()
+    }
+
+    @Test func serverSideValidationAnswers400NamingTheParameter() async throws {
+        let harness = try await EmulatorHarness()
+        var request = HTTPClientRequest(url: harness.url.appendingPathComponent("v2/seedance-2.0-mini").absoluteString)
+        request.method = .POST
+        request.headers.add(name: "x-api-key", value: EmulatorHarness.key)
+        request.body = .bytes(ByteBuffer(string: #"{"prompt": "x", "duration": 7, "resolution": "4k"}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 400)
+        let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        #expect(body.contains("duration: must be one of 4, 5, 6, 8, 10, 12, 15"))
+        #expect(body.contains("resolution: must be one of 480p, 720p, 1080p"))
+        var typed = request
+        typed.body = .bytes(ByteBuffer(string: #"{"prompt": "x", "duration": "five"}"#))
+        let typedResponse = try await HTTPClient.shared.execute(typed, timeout: .seconds(10))
+        #expect(typedResponse.status.code == 400)
+        #expect(String(buffer: try await typedResponse.body.collect(upTo: 1 << 20)).contains("duration: must be an integer"))
+        #expect(await harness.emulator.stats().rejected == 2)
+        await harness.stop()
+    }
+
+    @Test(arguments: [(400, SeedanceError.Code.badRequest), (402, .insufficientCredits), (403, .forbidden),
+                      (500, .serverError), (502, .badGateway), (504, .gatewayTimeout)])
+    func submitErrorsAreTypedAndNotRetried(status: Int, code: SeedanceError.Code) async throws {
+        let harness = try await EmulatorHarness()
+        harness.emulator.injectFaults(script: [Fault(status: status, path: "/v2/seedance")])
+        let clock = ImmediateClock()
+        let error = try await #require(throws: SeedanceError.self) {
+            try await harness.client(clock: clock).submit(EmulatorHarness.request())
+        }
+        #expect(error.code == code)
+        #expect(error.httpStatus == status)
+        #expect(error.description.contains("emulated"), "the server's message is kept: \(error)")
+        #expect(clock.sleeps.isEmpty, "a billable submit is not retried after HTTP \(status)")
+        #expect(await harness.emulator.stats().submitted == 0)
+        await harness.stop()
+    }
+
+    @Test func rateLimitedSubmitWaitsRetryAfterThenGoesThrough() async throws {
+        let harness = try await EmulatorHarness()
+        harness.emulator.injectFaults(script: [Fault(status: 429, retryAfter: 7, path: "/v2/seedance")])
+        let clock = ImmediateClock()
+        let job = try await harness.client(clock: clock).submit(EmulatorHarness.request())
+        #expect(!job.requestID.isEmpty)
+        #expect(clock.sleeps == [.seconds(7)])
+        #expect(await harness.emulator.stats().submitted == 1)
+        await harness.stop()
+    }
+
+    @Test func rateLimitUntilTheTriesRunOut() async throws {
+        let harness = try await EmulatorHarness()
+        harness.emulator.injectFaults(script: Array(repeating: Fault(status: 429, retryAfter: 1), count: 3))
+        let clock = ImmediateClock()
+        let error = try await #require(throws: SeedanceError.self) {
+            try await harness.client(clock: clock, retry: RetryPolicy(maximumAttempts: 3)).submit(EmulatorHarness.request())
+        }
+        #expect(error.code == .rateLimited)
+        #expect(clock.sleeps == [.seconds(1), .seconds(1)])
+        #expect(await harness.emulator.stats().submitted == 0)
+        await harness.stop()
+    }
+
+    @Test func readsBackOffExponentiallyOn5xx() async throws {
+        let harness = try await EmulatorHarness()
+        let client = harness.client(clock: ImmediateClock())
+        let job = try await client.submit(EmulatorHarness.request())
+        let clock = ImmediateClock()
+        harness.emulator.injectFaults(script: [Fault(status: 500, path: "/v2/requests"), Fault(status: 502, path: "/v2/requests"),
+                                               Fault(status: 504, path: "/v2/requests")])
+        let status = try await harness.client(clock: clock).status(of: job)
+        #expect([.queued, .processing, .completed].contains(status.state))
+        let sleeps = clock.sleeps
+        #expect(sleeps.count == 3)
+        for (index, sleep) in sleeps.enumerated() {
+            let base = Duration.seconds(1 << index)
+            #expect(sleep >= base && sleep <= base * 1.25, "sleep \(index + 1) was \(sleep)")
+        }
+        await harness.stop()
+    }
+
+    @Test func droppedSubmitIsNotResentAndCanBeFoundInHistory() async throws {
+        let harness = try await EmulatorHarness()
+        harness.emulator.injectFaults(script: [Fault(drop: true, path: "/v2/seedance")])
+        let clock = ImmediateClock()
+        let client = harness.client(clock: clock)
+        let request = EmulatorHarness.request("A lighthouse in a storm, unique-7781")
+        let error = try await #require(throws: SeedanceError.self) { try await client.submit(request) }
+        #expect(error.code == .submitOutcomeUnknown)
+        #expect(clock.sleeps.isEmpty)
+        // It was accepted (and would be billed): history finds it by the body that was sent.
+        #expect(await harness.emulator.stats().submitted == 1)
+        let page = try await client.history()
+        let match = page.data.first { $0.requestBody?["prompt"]?.string == request.prompt }
+        #expect(match != nil)
+        await harness.stop()
+    }
+
+    @Test func refusedConnectionsAreRetriedThenReported() async throws {
+        // A port that was just free: nothing listens there.
+        let emulator = try SeedanceEmulator()
+        let url = try await emulator.start()
+        await emulator.stop()
+        let clock = ImmediateClock()
+        let client = SeedanceClient(endpoints: .single(url), apiKey: APIKey("k"), retry: RetryPolicy(maximumAttempts: 4),
+                                    clock: clock)
+        let error = try await #require(throws: SeedanceError.self) { try await client.submit(EmulatorHarness.request()) }
+        #expect(error.code == .connectionFailed, "\(error)")
+        #expect(clock.sleeps.count == 3, "a refused submit cannot have been accepted, so it is retried")
+    }
+
+    @Test func downloadsRetryAndRespectTheCap() async throws {
+        let harness = try await EmulatorHarness()
+        let client = harness.client(clock: ImmediateClock())
+        let result = try await client.wait(for: try await client.submit(EmulatorHarness.request()), interval: .milliseconds(20))
+        let output = try #require(result.output)
+        harness.emulator.injectFaults(script: [Fault(status: 502, path: "/files/"), Fault(drop: true, path: "/files/")])
+        let file = harness.folder.file("clip.mp4")
+        let bytes = try await client.download(output, to: file)
+        #expect(bytes > 10_000)
+        #expect(try Data(contentsOf: file).count == bytes)
+        let capped = harness.folder.file("capped.mp4")
+        let error = try await #require(throws: SeedanceError.self) {
+            try await client.download(output, to: capped, maximumBytes: 1000)
+        }
+        #expect(error.code == .downloadTooLarge)
+        #expect(!FileManager.default.fileExists(atPath: capped.path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.folder.url.path).filter { $0.hasSuffix(".partial") }
+        #expect(leftovers.isEmpty)
+        await harness.stop()
+    }
+
+    @Test func historyRejectsABadPageSizeBeforeSending() async throws {
+        let harness = try await EmulatorHarness()
+        let error = try await #require(throws: SeedanceError.self) { try await harness.client().history(perPage: 101) }
+        #expect(error.code == .invalidRequest)
+        await harness.stop()
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import SeedanceAPI
+import SeedanceEmulator
+import Testing
+
+@Suite struct WaitTests {
+    @Test func moderationBlockIsInferenceFailedWithTheServersReason() async throws {
+        let harness = try await EmulatorHarness()
+        let client = harness.client()
+        let job = try await client.submit(EmulatorHarness.request("A scene with moderation-test content"))
+        let error = try await #require(throws: SeedanceError.self) {
+            try await client.wait(for: job, interval: .milliseconds(20))
+        }
+        #expect(error.code == .inferenceFailed)
+        #expect(error.requestID == job.requestID)
+        #expect(error.description.contains("moderation"))
+        // Served as 422, but the body announces FAILED: a valid answer on both endpoints.
+        #expect(try await client.status(of: job).state == .failed)
+        let result = try await client.result(of: job)
+        #expect(result.state == .failed)
+        #expect(result.error?.contains("moderation") == true)
+        #expect(await harness.emulator.stats().failed == 1)
+        await harness.stop()
+    }
+
+    @Test func timeoutKeepsTheRequestIDToPollAgain() async throws {
+        let harness = try await EmulatorHarness(latency: .seconds(120))
+        let clock = ImmediateClock()
+        let client = harness.client(clock: clock)
+        let job = try await client.submit(EmulatorHarness.request())
+        let error = try await #require(throws: SeedanceError.self) {
+            try await client.wait(for: job, timeout: .seconds(10), interval: .seconds(2))
+        }
+        #expect(error.code == .timedOut)
+        #expect(error.requestID == job.requestID)
+        #expect(clock.now <= .seconds(10))
+        // Later, from the id alone:
+        let again = try await client.status(of: client.job(requestID: job.requestID))
+        #expect(again.state == .processing)
+        #expect(await harness.emulator.stats().submitted == 1)
+        await harness.stop()
+    }
+
+    @Test func resultsExpireButHistoryKeepsThePaidOutput() async throws {
+        let harness = try await EmulatorHarness(retention: .milliseconds(300))
+        let client = harness.client()
+        let job = try await client.submit(EmulatorHarness.request())
+        let result = try await client.wait(for: job, interval: .milliseconds(20))
+        try await Task.sleep(for: .milliseconds(500))
+        let error = try await #require(throws: SeedanceError.self) { try await client.status(of: job) }
+        #expect(error.code == .notFound)
+        #expect(error.description.contains("retention"))
+        let entry = try await client.historyEntry(requestID: job.requestID)
+        #expect(entry.modelStatus == "COMPLETED")
+        #expect(entry.generationURL == result.output)
+        #expect(entry.requestBody?["prompt"]?.string == EmulatorHarness.request().prompt)
+        #expect((entry.creditsDeduction ?? 0) > 0)
+        await harness.stop()
+    }
+
+    @Test func workersLimitWhatRunsAtOnce() async throws {
+        let harness = try await EmulatorHarness(latency: .milliseconds(1500), workers: 1)
+        let client = harness.client()
+        let first = try await client.submit(EmulatorHarness.request("one"))
+        let second = try await client.submit(EmulatorHarness.request("two"))
+        try await Task.sleep(for: .milliseconds(100))
+        let states = (try await client.status(of: first).state, try await client.status(of: second).state)
+        #expect(states.0 == .processing, "\(states)")
+        #expect(try await client.status(of: second).state == .queued)
+        _ = try await client.wait(for: second, interval: .milliseconds(20))
+        #expect(await harness.emulator.stats().completed == 2)
+        await harness.stop()
+    }
+}
