@@ -16,11 +16,20 @@ enum SeedpipeBinary {
         var stderr: String
     }
 
-    static func run(_ arguments: [String], in folder: TemporaryFolder) throws -> Outcome {
+    /// The environment without SEGMIND_API_KEY, so generation runs offline.
+    static var offline: [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "SEGMIND_API_KEY")
+        return environment
+    }
+
+    static func run(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]? = offline) throws
+        -> Outcome
+    {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
         }
-        let outcome = try ChildProcess.run(url, arguments, in: folder.url)
+        let outcome = try ChildProcess.run(url, arguments, in: folder.url, environment: environment)
         return Outcome(status: outcome.status, stdout: outcome.output, stderr: outcome.stderr)
     }
 }
