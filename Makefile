@@ -34,15 +34,16 @@ release: deps
 demo: build
 	@mkdir -p $(DEMO_DIR)
 	@bin=$$($(SWIFT) build --show-bin-path)/seedpipe; set -e; cd $(DEMO_DIR); \
-	echo "\$$ seedpipe synth -o shot1.mp4 --duration 4 --seed 1"; $$bin synth -o shot1.mp4 --duration 4 --seed 1; \
-	echo "\$$ seedpipe synth -o shot2.mp4 --duration 4 --seed 2 --tone 660"; $$bin synth -o shot2.mp4 --duration 4 --seed 2 --tone 660; \
-	echo "\$$ seedpipe synth -o shot3.mp4 --duration 4 --seed 3 --no-audio"; $$bin synth -o shot3.mp4 --duration 4 --seed 3 --no-audio; \
-	echo "\$$ seedpipe concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4"; $$bin concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4; \
-	echo "\$$ seedpipe probe film.mp4"; $$bin probe film.mp4; \
-	echo "\$$ seedpipe audio-check film.mp4 --min-loudness -30"; $$bin audio-check film.mp4 --min-loudness -30; \
-	echo "\$$ seedpipe thumbnail film.mp4 --at 2.5 --width 640 -o poster.jpg"; $$bin thumbnail film.mp4 --at 2.5 --width 640 -o poster.jpg; \
-	echo "\$$ seedpipe last-frame film.mp4 -o last.png"; $$bin last-frame film.mp4 -o last.png; \
-	echo; echo "demo output in $(DEMO_DIR)/"
+	run() { echo "\$$ seedpipe $$*"; $$bin "$$@"; }; \
+	run generate --prompt "Shot 1: a moss-covered tropical waterfall at dawn, mist rising. The camera slowly pushes in." \
+	    --duration 5 --return-last-frame -o shot1.mp4; \
+	run generate --prompt "Shot 2: the same waterfall in midday light; the camera tilts up the falls." \
+	    --first-frame shot1-last.png --duration 5 -o shot2.mp4; \
+	run concat shot1.mp4 shot2.mp4 -o film.mp4; \
+	run probe film.mp4; \
+	run audio-check film.mp4 --min-loudness -30; \
+	run thumbnail film.mp4 --at 2.5 --width 640 -o poster.jpg; \
+	echo; echo "demo output in $(DEMO_DIR)/: film.mp4, poster.jpg (offline unless SEGMIND_API_KEY is set)"
 
 test: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
@@ -51,7 +52,8 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product seedpipe $(BUILD_FLAGS)
 	$(SWIFT) build -c release --product seedpipe-bench $(BUILD_FLAGS)
-	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench $$($(SWIFT) build -c release --show-bin-path)/seedpipe
+	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench media $$($(SWIFT) build -c release --show-bin-path)/seedpipe
+	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench seedance
 
 # AddressSanitizer with leak detection over the Media tests (a build folder of its own).
 asan: deps

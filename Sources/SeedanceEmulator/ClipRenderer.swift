@@ -18,6 +18,7 @@ struct ClipRenderer: Sendable {
     let files: URL
     let http: HTTPClient
     private static let queue = DispatchQueue(label: "seedpipe.emulator.render", attributes: .concurrent)
+    private let coalescer = RenderCoalescer()
 
     init(configuration: EmulatorConfiguration, files: URL, http: HTTPClient) {
         self.configuration = configuration
@@ -68,12 +69,14 @@ struct ClipRenderer: Sendable {
             width: size.width, height: size.height, frameRate: configuration.frameRate,
             duration: Double(request.effectiveDuration), seed: Self.seed(prompt: request.prompt, seed: job.seed),
             firstFrame: first, lastFrame: last, audio: request.effectiveGenerateAudio, preset: configuration.preset)
-        let rendered = try await Self.offPool {
-            try FileManager.default.createDirectory(at: renders, withIntermediateDirectories: true)
-            guard !FileManager.default.fileExists(atPath: cached.path) else { return false }
-            try clip.render(to: cached)
-            try VideoFile(cached).lastFrame().write(to: cachedFrame)
-            return true
+        let rendered = try await coalescer.run(key) {
+            try await Self.offPool {
+                try FileManager.default.createDirectory(at: renders, withIntermediateDirectories: true)
+                guard !FileManager.default.fileExists(atPath: cached.path) else { return false }
+                try clip.render(to: cached)
+                try VideoFile(cached).lastFrame().write(to: cachedFrame)
+                return true
+            }
         }
         let video = "\(job.id).mp4"
         try link(cached, to: files.appendingPathComponent(video))

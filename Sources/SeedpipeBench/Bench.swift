@@ -1,11 +1,27 @@
 import Foundation
 import Media
 
-/// `make bench`: seedpipe against the `ffmpeg` program doing the same job, each as a whole
-/// process, median of several runs, side by side with the ratio. Figures are printed,
-/// never asserted.
+/// `make bench`: figures printed, never asserted.
+///
+///     seedpipe-bench media PATH/TO/seedpipe   seedpipe against the ffmpeg program
+///     seedpipe-bench seedance                 the emulator and the client under load
 @main
 struct Bench {
+    static func main() async throws {
+        let arguments = CommandLine.arguments
+        switch arguments.count > 1 ? arguments[1] : "" {
+        case "media" where arguments.count > 2: try MediaBench.run(seedpipe: arguments[2])
+        case "seedance": try await SeedanceBench.run()
+        default:
+            print("usage: seedpipe-bench media PATH/TO/seedpipe | seedpipe-bench seedance   (make bench runs both)")
+            exit(2)
+        }
+    }
+}
+
+/// seedpipe against the `ffmpeg` program doing the same job, each as a whole process,
+/// median of several runs, side by side with the ratio.
+enum MediaBench {
     static let runs = 7
 
     struct Row {
@@ -14,13 +30,7 @@ struct Bench {
         var ffmpeg: [ProcessRun]
     }
 
-    static func main() throws {
-        let arguments = CommandLine.arguments
-        guard arguments.count >= 2 else {
-            print("usage: seedpipe-bench PATH/TO/seedpipe   (make bench builds both in release mode)")
-            exit(2)
-        }
-        let seedpipe = arguments[1]
+    static func run(seedpipe: String) throws {
         guard let ffmpeg = which("ffmpeg") else {
             print("the ffmpeg program is the referee and is not installed (make deps)")
             exit(2)

@@ -171,10 +171,48 @@ import Testing
         await harness.stop()
     }
 
+    @Test func slowAnswersAreSlow() async throws {
+        let harness = try await EmulatorHarness()
+        let client = harness.client()
+        let job = try await client.submit(EmulatorHarness.request())
+        harness.emulator.injectFaults(script: [Fault(delay: 0.4, path: "/v2/requests")])
+        let start = ContinuousClock.now
+        _ = try await client.status(of: job)
+        #expect(ContinuousClock.now - start >= .milliseconds(400))
+        await harness.stop()
+    }
+
+    @Test func readsRideOutRandomErrors() async throws {
+        let harness = try await EmulatorHarness()
+        let client = harness.client(retry: RetryPolicy(maximumAttempts: 12, baseDelay: .milliseconds(5),
+                                                       maximumDelay: .milliseconds(40)))
+        let jobs = try await (0..<4).asyncMap { index in try await client.submit(EmulatorHarness.request("job \(index)")) }
+        // From here on, 30 % of answers are 429/500/502/504 (Retry-After kept short).
+        var rates = FaultRates.errors(0.3, seed: 42)
+        rates.retryAfter = 0.01
+        harness.emulator.injectFaults(rates: rates)
+        for (index, job) in jobs.enumerated() {
+            let result = try await client.wait(for: job, interval: .milliseconds(20))
+            try await client.download(try #require(result.output), to: harness.folder.file("\(index).mp4"))
+        }
+        let stats = await harness.emulator.stats()
+        #expect(stats.faultsInjected > 0)
+        #expect(stats.submitted == 4)
+        await harness.stop()
+    }
+
     @Test func historyRejectsABadPageSizeBeforeSending() async throws {
         let harness = try await EmulatorHarness()
         let error = try await #require(throws: SeedanceError.self) { try await harness.client().history(perPage: 101) }
         #expect(error.code == .invalidRequest)
         await harness.stop()
+    }
+}
+
+extension Sequence {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
     }
 }
