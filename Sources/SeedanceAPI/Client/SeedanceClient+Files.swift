@@ -89,14 +89,7 @@ extension SeedanceClient {
         defer { try? FileManager.default.removeItem(at: partial) }
         var written = 0
         let reply = try await retrying(mode: mode, what: what) {
-            var request = HTTPClientRequest(url: url.absoluteString)
-            request.method = method
-            try addHeaders(to: &request, for: url)
-            if let json {
-                request.headers.add(name: "content-type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: json))
-            }
-            let response = try await http.execute(request, timeout: .init(downloadTimeout))
+            let response = try await http.execute(try makeRequest(method, url, json: json), timeout: .init(downloadTimeout))
             let status = Int(response.status.code)
             guard (200..<300).contains(status) else {
                 return Reply(status: status, headers: response.headers, body: try await response.body.collect(upTo: 1 << 20))

@@ -87,17 +87,22 @@ public struct SeedanceClient: Sendable {
         _ method: HTTPMethod, _ url: URL, json: Data? = nil, mode: RetryMode, what: String
     ) async throws -> Reply {
         try await retrying(mode: mode, what: what) {
-            var request = HTTPClientRequest(url: url.absoluteString)
-            request.method = method
-            try addHeaders(to: &request, for: url)
-            if let json {
-                request.headers.add(name: "content-type", value: "application/json")
-                request.body = .bytes(ByteBuffer(bytes: json))
-            }
-            let response = try await http.execute(request, timeout: .init(requestTimeout))
+            let response = try await http.execute(try makeRequest(method, url, json: json), timeout: .init(requestTimeout))
             let body = try await response.body.collect(upTo: 32 << 20)
             return Reply(status: Int(response.status.code), headers: response.headers, body: body)
         }
+    }
+
+    /// A request with the client's headers (the key only for the API's own hosts) and an optional JSON body.
+    func makeRequest(_ method: HTTPMethod, _ url: URL, json: Data?) throws -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = method
+        try addHeaders(to: &request, for: url)
+        if let json {
+            request.headers.add(name: "content-type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: json))
+        }
+        return request
     }
 
     func addHeaders(to request: inout HTTPClientRequest, for url: URL) throws {
