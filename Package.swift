@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Media", targets: ["Media"]),
         .library(name: "SeedanceAPI", targets: ["SeedanceAPI"]),
         .library(name: "SeedanceEmulator", targets: ["SeedanceEmulator"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
         .executable(name: "seedpipe", targets: ["seedpipe"]),
         .executable(name: "seedpipe-bench", targets: ["SeedpipeBench"]),
     ],
@@ -18,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // The system FFmpeg libraries (Debian: libav*-dev), found through pkg-config.
@@ -57,6 +60,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The media-agnostic core: stages, pipeline files, validation, executor, cache.
+        .target(
+            name: "Pipeline",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "SeedpipeCLI",
             dependencies: [
@@ -73,6 +85,7 @@ let package = Package(
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Media", "MediaTestSupport", "SeedanceAPI"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "MediaTestSupport"]),
         .testTarget(name: "SeedanceTests", dependencies: ["SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

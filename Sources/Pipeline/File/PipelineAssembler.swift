@@ -1,0 +1,95 @@
+import Foundation
+
+/// The last steps shared by pipeline files and the Swift DSL, so both give the same graph:
+/// `--var` overrides, `${vars.x}` substitution, and macro expansion.
+enum PipelineAssembler {
+    static func assemble(
+        name: String, vars: [String: Value], defaults: [String: [String: Value]], stages raw: [StageNode],
+        outputs rawOutputs: [String: ValueExpression], baseFolder: URL, file: String?, registry: StageRegistry
+    ) throws -> PipelineGraph {
+        var diagnostics: [Diagnostic] = []
+        func substitute(_ expression: ValueExpression) -> ValueExpression {
+            switch expression {
+            case .reference(let reference) where reference.stage == "vars":
+                guard let value = vars[reference.output] else {
+                    diagnostics.append(Diagnostic("unknown var `\(reference.output)` in \(reference)", at: reference.location,
+                                                  fix: closest(to: reference.output, in: vars.keys).map { "did you mean `\($0)`?" }
+                                                      ?? (vars.isEmpty ? "declare it under `vars:`" : "vars: \(vars.keys.sorted().joined(separator: ", "))")))
+                    return .literal(.null)
+                }
+                return .literal(value)
+            case .interpolation(let parts):
+                let replaced = parts.map { part -> ValueExpression.Part in
+                    if case .reference(let reference) = part, reference.stage == "vars" {
+                        if case .literal(let value) = substitute(.reference(reference)) { return .text(value.text) }
+                    }
+                    return part
+                }
+                if replaced.allSatisfy({ if case .text = $0 { true } else { false } }) {
+                    return .literal(.string(replaced.map { if case .text(let t) = $0 { t } else { "" } }.joined()))
+                }
+                return .interpolation(replaced)
+            case .list(let items): return .list(items.map(substitute))
+            case .object(let items): return .object(items.mapValues(substitute))
+            default: return expression
+            }
+        }
+
+        var stages: [StageNode] = []
+        var exports: [String: [String: ValueExpression]] = [:]
+        for node in raw {
+            var node = node
+            node.with = node.with.mapValues(substitute)
+            guard let macro = registry.macro(node.kind) else {
+                stages.append(node)
+                continue
+            }
+            for key in node.with.keys.sorted() where !macro.acceptedKeys.contains(key) {
+                diagnostics.append(Diagnostic("stage `\(node.name)` (\(node.kind)) has no parameter `\(key)`",
+                                              at: node.keyLocations[key] ?? node.location,
+                                              fix: closest(to: key, in: macro.acceptedKeys).map { "did you mean `\($0)`?" }
+                                                  ?? "accepted: \(macro.acceptedKeys.joined(separator: ", "))"))
+            }
+            do {
+                let expansion = try macro.expand(name: node.name, with: node.with, location: node.location)
+                stages += expansion.stages.map { var stage = $0; stage.expandedFrom = stage.expandedFrom ?? node.name; return stage }
+                exports[node.name] = expansion.exports
+            } catch let error as PipelineError {
+                diagnostics += error.diagnostics
+            }
+        }
+        var outputs = rawOutputs.mapValues(substitute)
+        if !exports.isEmpty {
+            stages = stages.map { node in
+                var node = node
+                node.with = node.with.mapValues { $0.replacingExports(exports) }
+                return node
+            }
+            outputs = outputs.mapValues { $0.replacingExports(exports) }
+        }
+        guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
+        return PipelineGraph(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
+                             baseFolder: baseFolder, file: file)
+    }
+}
+
+extension ValueExpression {
+    /// Replaces `${macro.output}` with what the macro exported under that name.
+    func replacingExports(_ exports: [String: [String: ValueExpression]]) -> ValueExpression {
+        switch self {
+        case .literal: return self
+        case .reference(let reference):
+            return exports[reference.stage]?[reference.output] ?? self
+        case .interpolation(let parts):
+            return .interpolation(parts.map { part in
+                if case .reference(let reference) = part, let exported = exports[reference.stage]?[reference.output],
+                   case .reference(let target) = exported {
+                    return .reference(target)
+                }
+                return part
+            })
+        case .list(let items): return .list(items.map { $0.replacingExports(exports) })
+        case .object(let items): return .object(items.mapValues { $0.replacingExports(exports) })
+        }
+    }
+}

@@ -1,0 +1,237 @@
+import Foundation
+import Yams
+
+/// Reads pipeline files (YAML) into a `PipelineGraph`, keeping the file:line:column of
+/// everything so every problem can say where it is.
+public enum PipelineFile {
+    static let topLevelKeys = ["pipeline", "vars", "defaults", "stages", "outputs", "description"]
+    static let stageKeys = ["uses", "with", "description"]
+
+    /// Loads and expands (macros) a pipeline file. `overrides` replace `vars` (`--var k=v`).
+    /// Structural problems throw `PipelineError` with every diagnostic; stage rules are
+    /// checked afterwards by `PipelineValidator`.
+    public static func load(_ url: URL, overrides: [String: String] = [:], registry: StageRegistry) throws -> PipelineGraph {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw PipelineError("\(url.relativePath): cannot read the pipeline file (\(error.localizedDescription))")
+        }
+        return try parse(text, file: url.relativePath, baseFolder: url.deletingLastPathComponent(), overrides: overrides,
+                         registry: registry)
+    }
+
+    public static func parse(_ text: String, file: String, baseFolder: URL, overrides: [String: String] = [:],
+                             registry: StageRegistry) throws -> PipelineGraph {
+        var diagnostics: [Diagnostic] = []
+        func at(_ node: Node) -> SourceLocation? {
+            node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
+        }
+        let root: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw PipelineError("the file is empty", at: SourceLocation(file: file, line: 1, column: 1),
+                                    fix: "start with `pipeline: NAME` and a `stages:` mapping")
+            }
+            root = composed
+        } catch let error as YamlError {
+            throw PipelineError([yamlDiagnostic(error, file: file, text: text)])
+        }
+        guard let top = root.mapping else {
+            throw PipelineError("the file must be a mapping with `pipeline:` and `stages:`", at: at(root))
+        }
+        var name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        var vars: [String: Value] = [:]
+        var defaults: [String: [String: Value]] = [:]
+        var stages: [StageNode] = []
+        var outputs: [String: ValueExpression] = [:]
+        var seenKeys: Set<String> = []
+
+        for (keyNode, valueNode) in top {
+            let key = keyNode.string ?? ""
+            if !seenKeys.insert(key).inserted {
+                diagnostics.append(Diagnostic("`\(key)` appears twice", at: at(keyNode), fix: "keep one"))
+            }
+            switch key {
+            case "pipeline":
+                name = valueNode.string ?? name
+            case "description":
+                break
+            case "vars":
+                guard let mapping = valueNode.mapping else {
+                    diagnostics.append(Diagnostic("`vars` must be a mapping of names to values", at: at(valueNode)))
+                    continue
+                }
+                for (k, v) in mapping { vars[k.string ?? ""] = value(of: v) }
+            case "defaults":
+                guard let mapping = valueNode.mapping else {
+                    diagnostics.append(Diagnostic("`defaults` must be a mapping such as `seedance: {duration: 5}`", at: at(valueNode)))
+                    continue
+                }
+                for (group, settings) in mapping {
+                    guard let settingsMapping = settings.mapping else {
+                        diagnostics.append(Diagnostic("defaults.\(group.string ?? "") must be a mapping", at: at(settings)))
+                        continue
+                    }
+                    var values: [String: Value] = [:]
+                    for (k, v) in settingsMapping { values[k.string ?? ""] = value(of: v) }
+                    defaults[group.string ?? ""] = values
+                }
+            case "stages", "outputs":
+                break
+            default:
+                diagnostics.append(Diagnostic("unknown key `\(key)`", at: at(keyNode),
+                                              fix: closest(to: key, in: topLevelKeys).map { "did you mean `\($0)`?" }
+                                                  ?? "allowed: \(topLevelKeys.joined(separator: ", "))"))
+            }
+        }
+        for (key, text) in overrides {
+            guard vars[key] != nil else {
+                diagnostics.append(Diagnostic("--var \(key): the pipeline has no var `\(key)`", at: nil,
+                                              fix: vars.isEmpty ? "it declares no vars" : "vars: \(vars.keys.sorted().joined(separator: ", "))"))
+                continue
+            }
+            vars[key] = .string(text)
+        }
+
+        func expression(_ node: Node) -> ValueExpression {
+            switch node {
+            case .scalar:
+                let plain = value(of: node)
+                guard case .string(let text) = plain, text.contains("${") else { return .literal(plain) }
+                return ValueExpression.parse(text, at: at(node))
+            case .sequence(let sequence):
+                let items = sequence.map(expression)
+                // Without references it is one literal, as the Swift DSL makes it.
+                return items.allSatisfy({ $0.references.isEmpty }) ? .literal(value(of: node)) : .list(items)
+            case .mapping(let mapping):
+                var items: [String: ValueExpression] = [:]
+                for (k, v) in mapping { items[k.string ?? ""] = expression(v) }
+                return items.values.allSatisfy({ $0.references.isEmpty }) ? .literal(value(of: node)) : .object(items)
+            case .alias:
+                return .literal(.null)
+            }
+        }
+
+        if let stagesNode = top["stages"] {
+            guard let mapping = stagesNode.mapping else {
+                throw PipelineError(diagnostics + [Diagnostic("`stages` must be a mapping of stage names to stages", at: at(stagesNode))])
+            }
+            var names: Set<String> = []
+            for (nameNode, stageNode) in mapping {
+                let stageName = nameNode.string ?? ""
+                guard names.insert(stageName).inserted else {
+                    diagnostics.append(Diagnostic("duplicate stage name `\(stageName)`", at: at(nameNode), fix: "give each stage its own name"))
+                    continue
+                }
+                if stageName == "vars" || !stageName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
+                    diagnostics.append(Diagnostic("`\(stageName)` cannot name a stage", at: at(nameNode),
+                                                  fix: "use letters, digits, - and _ (and not `vars`)"))
+                }
+                guard let body = stageNode.mapping else {
+                    diagnostics.append(Diagnostic("stage `\(stageName)` must be a mapping with `uses:`", at: at(stageNode)))
+                    continue
+                }
+                var kind = ""
+                var with: [String: ValueExpression] = [:]
+                var keyLocations: [String: SourceLocation] = [:]
+                var kindLocation = at(nameNode)
+                for (keyNode, valueNode) in body {
+                    switch keyNode.string ?? "" {
+                    case "uses":
+                        kind = valueNode.string ?? ""
+                        kindLocation = at(valueNode)
+                    case "with":
+                        guard let parameters = valueNode.mapping else {
+                            diagnostics.append(Diagnostic("`with` of stage `\(stageName)` must be a mapping", at: at(valueNode)))
+                            continue
+                        }
+                        for (k, v) in parameters {
+                            let key = k.string ?? ""
+                            if with[key] != nil {
+                                diagnostics.append(Diagnostic("`\(key)` appears twice in stage `\(stageName)`", at: at(k)))
+                            }
+                            with[key] = expression(v)
+                            keyLocations[key] = at(k)
+                        }
+                    case "description":
+                        break
+                    default:
+                        let key = keyNode.string ?? ""
+                        diagnostics.append(Diagnostic("stage `\(stageName)`: unknown key `\(key)`", at: at(keyNode),
+                                                      fix: closest(to: key, in: stageKeys).map { "did you mean `\($0)`?" }
+                                                          ?? "a stage has `uses:` and `with:`"))
+                    }
+                }
+                guard !kind.isEmpty else {
+                    diagnostics.append(Diagnostic("stage `\(stageName)` does not say what it uses", at: at(nameNode),
+                                                  fix: "add `uses: KIND`, one of \(registry.kinds.joined(separator: ", "))"))
+                    continue
+                }
+                stages.append(StageNode(name: stageName, kind: kind, with: with, location: kindLocation, keyLocations: keyLocations))
+            }
+        } else {
+            diagnostics.append(Diagnostic("the pipeline has no `stages:`", at: at(root), fix: "add a `stages:` mapping"))
+        }
+
+        if let outputsNode = top["outputs"] {
+            if let mapping = outputsNode.mapping {
+                for (k, v) in mapping { outputs[k.string ?? ""] = expression(v) }
+            } else {
+                diagnostics.append(Diagnostic("`outputs` must be a mapping of names to `${stage.output}`", at: at(outputsNode)))
+            }
+        }
+        guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
+        return try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
+                                              baseFolder: baseFolder, file: file, registry: registry)
+    }
+
+    /// A YAML scalar as a value (plain `5` is a number, `true` a boolean, quoted text a string).
+    static func value(of node: Node) -> Value {
+        switch node {
+        case .scalar(let scalar):
+            if scalar.style == .plain || scalar.style == .any {
+                if let int = node.int { return .number(Double(int)) }
+                if let double = node.float { return .number(double) }
+                if let bool = node.bool { return .bool(bool) }
+                if node.null != nil { return .null }
+            }
+            return .string(scalar.string)
+        case .sequence(let sequence):
+            return .list(sequence.map(value(of:)))
+        case .mapping(let mapping):
+            var items: [String: Value] = [:]
+            for (k, v) in mapping { items[k.string ?? ""] = value(of: v) }
+            return .object(items)
+        case .alias:
+            return .null
+        }
+    }
+
+    static func yamlDiagnostic(_ error: YamlError, file: String, text: String) -> Diagnostic {
+        switch error {
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Point at the second occurrence: the same key at the same column further down.
+            let key = duplicates.first ?? ""
+            let lines = text.components(separatedBy: "\n")
+            var location = SourceLocation(file: file, line: context.mark.line, column: context.mark.column)
+            for (index, line) in lines.enumerated() where index + 1 > context.mark.line {
+                let indent = line.prefix { $0 == " " }.count
+                if indent + 1 == context.mark.column, line.dropFirst(indent).hasPrefix("\(key):") {
+                    location = SourceLocation(file: file, line: index + 1, column: indent + 1)
+                    break
+                }
+            }
+            let what = key.isEmpty ? "a key" : "`\(key)`"
+            return Diagnostic("duplicate \(what): a name can appear once in a mapping", at: location,
+                              fix: "give each stage its own name, and each parameter once")
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            return Diagnostic("YAML: \(problem)" + (context.map { " \($0.text)" } ?? ""),
+                              at: SourceLocation(file: file, line: mark.line, column: mark.column),
+                              fix: "check the indentation and the quotes")
+        default:
+            return Diagnostic("YAML: \(error)", at: SourceLocation(file: file, line: 1, column: 1))
+        }
+    }
+}
+

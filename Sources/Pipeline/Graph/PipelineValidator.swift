@@ -1,0 +1,230 @@
+import Foundation
+
+/// A pipeline that passed validation: every stage resolved, defaults merged, in an order
+/// that respects every edge, each with its longest remaining path for scheduling.
+public struct ValidatedPipeline: Sendable {
+    public struct Step: Sendable {
+        public var node: StageNode
+        public var stage: any Stage
+        /// `with:` plus defaults, for every input and parameter given.
+        public var with: [String: ValueExpression]
+        /// Stages on the longest path from here to the end, this one included.
+        public var priority: Int
+    }
+
+    public var graph: PipelineGraph
+    /// Topological order (dependencies first; declaration order among independent stages).
+    public var steps: [Step]
+
+    public func step(_ name: String) -> Step? { steps.first { $0.node.name == name } }
+}
+
+/// Checks a pipeline against the stages it uses and reports every problem at once.
+public enum PipelineValidator {
+    public static func validate(_ graph: PipelineGraph, registry: StageRegistry) throws -> ValidatedPipeline {
+        var diagnostics: [Diagnostic] = []
+        var resolved: [String: (StageNode, any Stage, [String: ValueExpression])] = [:]
+        let names = Set(graph.stages.map(\.name))
+
+        for node in graph.stages {
+            guard let stage = registry.stage(node.kind) else {
+                diagnostics.append(Diagnostic("stage `\(node.name)` uses unknown kind `\(node.kind)`", at: node.location,
+                                              fix: closest(to: node.kind, in: registry.kinds).map { "did you mean `\($0)`?" }
+                                                  ?? "known kinds: \(registry.kinds.joined(separator: ", "))"))
+                continue
+            }
+            let signature = stage.signature
+            for key in node.with.keys.sorted() where !signature.acceptedKeys.contains(key) {
+                diagnostics.append(Diagnostic("stage `\(node.name)` (\(node.kind)) has no parameter `\(key)`",
+                                              at: node.keyLocations[key] ?? node.location,
+                                              fix: closest(to: key, in: signature.acceptedKeys).map { "did you mean `\($0)`?" }
+                                                  ?? "accepted: \(signature.acceptedKeys.joined(separator: ", "))"))
+            }
+            let with = effectiveWith(node, signature: signature, defaults: graph.defaults)
+            for port in signature.inputs where port.required && with[port.name] == nil {
+                diagnostics.append(Diagnostic("stage `\(node.name)` (\(node.kind)) needs input `\(port.name)` (\(port.type))",
+                                              at: node.location, fix: "add `\(port.name):` under `with:`"))
+            }
+            for spec in signature.parameters where spec.required && with[spec.name] == nil {
+                diagnostics.append(Diagnostic("stage `\(node.name)` (\(node.kind)) needs parameter `\(spec.name)` (\(spec.kind))",
+                                              at: node.location, fix: "add `\(spec.name):` under `with:`"))
+            }
+            var literals: [String: Value] = [:]
+            for spec in signature.parameters {
+                guard let expression = with[spec.name], case .literal(let value) = expression else { continue }
+                literals[spec.name] = value
+                if let problem = spec.problem(with: value) {
+                    diagnostics.append(Diagnostic("stage `\(node.name)`: \(problem)", at: node.keyLocations[spec.name] ?? node.location))
+                }
+            }
+            for message in stage.check(literals) {
+                let key = literals.keys.sorted().first { message.hasPrefix($0) }
+                diagnostics.append(Diagnostic("stage `\(node.name)`: \(message)", at: key.flatMap { node.keyLocations[$0] } ?? node.location))
+            }
+            resolved[node.name] = (node, stage, with)
+        }
+
+        // References, types and local files.
+        func outputType(_ reference: Reference) -> ArtifactType? {
+            resolved[reference.stage]?.1.signature.outputs.first { $0.name == reference.output }?.type
+        }
+        func checkReference(_ reference: Reference, from owner: String) -> ArtifactType? {
+            guard names.contains(reference.stage) else {
+                diagnostics.append(Diagnostic("\(reference) refers to unknown stage `\(reference.stage)`", at: reference.location,
+                                              fix: closest(to: reference.stage, in: names).map { "did you mean `\($0)`?" }
+                                                  ?? "stages: \(names.sorted().joined(separator: ", "))"))
+                return nil
+            }
+            if reference.stage == owner {
+                diagnostics.append(Diagnostic("stage `\(owner)` reads its own output \(reference)", at: reference.location))
+                return nil
+            }
+            guard let stage = resolved[reference.stage]?.1 else { return nil }
+            guard let type = outputType(reference) else {
+                let outputs = stage.signature.outputs.map(\.name)
+                diagnostics.append(Diagnostic("stage `\(reference.stage)` (\(stage.kind)) has no output `\(reference.output)`",
+                                              at: reference.location,
+                                              fix: closest(to: reference.output, in: outputs).map { "did you mean `\($0)`?" }
+                                                  ?? "its outputs: \(outputs.joined(separator: ", "))"))
+                return nil
+            }
+            return type
+        }
+        func checkInput(_ expression: ValueExpression, port: Port, node: StageNode, location: SourceLocation?) {
+            switch expression {
+            case .reference(let reference):
+                guard let type = checkReference(reference, from: node.name) else { return }
+                let fits = port.type.accepts(type) || port.type == .list(type)
+                if !fits {
+                    diagnostics.append(Diagnostic("stage `\(node.name)`: `\(port.name)` takes \(port.type) but \(reference) is \(type)",
+                                                  at: reference.location ?? location))
+                }
+            case .interpolation(let parts):
+                for case .reference(let reference) in parts { _ = checkReference(reference, from: node.name) }
+                if port.type.isFile {
+                    diagnostics.append(Diagnostic("stage `\(node.name)`: `\(port.name)` takes \(port.type), not text", at: location))
+                }
+            case .list(let items):
+                let element: ArtifactType
+                if case .list(let inner) = port.type { element = inner } else {
+                    diagnostics.append(Diagnostic("stage `\(node.name)`: `\(port.name)` takes one \(port.type), not a list", at: location))
+                    return
+                }
+                for item in items { checkInput(item, port: Port(port.name, element), node: node, location: location) }
+            case .literal(let value):
+                if port.type.isFile {
+                    for path in (value.list ?? [value]) {
+                        guard let text = path.string else {
+                            diagnostics.append(Diagnostic("stage `\(node.name)`: `\(port.name)` takes \(port.type): give a file path or a ${stage.output}", at: location))
+                            continue
+                        }
+                        let file = URL(fileURLWithPath: text, relativeTo: graph.baseFolder)
+                        if !FileManager.default.fileExists(atPath: file.path) {
+                            diagnostics.append(Diagnostic("stage `\(node.name)`: \(port.name) `\(text)`: no such file", at: location,
+                                                          fix: "paths are relative to the pipeline file's folder"))
+                        }
+                    }
+                }
+            case .object(let items):
+                for item in items.values { for reference in item.references { _ = checkReference(reference, from: node.name) } }
+            }
+        }
+        for (name, entry) in resolved.sorted(by: { $0.key < $1.key }) {
+            let (node, stage, with) = entry
+            for port in stage.signature.inputs {
+                guard let expression = with[port.name] else { continue }
+                checkInput(expression, port: port, node: node, location: node.keyLocations[port.name] ?? node.location)
+            }
+            for spec in stage.signature.parameters {
+                for reference in with[spec.name]?.references ?? [] { _ = checkReference(reference, from: name) }
+            }
+        }
+        for (name, expression) in graph.outputs.sorted(by: { $0.key < $1.key }) {
+            for reference in expression.references { _ = checkReference(reference, from: "outputs.\(name)") }
+        }
+
+        // Order, and cycles.
+        let order = topologicalOrder(graph.stages)
+        if order.count < graph.stages.count, let cycle = findCycle(graph.stages) {
+            let location = graph.stage(cycle[0])?.location
+            diagnostics.append(Diagnostic("the stages form a cycle: \(cycle.joined(separator: " → "))", at: location,
+                                          fix: "a stage cannot depend, directly or not, on itself"))
+        }
+        guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
+
+        let priorities = longestPaths(graph.stages, order: order)
+        let steps = order.map { name -> ValidatedPipeline.Step in
+            let (node, stage, with) = resolved[name]!
+            return .init(node: node, stage: stage, with: with, priority: priorities[name] ?? 1)
+        }
+        return ValidatedPipeline(graph: graph, steps: steps)
+    }
+
+    /// `with:` plus defaults: `defaults.<group>` (the kind's prefix, `seedance` for
+    /// `seedance.generate`, or the kind itself), then each parameter's own default.
+    static func effectiveWith(_ node: StageNode, signature: StageSignature, defaults: [String: [String: Value]]) -> [String: ValueExpression] {
+        var with = node.with
+        let groups = [node.kind, String(node.kind.split(separator: ".").first ?? "")]
+        for spec in signature.parameters where with[spec.name] == nil {
+            if let value = groups.lazy.compactMap({ defaults[$0]?[spec.name] }).first {
+                with[spec.name] = .literal(value)
+            } else if let value = spec.defaultValue {
+                with[spec.name] = .literal(value)
+            }
+        }
+        return with
+    }
+
+    static func topologicalOrder(_ stages: [StageNode]) -> [String] {
+        let names = Set(stages.map(\.name))
+        var remaining = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, $0.dependencies.intersection(names)) })
+        var order: [String] = []
+        while true {
+            let ready = stages.map(\.name).filter { remaining[$0]?.isEmpty == true }
+            guard !ready.isEmpty else { break }
+            for name in ready {
+                order.append(name)
+                remaining[name] = nil
+            }
+            for key in remaining.keys { remaining[key]!.subtract(ready) }
+        }
+        return order
+    }
+
+    static func findCycle(_ stages: [StageNode]) -> [String]? {
+        let byName = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, $0) })
+        var state: [String: Int] = [:]  // 1 visiting, 2 done
+        var path: [String] = []
+        func visit(_ name: String) -> [String]? {
+            state[name] = 1
+            path.append(name)
+            for dependency in (byName[name]?.dependencies ?? []).sorted() where byName[dependency] != nil {
+                if state[dependency] == 1 {
+                    let start = path.firstIndex(of: dependency)!
+                    return Array(path[start...]) + [dependency]
+                }
+                if state[dependency] == nil, let cycle = visit(dependency) { return cycle }
+            }
+            path.removeLast()
+            state[name] = 2
+            return nil
+        }
+        for stage in stages where state[stage.name] == nil {
+            if let cycle = visit(stage.name) { return cycle.reversed() }
+        }
+        return nil
+    }
+
+    /// For each stage, the number of stages on the longest path from it to any end.
+    static func longestPaths(_ stages: [StageNode], order: [String]) -> [String: Int] {
+        var dependents: [String: [String]] = [:]
+        for stage in stages {
+            for dependency in stage.dependencies { dependents[dependency, default: []].append(stage.name) }
+        }
+        var length: [String: Int] = [:]
+        for name in order.reversed() {
+            length[name] = 1 + (dependents[name]?.compactMap { length[$0] }.max() ?? 0)
+        }
+        return length
+    }
+}

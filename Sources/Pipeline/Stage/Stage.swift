@@ -1,0 +1,167 @@
+import Foundation
+import Logging
+
+/// A kind of work a pipeline can do: its name, version, typed inputs and outputs, the
+/// parameters it takes (checked before anything runs) and `run`.
+///
+/// ```swift
+/// struct Shout: Stage {
+///     let kind = "shout"
+///     let signature = StageSignature(inputs: [.init("text", .text)], outputs: [.init("text", .text)])
+///     func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+///         ["text": .string(invocation.text("text").uppercased())]
+///     }
+/// }
+/// ```
+public protocol Stage: Sendable {
+    /// The name used in `uses:` (e.g. `concat`).
+    var kind: String { get }
+    /// Part of every action key: change it when the stage's output for the same inputs changes.
+    var version: String { get }
+    var signature: StageSignature { get }
+    /// Rules beyond the parameter specs (e.g. a Seedance duration of 7), one message each.
+    func check(_ parameters: [String: Value]) -> [String]
+    func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value]
+}
+
+extension Stage {
+    public var version: String { "1" }
+    public func check(_ parameters: [String: Value]) -> [String] { [] }
+}
+
+/// What a stage takes and makes.
+public struct StageSignature: Sendable {
+    public var inputs: [Port]
+    public var outputs: [Port]
+    public var parameters: [ParameterSpec]
+    /// The resource pool it draws from.
+    public var pool: Pool
+
+    public init(inputs: [Port] = [], outputs: [Port] = [], parameters: [ParameterSpec] = [], pool: Pool = .cpu) {
+        self.inputs = inputs
+        self.outputs = outputs
+        self.parameters = parameters
+        self.pool = pool
+    }
+
+    /// Every name `with:` accepts.
+    public var acceptedKeys: [String] { inputs.map(\.name) + parameters.map(\.name) }
+}
+
+/// A typed input or output.
+public struct Port: Sendable, Hashable {
+    public var name: String
+    public var type: ArtifactType
+    public var required: Bool
+
+    public init(_ name: String, _ type: ArtifactType, required: Bool = true) {
+        self.name = name
+        self.type = type
+        self.required = required
+    }
+}
+
+/// Resource pools: at most so many stages of a pool run at once.
+public struct Pool: Sendable, Hashable, CustomStringConvertible {
+    public var name: String
+    public init(_ name: String) { self.name = name }
+    /// Local computation (default limit: the core count).
+    public static let cpu = Pool("cpu")
+    /// Remote Seedance generations (default limit: 4).
+    public static let seedance = Pool("seedance")
+    public var description: String { name }
+}
+
+/// One parameter: its type, default and allowed values.
+public struct ParameterSpec: Sendable {
+    public enum Kind: Sendable, Hashable, CustomStringConvertible {
+        case string, integer, number, boolean, list, object, any
+        public var description: String {
+            switch self {
+            case .string: "a string"
+            case .integer: "an integer"
+            case .number: "a number"
+            case .boolean: "true or false"
+            case .list: "a list"
+            case .object: "a mapping"
+            case .any: "any value"
+            }
+        }
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var required: Bool
+    public var defaultValue: Value?
+    /// When set, the value must be one of these.
+    public var allowed: [Value]?
+    public var range: ClosedRange<Double>?
+
+    public init(_ name: String, _ kind: Kind, required: Bool = false, default defaultValue: Value? = nil,
+                allowed: [Value]? = nil, range: ClosedRange<Double>? = nil) {
+        self.name = name
+        self.kind = kind
+        self.required = required
+        self.defaultValue = defaultValue
+        self.allowed = allowed
+        self.range = range
+    }
+
+    /// Why `value` does not fit, or nil.
+    func problem(with value: Value) -> String? {
+        let fits: Bool
+        switch (kind, value) {
+        case (.any, _), (.string, .string), (.boolean, .bool), (.list, .list), (.object, .object): fits = true
+        case (.number, .number): fits = true
+        case (.integer, .number(let number)): fits = number == number.rounded()
+        default: fits = false
+        }
+        guard fits else { return "\(name) must be \(kind) (got \(value.text.isEmpty ? "nothing" : value.text))" }
+        if let allowed, !allowed.contains(value) {
+            return "\(name) must be one of \(allowed.map(\.text).joined(separator: ", ")) (got \(value.text))"
+        }
+        if let range, let number = value.number, !range.contains(number) {
+            return "\(name) must be from \(Value.number(range.lowerBound).text) to \(Value.number(range.upperBound).text) (got \(value.text))"
+        }
+        return nil
+    }
+}
+
+/// What a stage is run with: its resolved inputs and parameters, and its name in the pipeline.
+public struct StageInvocation: Sendable {
+    public var name: String
+    public var values: [String: Value]
+
+    public init(name: String, values: [String: Value]) {
+        self.name = name
+        self.values = values
+    }
+
+    public subscript(_ key: String) -> Value? { values[key] }
+
+    public func text(_ key: String) -> String { values[key]?.text ?? "" }
+}
+
+/// What a running stage can use: the store, a logger, progress, cancellation.
+public struct StageContext: Sendable {
+    public let store: ArtifactStore
+    public let logger: Logger
+    /// Reports progress (0…1) and a short status.
+    public let progress: @Sendable (Double?, String) -> Void
+    /// Folder for the stage's scratch files, emptied after it runs.
+    public let scratch: URL
+    /// Folder the pipeline file is in (relative paths resolve against it).
+    public let baseFolder: URL
+
+    public init(store: ArtifactStore, logger: Logger, scratch: URL, baseFolder: URL,
+                progress: @escaping @Sendable (Double?, String) -> Void = { _, _ in }) {
+        self.store = store
+        self.logger = logger
+        self.scratch = scratch
+        self.baseFolder = baseFolder
+        self.progress = progress
+    }
+
+    /// Throws if the run was cancelled (Ctrl-C, or another stage failed).
+    public func checkCancellation() throws { try Task.checkCancellation() }
+}
