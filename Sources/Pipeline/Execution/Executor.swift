@@ -14,6 +14,7 @@ public struct Executor: Sendable {
     public let cache: ActionCache
     public let options: ExecutionOptions
     public let logger: Logger
+    private let inFlight = InFlightActions()
 
     public init(pipeline: ValidatedPipeline, cache: ActionCache, options: ExecutionOptions = ExecutionOptions(),
                 logger: Logger = Logger(label: "seedpipe.executor", factory: { _ in SwiftLogNoOpLogHandler() })) {
@@ -130,34 +131,51 @@ public struct Executor: Sendable {
                 return report(key: actionKey, cached: true, outputs: hit.outputs)
             }
             try Task.checkCancellation()
-            events?.yield(.started(stage: name, kind: step.node.kind))
-            let scratch = store.root.appendingPathComponent("scratch/\(UUID().uuidString)", isDirectory: true)
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: scratch) }
-            var stageLogger = logger
-            stageLogger[metadataKey: "stage"] = "\(name)"
-            let context = StageContext(store: store, logger: stageLogger, scratch: scratch, baseFolder: pipeline.graph.baseFolder) {
-                fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status))
+            let resolved = values
+            let (produced, shared) = try await inFlight.run(actionKey) {
+                try await perform(step, values: resolved, key: actionKey, started: started, events: events)
             }
-            let produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
-            try Task.checkCancellation()
-            let missing = step.stage.signature.outputs.filter { $0.required && produced[$0.name] == nil }.map(\.name)
-            guard missing.isEmpty else {
-                throw StoreError("the stage did not produce \(missing.joined(separator: ", "))")
+            if shared {
+                events?.yield(.cacheHit(stage: name, key: actionKey))
+                return report(key: actionKey, cached: true, outputs: produced)
             }
-            let outcome = report(key: actionKey, cached: false, outputs: produced)
-            try cache.record(ActionRecord(
-                key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name, values: values,
-                outputs: produced, createdAt: started, seconds: outcome.report.seconds,
-                paid: step.stage.signature.pool == .seedance, requestIDs: []), pipeline: pipeline.graph.name)
-            events?.yield(.finished(stage: name, key: actionKey, seconds: outcome.report.seconds))
-            return outcome
+            return report(key: actionKey, cached: false, outputs: produced)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
             events?.yield(.failed(stage: name, message: "\(error)"))
             return report(key: key, cached: false, error: "\(error)")
         }
+    }
+
+    /// Runs the stage for real and records its outputs under `key`.
+    private func perform(_ step: ValidatedPipeline.Step, values: [String: Value], key actionKey: String, started: Date,
+                         events: AsyncStream<ExecutionEvent>.Continuation?) async throws -> [String: Value] {
+        let name = step.node.name
+        let clock = ContinuousClock.now
+        events?.yield(.started(stage: name, kind: step.node.kind))
+        let scratch = store.root.appendingPathComponent("scratch/\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var stageLogger = logger
+        stageLogger[metadataKey: "stage"] = "\(name)"
+        let context = StageContext(store: store, logger: stageLogger, scratch: scratch, baseFolder: pipeline.graph.baseFolder) {
+            fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status))
+        }
+        let produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
+        try Task.checkCancellation()
+        let missing = step.stage.signature.outputs.filter { $0.required && produced[$0.name] == nil }.map(\.name)
+        guard missing.isEmpty else {
+            throw StoreError("the stage did not produce \(missing.joined(separator: ", "))")
+        }
+        let elapsed = ContinuousClock.now - clock
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        try cache.record(ActionRecord(
+            key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name, values: values,
+            outputs: produced, createdAt: started, seconds: seconds,
+            paid: step.stage.signature.pool == .seedance, requestIDs: []), pipeline: pipeline.graph.name)
+        events?.yield(.finished(stage: name, key: actionKey, seconds: seconds))
+        return produced
     }
 
     /// Evaluates an expression against finished stages' outputs. A literal path given to a

@@ -1,0 +1,199 @@
+import Foundation
+import MediaTestSupport
+import Pipeline
+import Testing
+
+@Suite struct ExecutorTests {
+    let folder = TemporaryFolder("executor")
+
+    func run(_ yaml: String, recorder: Recorder, options: ExecutionOptions = ExecutionOptions(), waitPool: Pool = .cpu)
+        async throws -> RunReport
+    {
+        let file = folder.file("p.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        let registry = testRegistry(recorder)
+        let pipeline = try PipelineValidator.validate(try PipelineFile.load(file, registry: registry), registry: registry)
+        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
+        return try await Executor(pipeline: pipeline, cache: cache, options: options).run()
+    }
+
+    static let joinYAML = """
+        pipeline: greet
+        stages:
+          a: { uses: emit, with: { value: hello } }
+          b: { uses: emit, with: { value: world } }
+          both: { uses: join, with: { texts: ["${a.text}", "${b.text}"] } }
+        outputs: { line: "${both.text}" }
+        """
+
+    @Test func runsThenHitsTheCacheForEverything() async throws {
+        let recorder = Recorder()
+        let first = try await run(Self.joinYAML, recorder: recorder)
+        #expect(first.outputs["line"] == .string("hello world"))
+        #expect(await recorder.total == 3)
+        let second = try await run(Self.joinYAML, recorder: recorder)
+        #expect(second.outputs["line"] == .string("hello world"))
+        #expect(second.stages.values.allSatisfy { $0.cached })
+        #expect(await recorder.total == 3, "nothing ran again")
+    }
+
+    @Test func changingAParameterRerunsOnlyWhatDependsOnIt() async throws {
+        let recorder = Recorder()
+        _ = try await run(Self.joinYAML, recorder: recorder)
+        let changed = try await run(Self.joinYAML.replacingOccurrences(of: "value: world", with: "value: there"), recorder: recorder)
+        #expect(changed.outputs["line"] == .string("hello there"))
+        #expect(await recorder.count("a") == 1)
+        #expect(await recorder.count("b") == 2)
+        #expect(await recorder.count("both") == 2)
+        #expect(changed.stages["a"]?.cached == true)
+    }
+
+    @Test func localFilesCountByTheirBytesNotTheirNames() async throws {
+        let recorder = Recorder()
+        try Data("first".utf8).write(to: folder.file("in.png"))
+        let yaml = "stages:\n  r: { uses: read, with: { image: in.png } }\noutputs: { text: \"${r.text}\" }\n"
+        #expect(try await run(yaml, recorder: recorder).outputs["text"] == .string("first"))
+        // Same bytes under another name: a hit.
+        try Data("first".utf8).write(to: folder.file("copy.png"))
+        _ = try await run(yaml.replacingOccurrences(of: "in.png", with: "copy.png"), recorder: recorder)
+        #expect(await recorder.count("r") == 1)
+        // New bytes under the old name: a miss.
+        try Data("second".utf8).write(to: folder.file("in.png"))
+        #expect(try await run(yaml, recorder: recorder).outputs["text"] == .string("second"))
+        #expect(await recorder.count("r") == 2)
+    }
+
+    @Test func aCorruptedObjectIsDetectedAndRebuilt() async throws {
+        let recorder = Recorder()
+        let yaml = """
+            stages:
+              m: { uses: make-image, with: { content: pixels } }
+              r: { uses: read, with: { image: "${m.image}" } }
+            outputs: { text: "${r.text}" }
+            """
+        let first = try await run(yaml, recorder: recorder)
+        let artifact = try #require(first.stages["m"]?.outputs["image"]?.artifact)
+        let store = try ArtifactStore(root: folder.file(".seedpipe"))
+        try Data("tampered".utf8).write(to: store.location(of: artifact.digest))
+        #expect(throws: StoreError.self) { try store.verifiedLocation(of: artifact) }
+        #expect(!store.contains(artifact.digest), "the bad object is removed")
+        let second = try await run(yaml, recorder: recorder)
+        #expect(second.outputs["text"] == .string("pixels"))
+        #expect(await recorder.count("m") == 2, "rebuilt")
+        #expect(try ArtifactStore.digest(of: store.verifiedLocation(of: artifact)) == artifact.digest)
+    }
+
+    @Test func longestRemainingPathStartsFirst() async throws {
+        let recorder = Recorder()
+        let yaml = """
+            stages:
+              short: { uses: wait, with: { ms: 20 } }
+              long1: { uses: wait, with: { ms: 20 } }
+              long2: { uses: wait, with: { ms: 20, after: ["${long1.text}"] } }
+              long3: { uses: wait, with: { ms: 20, after: ["${long2.text}"] } }
+            """
+        _ = try await run(yaml, recorder: recorder, options: ExecutionOptions(poolLimits: ["cpu": 1]))
+        let order = await recorder.order
+        #expect(order.first == "long1", "\(order)")
+        #expect(await recorder.peak["cpu"] == 1)
+    }
+
+    @Test func poolsLimitWhatRunsAtOnce() async throws {
+        let recorder = Recorder()
+        let yaml = "stages:\n" + (1...6).map { "  g\($0): { uses: remote-wait, with: { ms: 150, tag: g\($0) } }" }.joined(separator: "\n")
+        let start = ContinuousClock.now
+        _ = try await run(yaml, recorder: recorder, options: ExecutionOptions(poolLimits: ["seedance": 2]))
+        #expect(await recorder.peak["seedance"] == 2)
+        #expect(ContinuousClock.now - start >= .milliseconds(450), "six 150 ms generations, two at a time")
+    }
+
+    @Test func identicalActionsInOneRunHappenOnce() async throws {
+        let recorder = Recorder()
+        let yaml = """
+            stages:
+              shot1: { uses: remote-wait, with: { ms: 200, tag: same } }
+              shot2: { uses: remote-wait, with: { ms: 200, tag: same } }
+            """
+        let report = try await run(yaml, recorder: recorder)
+        #expect(await recorder.total == 1, "two stages with one action key are one generation, paid once")
+        #expect(report.stages["shot1"]?.key == report.stages["shot2"]?.key)
+        #expect(report.stages.values.filter { $0.cached }.count == 1)
+    }
+
+    @Test func failFastStopsAndNamesTheStage() async throws {
+        let recorder = Recorder()
+        let yaml = """
+            stages:
+              broken: { uses: fail }
+              after: { uses: join, with: { texts: ["${broken.text}"] } }
+              other: { uses: wait, with: { ms: 2000 } }
+            """
+        let start = ContinuousClock.now
+        let failure = try await #require(throws: StageFailure.self) { try await run(yaml, recorder: recorder) }
+        #expect(failure.stage == "broken")
+        #expect(failure.description.contains("it broke on purpose"))
+        #expect(ContinuousClock.now - start < .milliseconds(1500), "the slow branch was cancelled")
+        #expect(await recorder.count("after") == 0)
+    }
+
+    @Test func keepGoingFinishesIndependentBranches() async throws {
+        let recorder = Recorder()
+        let yaml = """
+            stages:
+              broken: { uses: fail }
+              after: { uses: join, with: { texts: ["${broken.text}"] } }
+              other: { uses: emit, with: { value: fine } }
+              more: { uses: join, with: { texts: ["${other.text}"] } }
+            """
+        let report = try await run(yaml, recorder: recorder, options: ExecutionOptions(keepGoing: true))
+        #expect(report.failures.keys.sorted() == ["broken"])
+        #expect(report.stages["after"]?.skipped == true)
+        #expect(report.stages["more"]?.outputs["text"] == .string("fine"))
+        #expect(!report.succeeded)
+    }
+
+    @Test func cancellationStopsRunningStagesAndRecordsNothingPartial() async throws {
+        let recorder = Recorder()
+        let yaml = "stages:\n  slow: { uses: wait, with: { ms: 5000 } }\n"
+        let task = Task { try await run(yaml, recorder: recorder) }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        let start = ContinuousClock.now
+        await #expect(throws: CancellationError.self) { try await task.value }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
+        #expect(cache.allRecords().isEmpty)
+    }
+
+    @Test func yamlAndDSLGiveTheSameGraphAndKeys() async throws {
+        let recorder = Recorder()
+        let registry = testRegistry(recorder)
+        let file = folder.file("p.yaml")
+        try """
+            pipeline: greet
+            vars: { who: world }
+            stages:
+              a: { uses: emit, with: { value: hello } }
+              b: { uses: emit, with: { value: "dear ${vars.who}" } }
+              words: { uses: repeat, with: { texts: [x, y] } }
+              both: { uses: join, with: { texts: ["${a.text}", "${b.text}", "${words.text}"], separator: "-" } }
+            outputs: { line: "${both.text}" }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let fromFile = try PipelineFile.load(file, registry: registry)
+        let fromSwift = try PipelineGraph("greet", baseFolder: folder.url, registry: registry) {
+            Var("who", "world")
+            Use("a", "emit", ["value": "hello"])
+            Use("b", "emit", ["value": "dear ${vars.who}"])
+            Use("words", "repeat", ["texts": ["x", "y"]])
+            Use("both", "join", ["texts": ["${a.text}", "${b.text}", "${words.text}"], "separator": "-"])
+            Output("line", "${both.text}")
+        }
+        #expect(fromFile.shape == fromSwift.shape)
+        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
+        let one = try await Executor(pipeline: PipelineValidator.validate(fromFile, registry: registry), cache: cache).run()
+        let two = try await Executor(pipeline: PipelineValidator.validate(fromSwift, registry: registry), cache: cache).run()
+        #expect(one.outputs["line"] == .string("hello-dear world-x y"))
+        #expect(one.stages.mapValues(\.key) == two.stages.mapValues(\.key))
+        #expect(two.stages.values.allSatisfy { $0.cached })
+    }
+}
