@@ -69,9 +69,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The built-in stages: Seedance generation (journaled) and the Media operations.
+        .target(name: "Stages", dependencies: ["Pipeline", "Media", "SeedanceAPI"]),
         .target(
             name: "SeedpipeCLI",
             dependencies: [
+                "Pipeline",
+                "Stages",
                 "Media",
                 "SeedanceAPI",
                 "SeedanceEmulator",

@@ -6,6 +6,12 @@ public struct Seedpipe: AsyncParsableCommand {
         commandName: "seedpipe",
         abstract: "Turn prompts into long, finished videos with Seedance 2.0 Mini, and check the result.",
         discussion: """
+            Pipelines (offline through the built-in emulator when SEGMIND_API_KEY is not set):
+
+              seedpipe validate pipelines/film.yaml
+              seedpipe plan pipelines/film.yaml
+              seedpipe run pipelines/film.yaml --max-generations 6
+
             Media commands work on local files through FFmpeg's libraries:
 
               seedpipe synth -o clip.mp4 --duration 5
@@ -26,6 +32,7 @@ public struct Seedpipe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
+            RunCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, JobsCommand.self, CacheCommand.self,
             ConcatCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self,
         ]
     )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Media
+import Pipeline
 import SeedanceAPI
 
 /// Runs the command line and maps every outcome to an exit status:
@@ -35,6 +36,12 @@ public enum SeedpipeCLI {
                 Terminal.error("error: \(error)")
                 return ExitStatus.serviceFailed
             }
+        } catch let error as PipelineError {
+            Terminal.error(error.description)
+            return ExitStatus.badInput
+        } catch let failure as StageFailure {
+            Terminal.error("error: \(failure)")
+            return ExitStatus.checkFailed
         } catch let error as MediaError {
             Terminal.error("error: \(error)")
             return ExitStatus.badInput

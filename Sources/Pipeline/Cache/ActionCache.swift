@@ -22,10 +22,13 @@ public struct ActionRecord: Sendable, Codable {
 public struct ActionCache: Sendable {
     public let root: URL
     public let store: ArtifactStore
+    /// The generation journal kept beside the cache.
+    public let journal: GenerationJournal
 
     public init(store: ArtifactStore) throws {
         self.store = store
         root = store.root.appendingPathComponent("actions", isDirectory: true)
+        journal = try GenerationJournal(root: store.root.appendingPathComponent("journal", isDirectory: true))
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: lastRuns, withIntermediateDirectories: true)
     }

@@ -55,5 +55,12 @@ public struct StageFailure: Error, Sendable, CustomStringConvertible {
     public var stage: String
     public var message: String
     public var report: RunReport?
+
+    public init(stage: String, message: String, report: RunReport? = nil) {
+        self.stage = stage
+        self.message = message
+        self.report = report
+    }
+
     public var description: String { "stage `\(stage)` failed: \(message)" }
 }

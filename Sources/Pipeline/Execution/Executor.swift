@@ -159,9 +159,10 @@ public struct Executor: Sendable {
         defer { try? FileManager.default.removeItem(at: scratch) }
         var stageLogger = logger
         stageLogger[metadataKey: "stage"] = "\(name)"
-        let context = StageContext(store: store, logger: stageLogger, scratch: scratch, baseFolder: pipeline.graph.baseFolder) {
-            fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status))
-        }
+        let context = StageContext(
+            store: store, logger: stageLogger, scratch: scratch, baseFolder: pipeline.graph.baseFolder, actionKey: actionKey,
+            pipeline: pipeline.graph.name, journal: cache.journal
+        ) { fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status)) }
         let produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
         try Task.checkCancellation()
         let missing = step.stage.signature.outputs.filter { $0.required && produced[$0.name] == nil }.map(\.name)
@@ -180,14 +181,20 @@ public struct Executor: Sendable {
 
     /// Evaluates an expression against finished stages' outputs. A literal path given to a
     /// file port is read into the store (so it counts by its bytes).
-    func resolve(_ expression: ValueExpression, upstream: [String: [String: Value]], port: Port?) throws -> Value {
+    func resolve(_ expression: ValueExpression, upstream: [String: [String: Value]], port: Port?, storeFiles: Bool = true) throws -> Value {
         switch expression {
         case .literal(let value):
             guard let port, port.type.isFile else { return value }
             let element: ArtifactType = if case .list(let inner) = port.type { inner } else { port.type }
             func file(_ value: Value) throws -> Value {
                 guard let path = value.string else { return value }
-                return .artifact(try store.put(file: URL(fileURLWithPath: path, relativeTo: pipeline.graph.baseFolder), type: element))
+                let url = URL(fileURLWithPath: path, relativeTo: pipeline.graph.baseFolder)
+                guard storeFiles else {
+                    // Planning: the digest alone, nothing written.
+                    return .artifact(Artifact(digest: try ArtifactStore.digest(of: url), type: element,
+                                              fileExtension: url.pathExtension.lowercased(), size: 0))
+                }
+                return .artifact(try store.put(file: url, type: element))
             }
             if let list = value.list { return .list(try list.map(file)) }
             return try file(value)
@@ -201,14 +208,15 @@ public struct Executor: Sendable {
             return .string(try parts.map { part in
                 switch part {
                 case .text(let text): return text
-                case .reference(let reference): return try resolve(.reference(reference), upstream: upstream, port: nil).text
+                case .reference(let reference):
+                    return try resolve(.reference(reference), upstream: upstream, port: nil, storeFiles: storeFiles).text
                 }
             }.joined())
         case .list(let items):
             let element: Port? = port.map { if case .list(let inner) = $0.type { Port($0.name, inner) } else { $0 } }
-            return .list(try items.map { try resolve($0, upstream: upstream, port: element) })
+            return .list(try items.map { try resolve($0, upstream: upstream, port: element, storeFiles: storeFiles) })
         case .object(let items):
-            return .object(try items.mapValues { try resolve($0, upstream: upstream, port: nil) })
+            return .object(try items.mapValues { try resolve($0, upstream: upstream, port: nil, storeFiles: storeFiles) })
         }
     }
 }

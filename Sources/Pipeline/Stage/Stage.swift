@@ -152,13 +152,23 @@ public struct StageContext: Sendable {
     public let scratch: URL
     /// Folder the pipeline file is in (relative paths resolve against it).
     public let baseFolder: URL
+    /// This run's action key (a remote generation journals under it).
+    public let actionKey: String
+    /// The pipeline's name.
+    public let pipeline: String
+    /// Durable records of remote generations.
+    public let journal: GenerationJournal
 
-    public init(store: ArtifactStore, logger: Logger, scratch: URL, baseFolder: URL,
+    public init(store: ArtifactStore, logger: Logger, scratch: URL, baseFolder: URL, actionKey: String = "",
+                pipeline: String = "", journal: GenerationJournal,
                 progress: @escaping @Sendable (Double?, String) -> Void = { _, _ in }) {
         self.store = store
         self.logger = logger
         self.scratch = scratch
         self.baseFolder = baseFolder
+        self.actionKey = actionKey
+        self.pipeline = pipeline
+        self.journal = journal
         self.progress = progress
     }
 

@@ -1,0 +1,144 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct CacheCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cache",
+        abstract: "Inspect, verify and trim the cache.",
+        discussion: """
+            Examples:
+              seedpipe cache ls pipelines/waterfall-journey.yaml
+              seedpipe cache verify --cache ~/.cache/seedpipe
+              seedpipe cache gc --older-than 30d --max-size 20GB
+            """,
+        subcommands: [List.self, Verify.self, Collect.self]
+    )
+
+    struct Location: ParsableArguments {
+        @Argument(help: "A pipeline file (its cache is used).")
+        var pipeline: String?
+        @Option(help: "Cache folder.")
+        var cache: String?
+
+        func actionCache() throws -> ActionCache {
+            let folder = cache.map { URL(fileURLWithPath: $0) }
+                ?? pipeline.map { PipelineOptions(pipeline: $0, cache: nil).cacheFolder }
+                ?? URL(fileURLWithPath: ".seedpipe")
+            return try ActionCache(store: try ArtifactStore(root: folder))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "Count what the cache holds.")
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let cache = try location.actionCache()
+            let objects = cache.store.allObjects()
+            let records = cache.allRecords()
+            print("\(cache.store.root.relativePath): \(objects.count) objects, \(Format.bytes(objects.map(\.size).reduce(0, +))); "
+                  + "\(records.count) actions (\(records.filter(\.paid).count) paid generations); \(cache.journal.all().count) journal entries")
+            for record in records.sorted(by: { $0.createdAt > $1.createdAt }).prefix(50) {
+                print("  \(record.key.prefix(12))  \(record.stage) (\(record.kind))\(record.paid ? "  paid" : "")")
+            }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify", abstract: "Re-hash every object; remove those whose bytes changed (they are rebuilt on the next run).")
+        @OptionGroup var location: Location
+
+        func run() throws {
+            let store = try location.actionCache().store
+            var bad = 0
+            let objects = store.allObjects()
+            for object in objects where (try? ArtifactStore.digest(of: store.location(of: object.digest))) != object.digest {
+                bad += 1
+                try? FileManager.default.removeItem(at: store.location(of: object.digest))
+                print("corrupted: \(object.digest) (removed)")
+            }
+            print("\(objects.count) objects checked, \(bad) corrupted")
+            if bad > 0 { throw CheckFailure(message: "\(bad) corrupted objects were removed; the next run rebuilds them") }
+        }
+    }
+
+    struct Collect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "Remove old cached results. Outputs of paid generations are kept unless --include-paid.")
+        @OptionGroup var location: Location
+
+        @Option(help: "Remove results older than this: 12h, 30d, 2w.")
+        var olderThan: String?
+
+        @Option(help: "Then remove the oldest results until the objects fit: 500MB, 20GB.")
+        var maxSize: String?
+
+        @Flag(help: "Also remove the outputs of paid generations.")
+        var includePaid = false
+
+        func validate() throws {
+            if let olderThan, Self.seconds(olderThan) == nil { throw ValidationError("--older-than \(olderThan): use 12h, 30d or 2w") }
+            if let maxSize, Self.bytes(maxSize) == nil { throw ValidationError("--max-size \(maxSize): use 500MB or 20GB") }
+        }
+
+        func run() throws {
+            let cache = try location.actionCache()
+            var records = cache.allRecords().sorted { $0.createdAt < $1.createdAt }
+            var removed = 0
+            func remove(_ record: ActionRecord) {
+                cache.remove(record.key)
+                records.removeAll { $0.key == record.key }
+                removed += 1
+            }
+            if let olderThan, let age = Self.seconds(olderThan) {
+                for record in records where Date().timeIntervalSince(record.createdAt) > age && (includePaid || !record.paid) {
+                    remove(record)
+                }
+            }
+            var kept = Set(records.flatMap { $0.outputs.values.flatMap(\.artifacts).map(\.digest) })
+            kept.formUnion(cache.journal.all().flatMap { ($0.outputs ?? [:]).values.flatMap(\.artifacts).map(\.digest) })
+            var freed = 0
+            var objects = cache.store.allObjects()
+            for object in objects where !kept.contains(object.digest) {
+                try? FileManager.default.removeItem(at: cache.store.location(of: object.digest))
+                freed += object.size
+            }
+            objects = cache.store.allObjects()
+            if let maxSize, let limit = Self.bytes(maxSize) {
+                var total = objects.map(\.size).reduce(0, +)
+                for record in records where total > limit && (includePaid || !record.paid) {
+                    remove(record)
+                    for artifact in record.outputs.values.flatMap(\.artifacts) where !records.contains(where: {
+                        $0.outputs.values.flatMap(\.artifacts).contains(artifact)
+                    }) {
+                        try? FileManager.default.removeItem(at: cache.store.location(of: artifact.digest))
+                        total -= artifact.size
+                        freed += artifact.size
+                    }
+                }
+            }
+            print("removed \(removed) results, freed \(Format.bytes(freed))\(includePaid ? "" : "; paid generations kept")")
+        }
+
+        static func seconds(_ text: String) -> Double? {
+            guard let unit = text.last, let number = Double(text.dropLast()) else { return nil }
+            switch unit {
+            case "h": return number * 3600
+            case "d": return number * 86_400
+            case "w": return number * 604_800
+            default: return nil
+            }
+        }
+
+        static func bytes(_ text: String) -> Int? {
+            let upper = text.uppercased()
+            for (suffix, scale) in [("GB", 1_000_000_000.0), ("MB", 1_000_000.0), ("KB", 1000.0)] where upper.hasSuffix(suffix) {
+                return Double(upper.dropLast(2)).map { Int($0 * scale) }
+            }
+            return Int(upper)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct JobsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jobs",
+        abstract: "List the remote generations in the journal and their state.",
+        discussion: """
+            intent: about to submit (a rerun checks request history before sending);
+            submitted: paid for, still running; completed: output ready to download;
+            downloaded: in the cache; failed: ended FAILED.
+
+            Examples:
+              seedpipe jobs pipelines/waterfall-journey.yaml
+              seedpipe jobs --cache ~/.cache/seedpipe --json
+            """
+    )
+
+    @Argument(help: "A pipeline file (its cache is used).")
+    var pipeline: String?
+
+    @Option(help: "Cache folder.")
+    var cache: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() throws {
+        let folder = cache.map { URL(fileURLWithPath: $0) }
+            ?? pipeline.map { PipelineOptions(pipeline: $0, cache: nil).cacheFolder }
+            ?? URL(fileURLWithPath: ".seedpipe")
+        let entries = try GenerationJournal(root: folder.appendingPathComponent("journal")).all()
+        if json { return try Terminal.json(entries) }
+        guard !entries.isEmpty else { return print("no journaled generations in \(folder.relativePath)") }
+        let formatter = ISO8601DateFormatter()
+        for entry in entries {
+            print("\(entry.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(entry.pipeline)/\(entry.stage)  "
+                  + "request \(entry.requestID ?? "—")  \(entry.seconds) s  \(formatter.string(from: entry.createdAt))"
+                  + (entry.error.map { "  (\($0))" } ?? ""))
+        }
+    }
+}
+
+extension PipelineOptions {
+    init(pipeline: String, cache: String?) {
+        self.init()
+        self.pipeline = pipeline
+        self.cache = cache
+    }
+}

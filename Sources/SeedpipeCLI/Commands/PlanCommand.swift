@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Say what a run would do and what it would cost, without running anything.",
+        discussion: """
+            Each stage is cached, to run, or to generate (paid); a stage that misses the
+            cache says which parameter or input changed since its last run. No network.
+
+            Example:
+              seedpipe plan pipelines/waterfall-journey.yaml --var place="a glacier"
+            """
+    )
+
+    @OptionGroup var options: PipelineOptions
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    func run() throws {
+        let pipeline = try options.load(registry: PipelineOptions.offlineRegistry)
+        let plan = Planner.plan(pipeline, cache: try options.actionCache())
+        if json {
+            struct Output: Encodable { var steps: [Plan.Step]; var generations: Int; var seconds: Int }
+            return try Terminal.json(Output(steps: plan.steps, generations: plan.generations, seconds: plan.secondsToPay))
+        }
+        let width = max(8, plan.steps.map(\.stage.count).max() ?? 8)
+        for step in plan.steps {
+            let name = step.stage.padding(toLength: width, withPad: " ", startingAt: 0)
+            let status = step.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
+            print("  \(name)  \(status) \(step.kind)\(step.reason.map { "  (\($0))" } ?? "")")
+        }
+        print(Self.summary(plan))
+    }
+
+    static func summary(_ plan: Plan) -> String {
+        let cached = plan.steps.filter { $0.status == .cached }.count
+        let toRun = plan.steps.count - cached
+        return "plan: \(cached) cached, \(toRun) to run; \(plan.generations) generations to pay for (\(plan.secondsToPay) s of video)"
+    }
+}

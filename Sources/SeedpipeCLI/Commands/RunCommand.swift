@@ -1,0 +1,175 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import Stages
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline: generate what is missing, reuse everything cached.",
+        discussion: """
+            Independent stages run in parallel (up to --jobs generations at once). Every
+            result is cached by content, so a rerun pays only for what changed, and a run
+            cut short (Ctrl-C, a crash) resumes without paying twice: remote generations
+            are journaled. Outputs land in --out with run.json beside them.
+
+            Examples:
+              seedpipe run pipelines/waterfall-journey.yaml
+              seedpipe run pipelines/product-teaser.yaml --var product="a red kettle" --max-generations 4
+              seedpipe run my.yaml --backend emulator --keep-going --json
+            """
+    )
+
+    @OptionGroup var options: PipelineOptions
+
+    @Option(help: "Folder for the outputs (default: out/<pipeline>).")
+    var out: String?
+
+    @Flag(help: "Finish every branch that does not depend on a failure.")
+    var keepGoing = false
+
+    @Option(help: "Refuse to start a run that would pay for more generations than this.")
+    var maxGenerations: Int?
+
+    @Option(help: "Generations at once (the seedance pool).")
+    var jobs = 4
+
+    @Flag(help: "Write one JSON event per line on standard output.")
+    var json = false
+
+    @OptionGroup var backend: BackendOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more") }
+        if let maxGenerations, maxGenerations < 0 { throw ValidationError("--max-generations must be 0 or more") }
+    }
+
+    func run() async throws {
+        global.apply()
+        // Validate and plan before connecting: nothing starts for a broken or too costly pipeline.
+        let checked = try options.load(registry: PipelineOptions.offlineRegistry)
+        let cache = try options.actionCache()
+        let plan = Planner.plan(checked, cache: cache)
+        Terminal.error(PlanCommand.summary(plan))
+        if let maxGenerations, plan.generations > maxGenerations {
+            throw ValidationError("this run would pay for \(plan.generations) generations (\(plan.secondsToPay) s of video), "
+                                  + "more than --max-generations \(maxGenerations); nothing was started")
+        }
+        let connection = try await backend.connect()
+        let registry = BuiltinStages.registry(client: connection.client,
+                                              pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200))
+        let pipeline = try options.load(registry: registry)
+        let executor = Executor(pipeline: pipeline, cache: cache,
+                                options: ExecutionOptions(poolLimits: ["seedance": jobs], keepGoing: keepGoing))
+        let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
+        let printer = Task { await EventPrinter(json: json).print(events) }
+        let started = Date()
+        let runTask = Task { try await executor.run(events: continuation) }
+        let interrupt = Task {
+            _ = await SignalWaiter.waitForTermination()
+            runTask.cancel()
+        }
+        let result = await runTask.result
+        interrupt.cancel()
+        continuation.finish()
+        await printer.value
+        await connection.close()
+        let report: RunReport
+        switch result {
+        case .success(let value):
+            report = value
+        case .failure(is CancellationError):
+            Terminal.error("interrupted: nothing partial was cached; remote generations stay journaled (seedpipe jobs), run again to resume")
+            throw ExitCode(130)
+        case .failure(let error as StageFailure):
+            if let partial = error.report { try write(partial, pipeline: pipeline, started: started) }
+            throw error
+        case .failure(let error):
+            throw error
+        }
+        let folder = try write(report, pipeline: pipeline, started: started)
+        let hits = report.stages.values.filter(\.cached).count
+        Terminal.error("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(report.stages.count) stages, \(hits) from cache; outputs in \(folder.relativePath)/")
+        if !report.succeeded {
+            throw StageFailure(stage: report.failures.keys.sorted().first ?? "?", message: report.failures.values.first ?? "failed")
+        }
+    }
+
+    /// Copies the outputs out of the store and writes run.json.
+    @discardableResult
+    private func write(_ report: RunReport, pipeline: ValidatedPipeline, started: Date) throws -> URL {
+        let folder = URL(fileURLWithPath: out ?? "out/\(pipeline.graph.name)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let store = try options.actionCache().store
+        var files: [String: [String]] = [:]
+        for (name, value) in report.outputs.sorted(by: { $0.key < $1.key }) {
+            let artifacts = value.artifacts
+            for (index, artifact) in artifacts.enumerated() {
+                let file = folder.appendingPathComponent(artifacts.count == 1 ? "\(name).\(artifact.fileExtension)"
+                                                             : "\(name)-\(index + 1).\(artifact.fileExtension)")
+                try? FileManager.default.removeItem(at: file)
+                try FileManager.default.copyItem(at: try store.verifiedLocation(of: artifact), to: file)
+                files[name, default: []].append(file.lastPathComponent)
+            }
+        }
+        struct RunFile: Encodable {
+            var pipeline: String
+            var started: Date
+            var seconds: Double
+            var stages: [RunReport.StageReport]
+            var outputs: [String: Value]
+            var files: [String: [String]]
+            var failures: [String: String]
+        }
+        let run = RunFile(pipeline: pipeline.graph.name, started: started, seconds: Date().timeIntervalSince(started),
+                          stages: pipeline.steps.compactMap { report.stages[$0.node.name] }, outputs: report.outputs,
+                          files: files, failures: report.failures)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        try encoder.encode(run).write(to: folder.appendingPathComponent("run.json"), options: .atomic)
+        return folder
+    }
+}
+
+/// Prints execution events: plain lines on standard error, or JSON lines on standard output.
+struct EventPrinter {
+    let json: Bool
+
+    func print(_ events: AsyncStream<ExecutionEvent>) async {
+        for await event in events {
+            if json {
+                Swift.print(Self.json(event))
+                Terminal.flush()
+                continue
+            }
+            switch event {
+            case .started(let stage, let kind): Terminal.error("▶ \(stage) (\(kind))")
+            case .progress(let stage, _, let status): Terminal.progress("  \(stage): \(status)")
+            case .cacheHit(let stage, _): Terminal.error("• \(stage): cached")
+            case .finished(let stage, _, let seconds): Terminal.error("✓ \(stage) \(String(format: "%.1f", seconds)) s")
+            case .failed(let stage, let message): Terminal.error("✗ \(stage): \(message)")
+            case .skipped(let stage, let because): Terminal.error("– \(stage): skipped (\(because) failed)")
+            case .log(let stage, let message): Terminal.error("  \(stage): \(message)")
+            }
+        }
+    }
+
+    static func json(_ event: ExecutionEvent) -> String {
+        var fields: [String: Value] = [:]
+        switch event {
+        case .started(let stage, let kind): fields = ["event": .string("started"), "stage": .string(stage), "kind": .string(kind)]
+        case .progress(let stage, let fraction, let status):
+            fields = ["event": .string("progress"), "stage": .string(stage), "status": .string(status),
+                      "fraction": fraction.map { .number($0) } ?? .null]
+        case .cacheHit(let stage, let key): fields = ["event": .string("cache_hit"), "stage": .string(stage), "key": .string(key)]
+        case .finished(let stage, let key, let seconds):
+            fields = ["event": .string("finished"), "stage": .string(stage), "key": .string(key), "seconds": .number(seconds)]
+        case .failed(let stage, let message): fields = ["event": .string("failed"), "stage": .string(stage), "message": .string(message)]
+        case .skipped(let stage, let because): fields = ["event": .string("skipped"), "stage": .string(stage), "because": .string(because)]
+        case .log(let stage, let message): fields = ["event": .string("log"), "stage": .string(stage), "message": .string(message)]
+        }
+        return Value.object(fields).canonicalJSON
+    }
+}

@@ -1,0 +1,25 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct ValidateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "validate",
+        abstract: "Check a pipeline file and report every problem with its file:line:column.",
+        discussion: """
+            Nothing runs and nothing is sent. Macro stages are expanded first, so every
+            generation is checked against the API's rules (a duration of 7 is caught here).
+
+            Example:
+              seedpipe validate pipelines/waterfall-journey.yaml
+            """
+    )
+
+    @OptionGroup var options: PipelineOptions
+
+    func run() throws {
+        let pipeline = try options.load(registry: PipelineOptions.offlineRegistry)
+        let generations = pipeline.steps.filter { $0.stage.signature.pool == .seedance }.count
+        print("\(options.pipeline): ok (\(pipeline.steps.count) stages, \(generations) generations)")
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Media
+import Pipeline
+import SeedanceAPI
+
+/// `last-frame`: the exact last frame of a video, as PNG.
+public struct LastFrameStage: Stage {
+    public let kind = "last-frame"
+    public init() {}
+    public var signature: StageSignature { StageSignature(inputs: [Port("video", .video)], outputs: [Port("image", .image)]) }
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let file = context.scratch.appendingPathComponent("last.png")
+        try VideoFile(video).lastFrame().write(to: file)
+        return ["image": .artifact(try context.store.put(file: file, type: .image))]
+    }
+}
+
+/// `thumbnail`: the frame at a time, as JPEG, optionally scaled.
+public struct ThumbnailStage: Stage {
+    public let kind = "thumbnail"
+    public init() {}
+    public var signature: StageSignature {
+        StageSignature(inputs: [Port("video", .video)], outputs: [Port("image", .image)],
+                       parameters: [ParameterSpec("at", .number, default: .number(0)),
+                                    ParameterSpec("width", .integer, range: 2...16384)])
+    }
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let file = context.scratch.appendingPathComponent("thumbnail.jpg")
+        try VideoFile(video).frame(at: invocation["at"]?.number ?? 0)
+            .write(to: file, width: invocation["width"]?.number.map { Int($0) })
+        return ["image": .artifact(try context.store.put(file: file, type: .image))]
+    }
+}
+
+/// `concat`: clips joined in order (stream copy when they allow it).
+public struct ConcatStage: Stage {
+    public let kind = "concat"
+    public init() {}
+    public var signature: StageSignature {
+        StageSignature(inputs: [Port("clips", .list(.video))], outputs: [Port("video", .video)],
+                       parameters: [ParameterSpec("reencode", .boolean, default: .bool(false))])
+    }
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let clips = try (invocation["clips"]?.list ?? []).compactMap(\.artifact).enumerated().map { index, artifact in
+            let link = context.scratch.appendingPathComponent("clip\(index).mp4")
+            try FileManager.default.linkItem(at: try context.store.verifiedLocation(of: artifact), to: link)
+            return link
+        }
+        let output = context.scratch.appendingPathComponent("joined.mp4")
+        _ = try Concatenation.join(clips, to: output, method: invocation["reencode"]?.bool == true ? .reencode : .automatic) {
+            done, total in context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
+        }
+        return ["video": .artifact(try context.store.put(file: output, type: .video))]
+    }
+}
+
+/// `probe`: what a video holds, as JSON.
+public struct ProbeStage: Stage {
+    public let kind = "probe"
+    public init() {}
+    public var signature: StageSignature { StageSignature(inputs: [Port("video", .video)], outputs: [Port("info", .json)]) }
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        var info = try MediaInfo.probe(try context.store.verifiedLocation(of: invocation["video"]!.artifact!))
+        info.path = invocation["video"]!.artifact!.digest
+        return ["info": try GenerateStage.value(of: info)]
+    }
+}
+
+/// `audio-check`: fails the run (or warns) when the audio is missing, silent or out of range.
+public struct AudioCheckStage: Stage {
+    public let kind = "audio-check"
+    public init() {}
+    public var signature: StageSignature {
+        StageSignature(inputs: [Port("video", .video)], outputs: [Port("report", .json)],
+                       parameters: [ParameterSpec("min_loudness", .number), ParameterSpec("max_loudness", .number),
+                                    ParameterSpec("silence_threshold", .number, default: .number(-60)),
+                                    ParameterSpec("on_problem", .string, default: .string("fail"),
+                                                  allowed: [.string("fail"), .string("warn")])])
+    }
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let levels = try AudioLevels.analyze(try context.store.verifiedLocation(of: invocation["video"]!.artifact!),
+                                             options: .init(silenceThreshold: invocation["silence_threshold"]?.number ?? -60))
+        var problems: [String] = []
+        if !levels.hasAudio { problems.append("no audio track") }
+        else if levels.isSilent { problems.append("the audio is silent") }
+        else if let loudness = levels.integratedLoudness {
+            if let floor = invocation["min_loudness"]?.number, loudness < floor {
+                problems.append(String(format: "loudness %.1f LUFS is under %.1f", loudness, floor))
+            }
+            if let ceiling = invocation["max_loudness"]?.number, loudness > ceiling {
+                problems.append(String(format: "loudness %.1f LUFS is over %.1f", loudness, ceiling))
+            }
+        }
+        if !problems.isEmpty && invocation["on_problem"]?.string != "warn" {
+            throw GenerationFailure("audio check: " + problems.joined(separator: "; "))
+        }
+        for problem in problems { context.logger.warning("audio check: \(problem)") }
+        var report = try GenerateStage.value(of: levels).object ?? [:]
+        report["problems"] = .list(problems.map { .string($0) })
+        return ["report": .object(report)]
+    }
+}
+
+/// The stages seedpipe ships with.
+public enum BuiltinStages {
+    public static func registry(client: SeedanceClient, pollInterval: Duration = .seconds(2)) -> StageRegistry {
+        StageRegistry([
+            GenerateStage(client: client, pollInterval: pollInterval), LastFrameStage(), ThumbnailStage(), ConcatStage(),
+            ProbeStage(), AudioCheckStage(),
+        ])
+    }
+}
