@@ -88,7 +88,7 @@ let package = Package(
         // Shared by the test targets: temporary folders, generated fixtures, the ffmpeg referee.
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Media", "MediaTestSupport", "SeedanceAPI"]),
+        .testTarget(name: "CLITests", dependencies: ["Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "MediaTestSupport"]),
         .testTarget(name: "SeedanceTests", dependencies: ["SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport"]),
     ],

@@ -11,6 +11,8 @@ public struct Fault: Sendable, Hashable, Codable {
     public var drop: Bool?
     /// Wait this many seconds first.
     public var delay: Double?
+    /// Handle the request (a submit is accepted), then wait this many seconds before answering.
+    public var delayAfter: Double?
     /// Only requests whose path starts with this (e.g. `/v2/requests`); nil matches any.
     public var path: String?
     /// Only this method (`GET`, `POST`); nil matches any.
@@ -18,11 +20,12 @@ public struct Fault: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case status, drop, delay, path, method
-        case retryAfter = "retry_after"
+        case retryAfter = "retry_after", delayAfter = "delay_after"
     }
 
     public init(status: Int? = nil, retryAfter: Double? = nil, drop: Bool? = nil, delay: Double? = nil,
-                path: String? = nil, method: String? = nil) {
+                delayAfter: Double? = nil, path: String? = nil, method: String? = nil) {
+        self.delayAfter = delayAfter
         self.status = status
         self.retryAfter = retryAfter
         self.drop = drop

@@ -28,8 +28,9 @@ struct FaultMiddleware: RouterMiddleware {
             }
             return Responses.error(HTTPResponse.Status(code: status), message, headers: headers)
         }
-        // Handle the request for real (a submit is accepted), then lose the answer.
+        // Handle the request for real (a submit is accepted), then lose or hold back the answer.
         let response = try await next(request, context)
+        if let delayAfter = fault.delayAfter { try await Task.sleep(for: .milliseconds(Int(delayAfter * 1000))) }
         return fault.drop == true ? Responses.dropped() : response
     }
 }

@@ -1,0 +1,112 @@
+import Foundation
+import Media
+import MediaTestSupport
+import Pipeline
+import SeedanceAPI
+import SeedanceEmulator
+import Testing
+
+/// A run killed with SIGKILL at the worst moments, then run again: every generation is
+/// submitted exactly once across both runs, and the film is byte-identical to an
+/// uninterrupted run's.
+@Suite struct CrashResumeTests {
+    static let key = "crash-test-key"
+    static let pipeline = """
+        pipeline: crash
+        defaults:
+          seedance: { resolution: 480p, duration: 4 }
+        stages:
+          g1: { uses: seedance.generate, with: { prompt: "Shot 1: a lighthouse at dusk" } }
+          g2: { uses: seedance.generate, with: { prompt: "Shot 2: waves below it", first_frame: "${g1.last_frame}" } }
+          g3: { uses: seedance.generate, with: { prompt: "Shot 3: the lamp turns on" } }
+          film: { uses: concat, with: { clips: ["${g1.video}", "${g2.video}", "${g3.video}"] } }
+        outputs: { film: "${film.video}" }
+        """
+
+    struct Scenario: Sendable, CustomTestStringConvertible {
+        var name: String
+        var faults: [Fault]
+        /// Kill once a journal entry reaches this state.
+        var killAt: JournalEntry.State
+        var testDescription: String { name }
+    }
+
+    static let scenarios = [
+        Scenario(name: "before the submit answers", faults: [Fault(delayAfter: 30, path: "/v2/seedance", method: "POST")],
+                 killAt: .intent),
+        Scenario(name: "while polling", faults: [], killAt: .submitted),
+        Scenario(name: "while downloading", faults: [Fault(delay: 30, path: "/files/")], killAt: .completed),
+    ]
+
+    func startEmulator() async throws -> (SeedanceEmulator, URL) {
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
+            apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast"))
+        return (emulator, try await emulator.start())
+    }
+
+    /// Runs the child with its exit observed without blocking a thread: the emulators the
+    /// children talk to live in this process and need the threads to answer.
+    func launch(_ folder: TemporaryFolder, backend: URL, cache: String, out: String) throws -> Process {
+        let process = Process()
+        process.executableURL = SeedpipeBinary.url
+        process.arguments = ["run", "crash.yaml", "--backend", backend.absoluteString, "--cache", cache, "--out", out]
+        process.currentDirectoryURL = folder.url
+        var environment = ProcessInfo.processInfo.environment
+        environment["SEGMIND_API_KEY"] = Self.key
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+
+    func runToEnd(_ folder: TemporaryFolder, backend: URL, cache: String, out: String) async throws {
+        let process = try launch(folder, backend: backend, cache: cache, out: out)
+        await process.exited()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test(arguments: scenarios)
+    func killedRunResumesWithoutPayingTwice(_ scenario: Scenario) async throws {
+        let folder = TemporaryFolder("crash")
+        try Self.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
+
+        // The reference: one uninterrupted run.
+        let (reference, referenceURL) = try await startEmulator()
+        try await runToEnd(folder, backend: referenceURL, cache: "reference-cache", out: "reference-out")
+        await reference.stop()
+        let expected = try Data(contentsOf: folder.file("reference-out/film.mp4"))
+
+        let (emulator, url) = try await startEmulator()
+        emulator.injectFaults(script: scenario.faults)
+        let child = try launch(folder, backend: url, cache: "cache", out: "out")
+        let journal = try GenerationJournal(root: folder.file("cache/journal"))
+        var reached = false
+        for _ in 0..<1500 where !reached {
+            reached = journal.all().contains { $0.state == scenario.killAt }
+            if !reached { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        #expect(reached, "the run reached \(scenario.killAt)")
+        kill(child.processIdentifier, SIGKILL)
+        await child.exited()
+        #expect(child.terminationReason == .uncaughtSignal)
+        let paidBeforeCrash = await emulator.stats().submitted
+        #expect(paidBeforeCrash >= 1)
+
+        emulator.injectFaults(script: [])
+        try await runToEnd(folder, backend: url, cache: "cache", out: "out")
+        let stats = await emulator.stats()
+        #expect(stats.submitted == 3, "each generation submitted exactly once across both runs (\(stats.submitted))")
+        #expect(try Data(contentsOf: folder.file("out/film.mp4")) == expected, "the same film as an uninterrupted run")
+        #expect(journal.all().allSatisfy { $0.state == .downloaded })
+        await emulator.stop()
+    }
+}
+
+extension Process {
+    /// Waits for the process to end without blocking a thread.
+    func exited() async {
+        while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+}
