@@ -85,6 +85,8 @@ import Testing
         var reached = false
         for _ in 0..<1500 where !reached {
             reached = journal.all().contains { $0.state == scenario.killAt }
+            // Before the answer means after the server took it: the ambiguous moment.
+            if reached && scenario.killAt == .intent { reached = await emulator.stats().submitted > 0 }
             if !reached { try await Task.sleep(for: .milliseconds(10)) }
         }
         #expect(reached, "the run reached \(scenario.killAt)")
@@ -108,5 +110,26 @@ extension Process {
     /// Waits for the process to end without blocking a thread.
     func exited() async {
         while isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+}
+
+@Suite struct SharedCacheTests {
+    @Test func twoProcessesOnOneCachePayOnceAndAgree() async throws {
+        let folder = TemporaryFolder("shared")
+        try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
+            apiKey: CrashResumeTests.key, latency: .milliseconds(800), preset: "ultrafast"))
+        let url = try await emulator.start()
+        let test = CrashResumeTests()
+        let first = try test.launch(folder, backend: url, cache: "cache", out: "out-a")
+        let second = try test.launch(folder, backend: url, cache: "cache", out: "out-b")
+        await first.exited()
+        await second.exited()
+        #expect(first.terminationStatus == 0 && second.terminationStatus == 0)
+        #expect(await emulator.stats().submitted == 3, "the second process waited for the first's generations")
+        #expect(try Data(contentsOf: folder.file("out-a/film.mp4")) == Data(contentsOf: folder.file("out-b/film.mp4")))
+        let verify = try SeedpipeBinary.run(["cache", "verify", "--cache", "cache"], in: folder)
+        #expect(verify.status == 0, "\(verify.stdout)")
+        await emulator.stop()
     }
 }

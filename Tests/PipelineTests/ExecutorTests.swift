@@ -197,3 +197,13 @@ import Testing
         #expect(two.stages.values.allSatisfy { $0.cached })
     }
 }
+
+@Suite struct StoreTests {
+    @Test func listsObjectsNotFolders() throws {
+        let folder = TemporaryFolder("store")
+        let store = try ArtifactStore(root: folder.url)
+        let a = try store.put(data: Data("a".utf8), type: .text, fileExtension: "txt")
+        let b = try store.put(data: Data("b".utf8), type: .text, fileExtension: "txt")
+        #expect(Set(store.allObjects().map(\.digest)) == [a.digest, b.digest])
+    }
+}

@@ -98,11 +98,13 @@ public struct ArtifactStore: Sendable {
 
     /// Every object's digest and size.
     public func allObjects() -> [(digest: String, size: Int, modified: Date)] {
-        let keys: [URLResourceKey] = [.fileSizeKey, .contentModificationDateKey]
+        let keys: [URLResourceKey] = [.fileSizeKey, .contentModificationDateKey, .isRegularFileKey]
         guard let enumerator = FileManager.default.enumerator(at: objects, includingPropertiesForKeys: keys) else { return [] }
         var result: [(String, Int, Date)] = []
         for case let url as URL in enumerator {
-            guard let values = try? url.resourceValues(forKeys: Set(keys)), let size = values.fileSize else { continue }
+            // Objects only: the two-letter prefix folders are not objects.
+            guard let values = try? url.resourceValues(forKeys: Set(keys)), values.isRegularFile == true,
+                  let size = values.fileSize else { continue }
             result.append((url.lastPathComponent, size, values.contentModificationDate ?? .distantPast))
         }
         return result

@@ -132,10 +132,15 @@ public struct Executor: Sendable {
             }
             try Task.checkCancellation()
             let resolved = values
-            let (produced, shared) = try await inFlight.run(actionKey) {
-                try await perform(step, values: resolved, key: actionKey, started: started, events: events)
+            let (result, shared) = try await inFlight.run(actionKey) {
+                // Another process may be running this very action: wait for it, then reuse its result.
+                let lock = try await FileLock.acquire(cache.lockFile(for: actionKey))
+                defer { withExtendedLifetime(lock) {} }
+                if let hit = cache.lookup(actionKey) { return (hit.outputs, true) }
+                return (try await perform(step, values: resolved, key: actionKey, started: started, events: events), false)
             }
-            if shared {
+            let produced = result.outputs
+            if shared || result.fromCache {
                 events?.yield(.cacheHit(stage: name, key: actionKey))
                 return report(key: actionKey, cached: true, outputs: produced)
             }

@@ -1,12 +1,11 @@
 /// Stages with the same action key run once per run: the first runs, the others wait for
 /// its outputs. Two shots with identical parameters are one generation, paid once.
 actor InFlightActions {
-    private var running: [String: Task<[String: Value], any Error>] = [:]
+    typealias Result = (outputs: [String: Value], fromCache: Bool)
+    private var running: [String: Task<Result, any Error>] = [:]
 
     /// Runs `work` for `key`, or awaits the run already under way. `shared` is true for a waiter.
-    func run(_ key: String, _ work: @escaping @Sendable () async throws -> [String: Value]) async throws
-        -> (outputs: [String: Value], shared: Bool)
-    {
+    func run(_ key: String, _ work: @escaping @Sendable () async throws -> Result) async throws -> (Result, shared: Bool) {
         if let task = running[key] { return (try await task.value, true) }
         let task = Task { try await work() }
         running[key] = task

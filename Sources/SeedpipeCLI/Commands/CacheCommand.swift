@@ -86,6 +86,10 @@ struct CacheCommand: ParsableCommand {
 
         func run() throws {
             let cache = try location.actionCache()
+            guard let lock = try FileLock.attempt(cache.cacheLockFile) else {
+                throw ValidationError("a run is using this cache; try gc again when it has finished")
+            }
+            defer { withExtendedLifetime(lock) {} }
             var records = cache.allRecords().sorted { $0.createdAt < $1.createdAt }
             var removed = 0
             func remove(_ record: ActionRecord) {

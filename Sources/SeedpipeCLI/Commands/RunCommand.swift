@@ -56,6 +56,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("this run would pay for \(plan.generations) generations (\(plan.secondsToPay) s of video), "
                                   + "more than --max-generations \(maxGenerations); nothing was started")
         }
+        // Shared with other runs; `cache gc` waits for it.
+        let cacheLock = try await FileLock.acquire(cache.cacheLockFile, exclusive: false)
+        defer { withExtendedLifetime(cacheLock) {} }
         let connection = try await backend.connect()
         let registry = BuiltinStages.registry(client: connection.client,
                                               pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200))
