@@ -103,7 +103,11 @@ struct CacheCommand: ParsableCommand {
                 }
             }
             var kept = Set(records.flatMap { $0.outputs.values.flatMap(\.artifacts).map(\.digest) })
-            kept.formUnion(cache.journal.all().flatMap { ($0.outputs ?? [:]).values.flatMap(\.artifacts).map(\.digest) })
+            if !includePaid {
+                // Downloaded generations stay, even without their action record. The journal
+                // entries themselves always stay: they hold the request ids to recover from.
+                kept.formUnion(cache.journal.all().flatMap { ($0.outputs ?? [:]).values.flatMap(\.artifacts).map(\.digest) })
+            }
             var freed = 0
             var objects = cache.store.allObjects()
             for object in objects where !kept.contains(object.digest) {

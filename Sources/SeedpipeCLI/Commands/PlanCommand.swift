@@ -39,6 +39,7 @@ struct PlanCommand: ParsableCommand {
     static func summary(_ plan: Plan) -> String {
         let cached = plan.steps.filter { $0.status == .cached }.count
         let toRun = plan.steps.count - cached
-        return "plan: \(cached) cached, \(toRun) to run; \(plan.generations) generations to pay for (\(plan.secondsToPay) s of video)"
+        let generations = plan.generations == 1 ? "1 generation" : "\(plan.generations) generations"
+        return "plan: \(cached) cached, \(toRun) to run; \(generations) to pay for (\(plan.secondsToPay) s of video)"
     }
 }

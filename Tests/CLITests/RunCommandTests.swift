@@ -1,0 +1,69 @@
+import Foundation
+import Media
+import MediaTestSupport
+import Pipeline
+import SeedanceEmulator
+import Testing
+
+@Suite struct RunCommandTests {
+    @Test func ctrlCStopsTheRunAndKeepsGenerationsJournaled() async throws {
+        let folder = TemporaryFolder("interrupt")
+        try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: CrashResumeTests.key, latency: .seconds(60)))
+        let url = try await emulator.start()
+        let child = try CrashResumeTests().launch(folder, backend: url, cache: "cache", out: "out")
+        let journal = try GenerationJournal(root: folder.file("cache/journal"))
+        for _ in 0..<1000 where !journal.all().contains(where: { $0.state == .submitted }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let start = ContinuousClock.now
+        child.interrupt()
+        await child.exited()
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(child.terminationStatus == 130)
+        #expect(journal.all().contains { $0.state == .submitted && $0.requestID != nil })
+        let cache = try ActionCache(store: try ArtifactStore(root: folder.file("cache")))
+        #expect(cache.allRecords().isEmpty, "nothing partial was cached")
+        await emulator.stop()
+    }
+
+    @Test func gcKeepsPaidGenerationsUnlessAsked() async throws {
+        let folder = TemporaryFolder("gc")
+        try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: CrashResumeTests.key, latency: .zero))
+        let url = try await emulator.start()
+        let child = try CrashResumeTests().launch(folder, backend: url, cache: "cache", out: "out")
+        await child.exited()
+        #expect(child.terminationStatus == 0)
+        let cache = try ActionCache(store: try ArtifactStore(root: folder.file("cache")))
+        #expect(cache.allRecords().count == 4)
+        let gc = try SeedpipeBinary.run(["cache", "gc", "--cache", "cache", "--older-than", "0h"], in: folder)
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(cache.allRecords().map(\.stage).sorted() == ["g1", "g2", "g3"], "only the unpaid concat went")
+        let all = try SeedpipeBinary.run(["cache", "gc", "--cache", "cache", "--older-than", "0h", "--include-paid"], in: folder)
+        #expect(all.status == 0)
+        #expect(cache.allRecords().isEmpty)
+        #expect(cache.store.allObjects().isEmpty)
+        await emulator.stop()
+    }
+
+    @Test func validateAndPlanSpeakForThePipeline() throws {
+        let folder = TemporaryFolder("plan")
+        try """
+            stages:
+              shot: { uses: seedance.generate, with: { prompt: "a lake", duration: 7 } }
+              film: { uses: concat, with: { clips: ["${shot.vidoe}"] } }
+            """.write(to: folder.file("bad.yaml"), atomically: true, encoding: .utf8)
+        let bad = try SeedpipeBinary.run(["validate", "bad.yaml"], in: folder)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("bad.yaml:2:62: error: stage `shot`: duration: must be one of 4, 5, 6, 8, 10, 12, 15 seconds (got 7)"),
+                "\(bad.stderr)")
+        #expect(bad.stderr.contains("bad.yaml:3:41: error: stage `shot` (seedance.generate) has no output `vidoe` (did you mean `video`?)"))
+        try "stages:\n  shot: { uses: seedance.generate, with: { prompt: \"a lake\", duration: 8 } }\n"
+            .write(to: folder.file("good.yaml"), atomically: true, encoding: .utf8)
+        let plan = try SeedpipeBinary.run(["plan", "good.yaml"], in: folder)
+        #expect(plan.status == 0)
+        #expect(plan.stdout.contains("shot      generate  seedance.generate  (never run)"), "\(plan.stdout)")
+        #expect(plan.stdout.contains("1 generation to pay for (8 s of video)"))
+    }
+}
