@@ -54,6 +54,7 @@ bench: deps
 	$(SWIFT) build -c release --product seedpipe-bench $(BUILD_FLAGS)
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench media $$($(SWIFT) build -c release --show-bin-path)/seedpipe
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench seedance
+	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench pipeline $$($(SWIFT) build -c release --show-bin-path)/seedpipe
 
 # AddressSanitizer with leak detection over the Media tests (a build folder of its own).
 asan: deps

@@ -5,6 +5,7 @@ import Media
 ///
 ///     seedpipe-bench media PATH/TO/seedpipe   seedpipe against the ffmpeg program
 ///     seedpipe-bench seedance                 the emulator and the client under load
+///     seedpipe-bench pipeline PATH/TO/seedpipe the engine's overhead and a cached rerun
 @main
 struct Bench {
     static func main() async throws {
@@ -12,8 +13,9 @@ struct Bench {
         switch arguments.count > 1 ? arguments[1] : "" {
         case "media" where arguments.count > 2: try MediaBench.run(seedpipe: arguments[2])
         case "seedance": try await SeedanceBench.run()
+        case "pipeline" where arguments.count > 2: try await PipelineBench.run(seedpipe: arguments[2])
         default:
-            print("usage: seedpipe-bench media PATH/TO/seedpipe | seedpipe-bench seedance   (make bench runs both)")
+            print("usage: seedpipe-bench media|pipeline PATH/TO/seedpipe | seedpipe-bench seedance   (make bench runs all)")
             exit(2)
         }
     }

@@ -19,7 +19,7 @@ import Testing
         let start = ContinuousClock.now
         child.interrupt()
         await child.exited()
-        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(ContinuousClock.now - start < .seconds(20), "stopped, not waited out (the emulator takes 60 s)")
         #expect(child.terminationStatus == 130)
         #expect(journal.all().contains { $0.state == .submitted && $0.requestID != nil })
         let cache = try ActionCache(store: try ArtifactStore(root: folder.file("cache")))

@@ -42,13 +42,13 @@ import Testing
     }
 
     @Test func resultsExpireButHistoryKeepsThePaidOutput() async throws {
-        let harness = try await EmulatorHarness(retention: .seconds(2))
+        let harness = try await EmulatorHarness(retention: .seconds(6))
         let client = harness.client()
         let job = try await client.submit(EmulatorHarness.request())
         let result = try await client.wait(for: job, interval: .milliseconds(20))
-        // Poll until the result expires (2 s after it finished), however loaded the machine is.
+        // Poll until the result expires (6 s after it finished), however loaded the machine is.
         var expiry: SeedanceError?
-        for _ in 0..<100 where expiry == nil {
+        for _ in 0..<300 where expiry == nil {
             do {
                 _ = try await client.status(of: job)
                 try await Task.sleep(for: .milliseconds(100))

@@ -24,11 +24,13 @@ public struct ActionCache: Sendable {
     public let store: ArtifactStore
     /// The generation journal kept beside the cache.
     public let journal: GenerationJournal
+    let locks: ActionLocks
 
     public init(store: ArtifactStore) throws {
         self.store = store
         root = store.root.appendingPathComponent("actions", isDirectory: true)
         journal = try GenerationJournal(root: store.root.appendingPathComponent("journal", isDirectory: true))
+        locks = try ActionLocks(file: store.root.appendingPathComponent("actions.lock"))
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: lastRuns, withIntermediateDirectories: true)
     }
@@ -55,15 +57,26 @@ public struct ActionCache: Sendable {
         return record
     }
 
-    public func record(_ record: ActionRecord, pipeline: String) throws {
-        let data = try JSONEncoder.iso.encode(record)
-        try atomicWrite(data, to: file(for: record.key))
-        try atomicWrite(data, to: lastRuns.appendingPathComponent("\(pipeline)--\(record.stage).json"))
+    public func record(_ record: ActionRecord) throws {
+        try atomicWrite(try JSONEncoder.iso.encode(record), to: file(for: record.key))
+    }
+
+    /// Remembers which action each stage of a pipeline last ran, to explain a later miss
+    /// (one small file per run; atomic, not synced: it only ever explains).
+    public func rememberLastRun(pipeline: String, keys: [String: String]) throws {
+        var index = lastRunIndex(pipeline)
+        index.merge(keys) { $1 }
+        try atomicWrite(try JSONEncoder.iso.encode(index), to: lastRuns.appendingPathComponent("\(pipeline).json"), sync: false)
+    }
+
+    private func lastRunIndex(_ pipeline: String) -> [String: String] {
+        guard let data = try? Data(contentsOf: lastRuns.appendingPathComponent("\(pipeline).json")) else { return [:] }
+        return (try? JSONDecoder.iso.decode([String: String].self, from: data)) ?? [:]
     }
 
     /// What the stage's previous run used, to say why it misses now.
     public func lastRun(pipeline: String, stage: String) -> ActionRecord? {
-        guard let data = try? Data(contentsOf: lastRuns.appendingPathComponent("\(pipeline)--\(stage).json")) else { return nil }
+        guard let key = lastRunIndex(pipeline)[stage], let data = try? Data(contentsOf: file(for: key)) else { return nil }
         return try? JSONDecoder.iso.decode(ActionRecord.self, from: data)
     }
 
@@ -76,12 +89,14 @@ public struct ActionCache: Sendable {
 }
 
 /// Temporary file, fsync, rename: the file appears whole or not at all.
-func atomicWrite(_ data: Data, to url: URL) throws {
+func atomicWrite(_ data: Data, to url: URL, sync: Bool = true) throws {
     let staging = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
     FileManager.default.createFile(atPath: staging.path, contents: data)
-    let handle = try FileHandle(forWritingTo: staging)
-    try handle.synchronize()
-    try handle.close()
+    if sync {
+        let handle = try FileHandle(forWritingTo: staging)
+        try handle.synchronize()
+        try handle.close()
+    }
     guard rename(staging.path, url.path) == 0 else {
         try? FileManager.default.removeItem(at: staging)
         throw StoreError("cannot write \(url.path): \(String(cString: strerror(errno)))")

@@ -25,74 +25,63 @@ public struct Executor: Sendable {
         self.logger = logger
     }
 
-    private struct Outcome: Sendable {
+    struct Outcome: Sendable {
         var name: String
         var report: RunReport.StageReport
     }
 
     /// Runs the pipeline; events go to `events` as they happen.
     public func run(events: AsyncStream<ExecutionEvent>.Continuation? = nil) async throws -> RunReport {
+        var schedule = Schedule(pipeline)
         var outputs: [String: [String: Value]] = [:]
         var reports: [String: RunReport.StageReport] = [:]
         var failures: [String: String] = [:]
-        var pending = pipeline.steps.map(\.node.name)
         var running: [String: Int] = [:]
-        let declaration = Dictionary(uniqueKeysWithValues: pipeline.graph.stages.enumerated().map { ($1.name, $0) })
 
         try await withThrowingTaskGroup(of: Outcome.self) { group in
             func launchReady() {
-                let ready = pending.compactMap { pipeline.step($0) }
-                    .filter { $0.node.dependencies.allSatisfy { outputs[$0] != nil } }
-                    .sorted { ($0.priority, -(declaration[$0.node.name] ?? 0)) > ($1.priority, -(declaration[$1.node.name] ?? 0)) }
-                for step in ready {
+                guard !Task.isCancelled else { return }
+                var index = 0
+                while index < schedule.ready.count {
+                    let step = schedule.steps[schedule.ready[index]]!
                     let pool = step.stage.signature.pool
-                    guard running[pool.name, default: 0] < options.limit(pool), !Task.isCancelled else { continue }
+                    guard running[pool.name, default: 0] < options.limit(pool) else {
+                        index += 1
+                        continue
+                    }
                     running[pool.name, default: 0] += 1
-                    pending.removeAll { $0 == step.node.name }
-                    let inputs = outputs
+                    schedule.ready.remove(at: index)
+                    let inputs = step.node.dependencies.reduce(into: [String: [String: Value]]()) { $0[$1] = outputs[$1] }
                     group.addTask { try await execute(step, upstream: inputs, events: events) }
                 }
-            }
-            func skipDependents(of failed: String) {
-                var blocked: Set<String> = [failed]
-                var changed = true
-                while changed {
-                    changed = false
-                    for name in pending where !blocked.contains(name) {
-                        if let step = pipeline.step(name), !step.node.dependencies.isDisjoint(with: blocked) {
-                            blocked.insert(name)
-                            changed = true
-                        }
-                    }
-                }
-                for name in pending where blocked.contains(name) {
-                    let step = pipeline.step(name)!
-                    reports[name] = .init(stage: name, kind: step.node.kind, key: nil, cached: false, started: nil, seconds: 0,
-                                          outputs: [:], error: nil, skipped: true)
-                    events?.yield(.skipped(stage: name, because: failed))
-                }
-                pending.removeAll { blocked.contains($0) }
             }
 
             launchReady()
             while let outcome = try await group.next() {
-                let step = pipeline.step(outcome.name)!
+                let step = schedule.steps[outcome.name]!
                 running[step.stage.signature.pool.name, default: 1] -= 1
                 reports[outcome.name] = outcome.report
                 if let error = outcome.report.error {
                     failures[outcome.name] = error
                     if !options.keepGoing {
                         group.cancelAll()
-                        let report = RunReport(stages: reports, outputs: [:], failures: failures)
-                        throw StageFailure(stage: outcome.name, message: error, report: report)
+                        try? cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
+                        throw StageFailure(stage: outcome.name, message: error,
+                                           report: RunReport(stages: reports, outputs: [:], failures: failures))
                     }
-                    skipDependents(of: outcome.name)
+                    for name in schedule.skipDependents(of: outcome.name) {
+                        reports[name] = .init(stage: name, kind: schedule.steps[name]!.node.kind, key: nil, cached: false,
+                                              started: nil, seconds: 0, outputs: [:], error: nil, skipped: true)
+                        events?.yield(.skipped(stage: name, because: outcome.name))
+                    }
                 } else {
                     outputs[outcome.name] = outcome.report.outputs
+                    schedule.finished(outcome.name)
                 }
                 launchReady()
             }
         }
+        try? cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
         try Task.checkCancellation()
         var resolvedOutputs: [String: Value] = [:]
         if failures.isEmpty {
@@ -101,6 +90,56 @@ public struct Executor: Sendable {
             }
         }
         return RunReport(stages: reports, outputs: resolvedOutputs, failures: failures)
+    }
+
+    /// Which stages can start: dependency counts, who depends on whom, and the ready list
+    /// kept in priority order (longest remaining path first, then declaration order).
+    private struct Schedule {
+        let steps: [String: ValidatedPipeline.Step]
+        private var waitingOn: [String: Int] = [:]
+        private var dependents: [String: [String]] = [:]
+        private let rank: [String: (Int, Int)]
+        var ready: [String] = []
+
+        init(_ pipeline: ValidatedPipeline) {
+            steps = Dictionary(uniqueKeysWithValues: pipeline.steps.map { ($0.node.name, $0) })
+            let order = Dictionary(uniqueKeysWithValues: pipeline.graph.stages.enumerated().map { ($1.name, $0) })
+            rank = Dictionary(uniqueKeysWithValues: pipeline.steps.map { ($0.node.name, ($0.priority, -(order[$0.node.name] ?? 0))) })
+            for step in pipeline.steps {
+                let dependencies = step.node.dependencies.filter { steps[$0] != nil }
+                waitingOn[step.node.name] = dependencies.count
+                for dependency in dependencies { dependents[dependency, default: []].append(step.node.name) }
+            }
+            for step in pipeline.steps where waitingOn[step.node.name] == 0 { insert(step.node.name) }
+        }
+
+        private mutating func insert(_ name: String) {
+            let key = rank[name]!
+            let index = ready.firstIndex { rank[$0]! < key } ?? ready.count
+            ready.insert(name, at: index)
+        }
+
+        mutating func finished(_ name: String) {
+            for dependent in dependents[name] ?? [] {
+                waitingOn[dependent]! -= 1
+                if waitingOn[dependent] == 0 { insert(dependent) }
+            }
+        }
+
+        /// Removes everything downstream of a failure; returns what was skipped.
+        mutating func skipDependents(of failed: String) -> [String] {
+            var skipped: [String] = []
+            var queue = dependents[failed] ?? []
+            var seen: Set<String> = []
+            while let name = queue.popLast() {
+                guard seen.insert(name).inserted else { continue }
+                skipped.append(name)
+                waitingOn[name] = -1
+                ready.removeAll { $0 == name }
+                queue += dependents[name] ?? []
+            }
+            return skipped.sorted()
+        }
     }
 
     /// Runs one stage (or takes it from the cache). Errors become a report, not a throw,
@@ -134,7 +173,7 @@ public struct Executor: Sendable {
             let resolved = values
             let (result, shared) = try await inFlight.run(actionKey) {
                 // Another process may be running this very action: wait for it, then reuse its result.
-                let lock = try await FileLock.acquire(cache.lockFile(for: actionKey))
+                let lock = try await cache.locks.acquire(actionKey)
                 defer { withExtendedLifetime(lock) {} }
                 if let hit = cache.lookup(actionKey) { return (hit.outputs, true) }
                 return (try await perform(step, values: resolved, key: actionKey, started: started, events: events), false)
@@ -160,14 +199,13 @@ public struct Executor: Sendable {
         let clock = ContinuousClock.now
         events?.yield(.started(stage: name, kind: step.node.kind))
         let scratch = store.root.appendingPathComponent("scratch/\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
         var stageLogger = logger
         stageLogger[metadataKey: "stage"] = "\(name)"
         let context = StageContext(
             store: store, logger: stageLogger, scratch: scratch, baseFolder: pipeline.graph.baseFolder, actionKey: actionKey,
             pipeline: pipeline.graph.name, journal: cache.journal
         ) { fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status)) }
+        defer { context.scratchFolder.remove() }
         let produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
         try Task.checkCancellation()
         let missing = step.stage.signature.outputs.filter { $0.required && produced[$0.name] == nil }.map(\.name)
@@ -179,7 +217,7 @@ public struct Executor: Sendable {
         try cache.record(ActionRecord(
             key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name, values: values,
             outputs: produced, createdAt: started, seconds: seconds,
-            paid: step.stage.signature.pool == .seedance, requestIDs: []), pipeline: pipeline.graph.name)
+            paid: step.stage.signature.pool == .seedance, requestIDs: []))
         events?.yield(.finished(stage: name, key: actionKey, seconds: seconds))
         return produced
     }

@@ -67,7 +67,7 @@ public struct Output: PipelinePart {
 }
 
 /// A value written in Swift: strings may hold `${stage.output}` references, as in YAML.
-public indirect enum Setting: Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
+public indirect enum Setting: Sendable, ExpressibleByStringInterpolation, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
 {
     case value(Value)

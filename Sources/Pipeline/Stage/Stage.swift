@@ -148,8 +148,9 @@ public struct StageContext: Sendable {
     public let logger: Logger
     /// Reports progress (0…1) and a short status.
     public let progress: @Sendable (Double?, String) -> Void
-    /// Folder for the stage's scratch files, emptied after it runs.
-    public let scratch: URL
+    /// Folder for the stage's scratch files (made when first asked for), removed after it runs.
+    public var scratch: URL { scratchFolder.url }
+    let scratchFolder: ScratchFolder
     /// Folder the pipeline file is in (relative paths resolve against it).
     public let baseFolder: URL
     /// This run's action key (a remote generation journals under it).
@@ -164,7 +165,7 @@ public struct StageContext: Sendable {
                 progress: @escaping @Sendable (Double?, String) -> Void = { _, _ in }) {
         self.store = store
         self.logger = logger
-        self.scratch = scratch
+        self.scratchFolder = ScratchFolder(scratch)
         self.baseFolder = baseFolder
         self.actionKey = actionKey
         self.pipeline = pipeline
@@ -174,4 +175,20 @@ public struct StageContext: Sendable {
 
     /// Throws if the run was cancelled (Ctrl-C, or another stage failed).
     public func checkCancellation() throws { try Task.checkCancellation() }
+}
+
+/// A folder created the first time a stage asks for it: most stages never need one.
+final class ScratchFolder: Sendable {
+    private let location: URL
+
+    init(_ location: URL) { self.location = location }
+
+    var url: URL {
+        try? FileManager.default.createDirectory(at: location, withIntermediateDirectories: true)
+        return location
+    }
+
+    func remove() {
+        if FileManager.default.fileExists(atPath: location.path) { try? FileManager.default.removeItem(at: location) }
+    }
 }
