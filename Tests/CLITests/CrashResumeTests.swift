@@ -133,3 +133,34 @@ extension Process {
         await emulator.stop()
     }
 }
+
+@Suite struct ExpiredResultTests {
+    @Test func aRequestPastItsRetentionIsRecoveredThroughHistory() async throws {
+        let folder = TemporaryFolder("expired")
+        try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
+            apiKey: CrashResumeTests.key, latency: .milliseconds(1500), retention: .seconds(1), preset: "ultrafast"))
+        let url = try await emulator.start()
+        let test = CrashResumeTests()
+        let child = try test.launch(folder, backend: url, cache: "cache", out: "out")
+        let journal = try GenerationJournal(root: folder.file("cache/journal"))
+        for _ in 0..<1500 where !journal.all().contains(where: { $0.state == .submitted }) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        kill(child.processIdentifier, SIGKILL)
+        await child.exited()
+        // Let every submitted generation finish and then expire on the server.
+        for _ in 0..<600 {
+            let stats = await emulator.stats()
+            if stats.queued == 0 && stats.processing == 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .seconds(2))
+        let paid = await emulator.stats().submitted
+        try await test.runToEnd(folder, backend: url, cache: "cache", out: "out")
+        let stats = await emulator.stats()
+        #expect(stats.submitted == 3, "recovered what was paid for; submitted only what never was (\(paid) before)")
+        #expect(try MediaInfo.probe(folder.file("out/film.mp4")).duration.map { abs($0 - 12) < 0.2 } == true)
+        await emulator.stop()
+    }
+}
