@@ -8,7 +8,7 @@
 
 SWIFT       ?= swift
 BUILD_FLAGS ?=
-DEMO_DIR    ?= out/demo
+DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev pkg-config
 
 .PHONY: all deps build release demo test bench asan clean
@@ -32,18 +32,12 @@ release: deps
 	$(SWIFT) build -c release $(BUILD_FLAGS)
 
 demo: build
-	@mkdir -p $(DEMO_DIR)
-	@bin=$$($(SWIFT) build --show-bin-path)/seedpipe; set -e; cd $(DEMO_DIR); \
-	run() { echo "\$$ seedpipe $$*"; $$bin "$$@"; }; \
-	run generate --prompt "Shot 1: a moss-covered tropical waterfall at dawn, mist rising. The camera slowly pushes in." \
-	    --duration 5 --return-last-frame -o shot1.mp4; \
-	run generate --prompt "Shot 2: the same waterfall in midday light; the camera tilts up the falls." \
-	    --first-frame shot1-last.png --duration 5 -o shot2.mp4; \
-	run concat shot1.mp4 shot2.mp4 -o film.mp4; \
-	run probe film.mp4; \
-	run audio-check film.mp4 --min-loudness -30; \
-	run thumbnail film.mp4 --at 2.5 --width 640 -o poster.jpg; \
-	echo; echo "demo output in $(DEMO_DIR)/: film.mp4, poster.jpg (offline unless SEGMIND_API_KEY is set)"
+	@bin=$$($(SWIFT) build --show-bin-path)/seedpipe; set -e; \
+	echo "\$$ seedpipe plan pipelines/waterfall-journey.yaml"; $$bin plan pipelines/waterfall-journey.yaml; \
+	echo "\$$ seedpipe run pipelines/waterfall-journey.yaml --out $(DEMO_DIR)"; $$bin run pipelines/waterfall-journey.yaml --out $(DEMO_DIR); \
+	echo "\$$ seedpipe probe $(DEMO_DIR)/film.mp4"; $$bin probe $(DEMO_DIR)/film.mp4; \
+	echo; echo "the film, its poster and run.json are in $(DEMO_DIR)/ (offline unless SEGMIND_API_KEY is set);"; \
+	echo "run it again: every stage comes from the cache and nothing is generated twice."
 
 test: deps
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
