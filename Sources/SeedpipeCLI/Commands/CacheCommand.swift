@@ -21,12 +21,14 @@ struct CacheCommand: ParsableCommand {
         @Option(help: "Cache folder.")
         var cache: String?
 
-        func actionCache() throws -> ActionCache {
-            let folder = cache.map { URL(fileURLWithPath: $0) }
+        /// --cache, else the pipeline's own cache, else ./.seedpipe.
+        var folder: URL {
+            cache.map { URL(fileURLWithPath: $0) }
                 ?? pipeline.map { PipelineOptions(pipeline: $0, cache: nil).cacheFolder }
                 ?? URL(fileURLWithPath: ".seedpipe")
-            return try ActionCache(store: try ArtifactStore(root: folder))
         }
+
+        func actionCache() throws -> ActionCache { try ActionCache(store: try ArtifactStore(root: folder)) }
     }
 
     struct List: ParsableCommand {

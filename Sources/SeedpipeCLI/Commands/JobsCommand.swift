@@ -17,19 +17,13 @@ struct JobsCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "A pipeline file (its cache is used).")
-    var pipeline: String?
-
-    @Option(help: "Cache folder.")
-    var cache: String?
+    @OptionGroup var location: CacheCommand.Location
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
     func run() throws {
-        let folder = cache.map { URL(fileURLWithPath: $0) }
-            ?? pipeline.map { PipelineOptions(pipeline: $0, cache: nil).cacheFolder }
-            ?? URL(fileURLWithPath: ".seedpipe")
+        let folder = location.folder
         let entries = try GenerationJournal(root: folder.appendingPathComponent("journal")).all()
         if json { return try Terminal.json(entries) }
         guard !entries.isEmpty else { return print("no journaled generations in \(folder.relativePath)") }
