@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // The system FFmpeg libraries (Debian: libav*-dev), found through pkg-config.
@@ -70,7 +71,9 @@ let package = Package(
             ]
         ),
         // The built-in stages: Seedance generation (journaled) and the Media operations.
-        .target(name: "Stages", dependencies: ["Pipeline", "Media", "SeedanceAPI"]),
+        .target(name: "Stages", dependencies: [
+            "Pipeline", "Media", "SeedanceAPI", .product(name: "Mustache", package: "swift-mustache"),
+        ]),
         .target(
             name: "SeedpipeCLI",
             dependencies: [
@@ -90,6 +93,9 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "MediaTestSupport"]),
+        .testTarget(name: "StagesTests", dependencies: [
+            "Stages", "Pipeline", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",
+        ]),
         .testTarget(name: "SeedanceTests", dependencies: ["SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -106,9 +106,12 @@ public struct AudioCheckStage: Stage {
 /// The stages seedpipe ships with.
 public enum BuiltinStages {
     public static func registry(client: SeedanceClient, pollInterval: Duration = .seconds(2)) -> StageRegistry {
-        StageRegistry([
+        var registry = StageRegistry([
             GenerateStage(client: client, pollInterval: pollInterval), LastFrameStage(), ThumbnailStage(), ConcatStage(),
-            ProbeStage(), AudioCheckStage(),
+            ProbeStage(), AudioCheckStage(), TemplateStage(), SeamStage(),
         ])
+        registry.register(ChainMacro())
+        registry.register(StoryboardMacro())
+        return registry
     }
 }

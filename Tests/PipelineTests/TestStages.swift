@@ -112,7 +112,7 @@ struct CheckedStage: Stage {
 struct RepeatMacro: MacroStage {
     let kind = "repeat"
     let acceptedKeys = ["texts"]
-    func expand(name: String, with: [String: ValueExpression], location: SourceLocation?) throws -> MacroExpansion {
+    func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws -> MacroExpansion {
         guard case .literal(.list(let texts)) = with["texts"] ?? .literal(.null) else {
             throw PipelineError("`\(name)`: texts must be a list", at: location)
         }

@@ -242,8 +242,14 @@ public struct Executor: Sendable {
             if let list = value.list { return .list(try list.map(file)) }
             return try file(value)
         case .reference(let reference):
-            guard let value = upstream[reference.stage]?[reference.output] else {
+            guard var value = upstream[reference.stage]?[reference.output] else {
                 throw StoreError("\(reference) has no value (stage `\(reference.stage)` did not produce `\(reference.output)`)")
+            }
+            if let index = reference.index {
+                guard let items = value.list, items.indices.contains(index) else {
+                    throw StoreError("\(reference): `\(reference.output)` has \(value.list?.count ?? 1) items, so there is no item \(index) (counting from 0)")
+                }
+                value = items[index]
             }
             if let port, case .list(let element) = port.type, value.list == nil, element != .json { return .list([value]) }
             return value

@@ -51,7 +51,8 @@ enum PipelineAssembler {
                                                   ?? "accepted: \(macro.acceptedKeys.joined(separator: ", "))"))
             }
             do {
-                let expansion = try macro.expand(name: node.name, with: node.with, location: node.location)
+                let expansion = try macro.expand(name: node.name, with: node.with, location: node.location,
+                                                 context: MacroContext(stages: raw))
                 stages += expansion.stages.map { var stage = $0; stage.expandedFrom = stage.expandedFrom ?? node.name; return stage }
                 exports[node.name] = expansion.exports
             } catch let error as PipelineError {
@@ -79,7 +80,15 @@ extension ValueExpression {
         switch self {
         case .literal: return self
         case .reference(let reference):
-            return exports[reference.stage]?[reference.output] ?? self
+            guard let exported = exports[reference.stage]?[reference.output] else { return self }
+            guard let index = reference.index else { return exported }
+            switch exported {
+            case .list(let items) where items.indices.contains(index): return items[index]
+            case .reference(var target) where target.index == nil:
+                target.index = index
+                return .reference(target)
+            default: return exported
+            }
         case .interpolation(let parts):
             return .interpolation(parts.map { part in
                 if case .reference(let reference) = part, let exported = exports[reference.stage]?[reference.output],

@@ -40,7 +40,7 @@ public enum PipelineValidator {
                                               fix: closest(to: key, in: signature.acceptedKeys).map { "did you mean `\($0)`?" }
                                                   ?? "accepted: \(signature.acceptedKeys.joined(separator: ", "))"))
             }
-            let with = effectiveWith(node, signature: signature, defaults: graph.defaults)
+            let with = effectiveWith(node, signature: signature, defaults: graph.defaults, vars: graph.vars)
             for port in signature.inputs where port.required && with[port.name] == nil {
                 diagnostics.append(Diagnostic("stage `\(node.name)` (\(node.kind)) needs input `\(port.name)` (\(port.type))",
                                               at: node.location, fix: "add `\(port.name):` under `with:`"))
@@ -68,6 +68,15 @@ public enum PipelineValidator {
         func outputType(_ reference: Reference) -> ArtifactType? {
             resolved[reference.stage]?.1.signature.outputs.first { $0.name == reference.output }?.type
         }
+        func elementType(_ reference: Reference, _ type: ArtifactType) -> ArtifactType? {
+            guard reference.index != nil else { return type }
+            guard case .list(let element) = type else {
+                diagnostics.append(Diagnostic("\(reference) takes an item of `\(reference.output)`, which is one \(type), not a list",
+                                              at: reference.location, fix: "drop the [index]"))
+                return nil
+            }
+            return element
+        }
         func checkReference(_ reference: Reference, from owner: String) -> ArtifactType? {
             guard names.contains(reference.stage) else {
                 diagnostics.append(Diagnostic("\(reference) refers to unknown stage `\(reference.stage)`", at: reference.location,
@@ -88,7 +97,7 @@ public enum PipelineValidator {
                                                   ?? "its outputs: \(outputs.joined(separator: ", "))"))
                 return nil
             }
-            return type
+            return elementType(reference, type)
         }
         func checkInput(_ expression: ValueExpression, port: Port, node: StageNode, location: SourceLocation?) {
             switch expression {
@@ -162,8 +171,13 @@ public enum PipelineValidator {
 
     /// `with:` plus defaults: `defaults.<group>` (the kind's prefix, `seedance` for
     /// `seedance.generate`, or the kind itself), then each parameter's own default.
-    static func effectiveWith(_ node: StageNode, signature: StageSignature, defaults: [String: [String: Value]]) -> [String: ValueExpression] {
+    static func effectiveWith(_ node: StageNode, signature: StageSignature, defaults: [String: [String: Value]],
+                              vars: [String: Value] = [:]) -> [String: ValueExpression] {
         var with = node.with
+        // A stage with a `vars` parameter (templates) receives the pipeline's vars, so they count in its key.
+        if with["vars"] == nil, signature.parameters.contains(where: { $0.name == "vars" }) {
+            with["vars"] = .literal(.object(vars))
+        }
         let groups = [node.kind, String(node.kind.split(separator: ".").first ?? "")]
         for spec in signature.parameters where with[spec.name] == nil {
             if let value = groups.lazy.compactMap({ defaults[$0]?[spec.name] }).first {

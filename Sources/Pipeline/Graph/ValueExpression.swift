@@ -34,7 +34,15 @@ public indirect enum ValueExpression: Sendable, Hashable {
             if open.lowerBound > rest.startIndex { parts.append(.text(String(rest[..<open.lowerBound]))) }
             let inner = rest[open.upperBound..<close].trimmingCharacters(in: .whitespaces)
             let pieces = inner.split(separator: ".", maxSplits: 1).map(String.init)
-            parts.append(.reference(Reference(stage: pieces[0], output: pieces.count > 1 ? pieces[1] : "", location: location)))
+            var output = pieces.count > 1 ? pieces[1] : ""
+            var index: Int?
+            // `${stage.output[2]}`: one item of a list output (counting from 0).
+            if output.hasSuffix("]"), let bracket = output.firstIndex(of: "["),
+               let number = Int(output[output.index(after: bracket)..<output.index(before: output.endIndex)]) {
+                index = number
+                output = String(output[..<bracket])
+            }
+            parts.append(.reference(Reference(stage: pieces[0], output: output, index: index, location: location)))
             rest = rest[rest.index(after: close)...]
         }
         if !rest.isEmpty { parts.append(.text(String(rest))) }
@@ -48,20 +56,27 @@ public indirect enum ValueExpression: Sendable, Hashable {
 public struct Reference: Sendable, Hashable, CustomStringConvertible {
     public var stage: String
     public var output: String
+    /// `${stage.output[index]}`: one item of a list output.
+    public var index: Int?
     public var location: SourceLocation?
 
-    public init(stage: String, output: String, location: SourceLocation? = nil) {
+    public init(stage: String, output: String, index: Int? = nil, location: SourceLocation? = nil) {
         self.stage = stage
         self.output = output
+        self.index = index
         self.location = location
     }
 
-    public var description: String { "${\(stage).\(output)}" }
+    public var description: String { "${\(stage).\(output)\(index.map { "[\($0)]" } ?? "")}" }
 
-    public static func == (lhs: Reference, rhs: Reference) -> Bool { lhs.stage == rhs.stage && lhs.output == rhs.output }
+    /// Locations do not count: the same reference written in two places is equal.
+    public static func == (lhs: Reference, rhs: Reference) -> Bool {
+        lhs.stage == rhs.stage && lhs.output == rhs.output && lhs.index == rhs.index
+    }
     public func hash(into hasher: inout Hasher) {
         hasher.combine(stage)
         hasher.combine(output)
+        hasher.combine(index)
     }
 }
 

@@ -26,7 +26,42 @@ public protocol MacroStage: Sendable {
     var acceptedKeys: [String] { get }
     /// The plain stages replacing stage `name`; their outputs named in `exports` become
     /// `name.output` for the rest of the pipeline.
-    func expand(name: String, with: [String: ValueExpression], location: SourceLocation?) throws -> MacroExpansion
+    func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws
+        -> MacroExpansion
+}
+
+/// What a macro may ask of the rest of the pipeline while it expands.
+public struct MacroContext: Sendable {
+    /// The pipeline's stages as written (before any expansion).
+    public var stages: [StageNode]
+
+    public init(stages: [StageNode]) { self.stages = stages }
+
+    /// How many items an expression gives, when that is known before running: a literal
+    /// list, or a reference to a stage whose `each:` is a literal list (a template).
+    public func staticCount(of expression: ValueExpression) -> Int? {
+        switch expression {
+        case .literal(.list(let items)): return items.count
+        case .list(let items): return items.count
+        case .reference(let reference) where reference.index == nil:
+            guard let stage = stages.first(where: { $0.name == reference.stage }) else { return nil }
+            if case .literal(.list(let items)) = stage.with["each"] ?? .literal(.null) { return items.count }
+            return nil
+        default: return nil
+        }
+    }
+
+    /// Item `index` of an expression whose items `staticCount` can count.
+    public func item(_ index: Int, of expression: ValueExpression) -> ValueExpression {
+        switch expression {
+        case .literal(.list(let items)): return .literal(items[index])
+        case .list(let items): return items[index]
+        case .reference(var reference):
+            reference.index = index
+            return .reference(reference)
+        default: return expression
+        }
+    }
 }
 
 public struct MacroExpansion: Sendable {

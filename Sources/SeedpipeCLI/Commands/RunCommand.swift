@@ -59,9 +59,13 @@ struct RunCommand: AsyncParsableCommand {
         // Shared with other runs; `cache gc` waits for it.
         let cacheLock = try await FileLock.acquire(cache.cacheLockFile, exclusive: false)
         defer { withExtendedLifetime(cacheLock) {} }
-        let connection = try await backend.connect()
-        let registry = BuiltinStages.registry(client: connection.client,
-                                              pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200))
+        // Connect (or start the offline emulator) only when something is to be generated.
+        // Should a cached object vanish mid-run, its generation fails with a clear
+        // "cannot reach" and the next run plans it properly.
+        let connection = plan.generations > 0 ? try await backend.connect() : nil
+        let registry = connection.map {
+            BuiltinStages.registry(client: $0.client, pollInterval: $0.emulator == nil ? .seconds(2) : .milliseconds(200))
+        } ?? PipelineOptions.offlineRegistry
         let pipeline = try options.load(registry: registry)
         let executor = Executor(pipeline: pipeline, cache: cache,
                                 options: ExecutionOptions(poolLimits: ["seedance": jobs], keepGoing: keepGoing))
@@ -77,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         interrupt.cancel()
         continuation.finish()
         await printer.value
-        await connection.close()
+        await connection?.close()
         let report: RunReport
         switch result {
         case .success(let value):

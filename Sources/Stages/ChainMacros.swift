@@ -1,0 +1,111 @@
+import Foundation
+import Media
+import Pipeline
+
+/// The generation parameters a macro passes through to every shot.
+let generationParameters = ["duration", "resolution", "aspect_ratio", "generate_audio", "seed", "skip_moderation"]
+
+/// `seedance.chain`: N prompts to N clips where clip k+1 starts on clip k's last frame.
+///
+/// It expands into N `seedance.generate` stages (`NAME-1` … `NAME-N`), each reading the
+/// previous one's `last_frame` (the API's own lossless PNG when the backend returns it,
+/// else the exact last frame extracted with Media), so each clip is keyed on the real
+/// bytes of that frame and regenerating clip k invalidates only the clips after it; and a
+/// `NAME-seams` stage measuring every join. Exports `clips`, `last_frames` and `seams`.
+public struct ChainMacro: MacroStage {
+    public let kind = "seedance.chain"
+    public var acceptedKeys: [String] { ["prompts", "first_frame", "seam_threshold"] + generationParameters }
+    public init() {}
+
+    public func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws
+        -> MacroExpansion
+    {
+        guard let prompts = with["prompts"], let count = context.staticCount(of: prompts), count >= 1 else {
+            throw PipelineError("stage `\(name)` (seedance.chain) needs `prompts`: a list, or the texts of a template with a literal `each:`",
+                                at: location, fix: "e.g. prompts: \"${prompts.texts}\"")
+        }
+        let passthrough = with.filter { generationParameters.contains($0.key) }
+        var shots: [StageNode] = []
+        for index in 0..<count {
+            var parameters = passthrough
+            parameters["prompt"] = context.item(index, of: prompts)
+            if index == 0 {
+                if let first = with["first_frame"] { parameters["first_frame"] = first }
+            } else {
+                parameters["first_frame"] = .reference(Reference(stage: shots[index - 1].name, output: "last_frame"))
+            }
+            shots.append(StageNode(name: "\(name)-\(index + 1)", kind: "seedance.generate", with: parameters, location: location))
+        }
+        let clips = ValueExpression.list(shots.map { .reference(Reference(stage: $0.name, output: "video")) })
+        var seams = StageNode(name: "\(name)-seams", kind: "seams", with: ["clips": clips], location: location)
+        if let threshold = with["seam_threshold"] { seams.with["threshold"] = threshold }
+        return MacroExpansion(stages: shots + [seams], exports: [
+            "clips": clips,
+            "last_frames": .list(shots.map { .reference(Reference(stage: $0.name, output: "last_frame")) }),
+            "seams": .reference(Reference(stage: seams.name, output: "report")),
+        ])
+    }
+}
+
+/// `seedance.storyboard`: shot k goes from keyframe k to keyframe k+1 (first and last
+/// frame), so every shot can generate at once: six shots take about one generation's time.
+public struct StoryboardMacro: MacroStage {
+    public let kind = "seedance.storyboard"
+    public var acceptedKeys: [String] { ["keyframes", "prompts"] + generationParameters }
+    public init() {}
+
+    public func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws
+        -> MacroExpansion
+    {
+        guard let keyframes = with["keyframes"], let frames = context.staticCount(of: keyframes), frames >= 2 else {
+            throw PipelineError("stage `\(name)` (seedance.storyboard) needs `keyframes`: a list of at least two images",
+                                at: location)
+        }
+        guard let prompts = with["prompts"], let count = context.staticCount(of: prompts), count == frames - 1 else {
+            throw PipelineError("stage `\(name)` (seedance.storyboard) needs `prompts`: one per shot, \(frames - 1) for \(frames) keyframes",
+                                at: location)
+        }
+        let passthrough = with.filter { generationParameters.contains($0.key) }
+        let shots = (0..<count).map { index in
+            var parameters = passthrough
+            parameters["prompt"] = context.item(index, of: prompts)
+            parameters["first_frame"] = context.item(index, of: keyframes)
+            parameters["last_frame"] = context.item(index + 1, of: keyframes)
+            return StageNode(name: "\(name)-\(index + 1)", kind: "seedance.generate", with: parameters, location: location)
+        }
+        return MacroExpansion(stages: shots, exports: [
+            "clips": .list(shots.map { .reference(Reference(stage: $0.name, output: "video")) }),
+            "last_frames": .list(shots.map { .reference(Reference(stage: $0.name, output: "last_frame")) }),
+        ])
+    }
+}
+
+/// `seams`: how well each clip continues the one before, as PSNR between clip k's last
+/// frame and clip k+1's first. A seam under the threshold is a warning in the report.
+public struct SeamStage: Stage {
+    public let kind = "seams"
+    public init() {}
+
+    public var signature: StageSignature {
+        StageSignature(inputs: [Port("clips", .list(.video))], outputs: [Port("report", .json)],
+                       parameters: [ParameterSpec("threshold", .number, default: .number(30))])
+    }
+
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let clips = try (invocation["clips"]?.list ?? []).compactMap(\.artifact).map { try context.store.verifiedLocation(of: $0) }
+        let threshold = invocation["threshold"]?.number ?? 30
+        var seams: [Value] = []
+        for index in clips.indices.dropLast() {
+            let last = try VideoFile(clips[index]).lastFrame()
+            let first = try VideoFile(clips[index + 1]).frame(at: 0)
+            let psnr = last.psnr(to: first).map { $0.isInfinite ? 99 : $0 }
+            let poor = (psnr ?? 0) < threshold
+            if poor {
+                context.logger.warning("seam \(index + 1)→\(index + 2): \(String(format: "%.1f", psnr ?? 0)) dB, under \(threshold) dB")
+            }
+            seams.append(.object(["from": .number(Double(index + 1)), "to": .number(Double(index + 2)),
+                                  "psnr": psnr.map { .number(($0 * 10).rounded() / 10) } ?? .null, "warning": .bool(poor)]))
+        }
+        return ["report": .object(["seams": .list(seams), "threshold": .number(threshold)])]
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Mustache
+import Pipeline
+
+/// `template`: Mustache text from the pipeline's vars. With `each:` it renders once per
+/// item (the item's fields, `index` from 1 and `count` added), giving `texts`; a variable
+/// that is neither a var nor a field is an error, not an empty string.
+public struct TemplateStage: Stage {
+    public let kind = "template"
+    public init() {}
+
+    public var signature: StageSignature {
+        StageSignature(outputs: [Port("text", .text), Port("texts", .list(.text))],
+                       parameters: [ParameterSpec("template", .string, required: true), ParameterSpec("each", .list),
+                                    ParameterSpec("vars", .object)])
+    }
+
+    public func check(_ parameters: [String: Value]) -> [String] {
+        guard let text = parameters["template"]?.string else { return [] }
+        do {
+            _ = try MustacheTemplate(string: text)
+        } catch {
+            return ["template: is not valid Mustache (\(error))"]
+        }
+        let vars = Set((parameters["vars"]?.object ?? [:]).keys)
+        var known = vars.union(["index", "count"])
+        if let items = parameters["each"]?.list {
+            guard items.allSatisfy({ $0.object != nil }) else { return ["each: must be a list of mappings, one per text"] }
+            // A name counts when every item has it (or it is a var).
+            let fields = items.compactMap(\.object).map { Set($0.keys) }
+            known.formUnion(fields.dropFirst().reduce(fields.first ?? []) { $0.intersection($1) })
+        } else if parameters["each"] == nil {
+            known = vars
+        }
+        let unknown = Self.variables(in: text).filter { !known.contains($0) }
+        return unknown.map { name in
+            "template: {{\(name)}} is not a var\(parameters["each"] != nil ? " or a field of every `each` item" : "")"
+                + (closestName(name, known).map { " (did you mean {{\($0)}}?)" } ?? "")
+        }
+    }
+
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let template = try MustacheTemplate(string: invocation.text("template"))
+        let vars = (invocation["vars"]?.object ?? [:]).mapValues(Self.mustache)
+        let items = invocation["each"]?.list?.compactMap(\.object) ?? [[:]]
+        let texts: [Value] = items.enumerated().map { index, item in
+            var scope = vars
+            for (key, value) in item { scope[key] = Self.mustache(value) }
+            if invocation["each"] != nil {
+                scope["index"] = index + 1
+                scope["count"] = items.count
+            }
+            return .string(template.render(scope).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return ["texts": .list(texts), "text": .string(texts.map(\.text).joined(separator: "\n\n"))]
+    }
+
+    static func mustache(_ value: Value) -> Any {
+        switch value {
+        case .string(let text): text
+        case .number(let number): number == number.rounded() ? Int(number) as Any : number as Any
+        case .bool(let flag): flag
+        case .list(let items): items.map(mustache)
+        case .object(let fields): fields.mapValues(mustache)
+        default: value.text
+        }
+    }
+
+    /// The top-level names a template reads (section contents are skipped: they read the section's own scope).
+    static func variables(in text: String) -> [String] {
+        var names: [String] = []
+        var depth = 0
+        var rest = Substring(text)
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            var tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            rest = rest[close.upperBound...]
+            if tag.hasPrefix("{") { tag = String(tag.dropFirst()) }
+            if tag.hasSuffix("}") { tag = String(tag.dropLast()) }
+            guard let sigil = tag.first else { continue }
+            switch sigil {
+            case "!", ">", "=": continue
+            case "#", "^":
+                if depth == 0 { names.append(Self.root(tag.dropFirst())) }
+                depth += 1
+            case "/": depth = max(0, depth - 1)
+            case "&": if depth == 0 { names.append(Self.root(tag.dropFirst())) }
+            default: if depth == 0 { names.append(Self.root(Substring(tag))) }
+            }
+        }
+        return names.filter { !$0.isEmpty && $0 != "." }
+    }
+
+    static func root(_ name: Substring) -> String {
+        String(name.trimmingCharacters(in: .whitespaces).split(separator: ".").first ?? "")
+    }
+}
+
+func closestName(_ name: String, _ candidates: Set<String>) -> String? {
+    candidates.min { distance(name, $0) < distance(name, $1) }.flatMap { distance(name, $0) <= 2 ? $0 : nil }
+}
+
+private func distance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var row = Array(0...b.count)
+    for i in 1...max(a.count, 1) where !a.isEmpty {
+        var next = [i] + Array(repeating: 0, count: b.count)
+        for j in 1...max(b.count, 1) where !b.isEmpty {
+            next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        row = next
+    }
+    return row[b.count]
+}
