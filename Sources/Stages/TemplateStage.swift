@@ -35,7 +35,7 @@ public struct TemplateStage: Stage {
         let unknown = Self.variables(in: text).filter { !known.contains($0) }
         return unknown.map { name in
             "template: {{\(name)}} is not a var\(parameters["each"] != nil ? " or a field of every `each` item" : "")"
-                + (closestName(name, known).map { " (did you mean {{\($0)}}?)" } ?? "")
+                + (closest(to: name, in: known).map { " (did you mean {{\($0)}}?)" } ?? "")
         }
     }
 
@@ -94,21 +94,4 @@ public struct TemplateStage: Stage {
     static func root(_ name: Substring) -> String {
         String(name.trimmingCharacters(in: .whitespaces).split(separator: ".").first ?? "")
     }
-}
-
-func closestName(_ name: String, _ candidates: Set<String>) -> String? {
-    candidates.min { distance(name, $0) < distance(name, $1) }.flatMap { distance(name, $0) <= 2 ? $0 : nil }
-}
-
-private func distance(_ a: String, _ b: String) -> Int {
-    let a = Array(a), b = Array(b)
-    var row = Array(0...b.count)
-    for i in 1...max(a.count, 1) where !a.isEmpty {
-        var next = [i] + Array(repeating: 0, count: b.count)
-        for j in 1...max(b.count, 1) where !b.isEmpty {
-            next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        row = next
-    }
-    return row[b.count]
 }

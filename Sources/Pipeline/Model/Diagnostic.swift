@@ -45,8 +45,8 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible {
     public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }
 
-/// The closest candidate to a misspelt name, for "did you mean".
-func closest(to name: String, in candidates: some Sequence<String>) -> String? {
+/// The closest candidate to a misspelt name, for "did you mean" (nil when none is close).
+public func closest(to name: String, in candidates: some Sequence<String>) -> String? {
     var best: (String, Int)?
     for candidate in candidates {
         let distance = editDistance(name.lowercased(), candidate.lowercased())
