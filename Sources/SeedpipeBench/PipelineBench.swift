@@ -48,7 +48,7 @@ enum PipelineBench {
         }
         yaml += "outputs: { poster: \"${thumb0.image}\" }\n"
         try yaml.write(to: folder.appendingPathComponent("fifty.yaml"), atomically: true, encoding: .utf8)
-        FileManager.default.changeCurrentDirectoryPath(folder.path)
+        guard FileManager.default.changeCurrentDirectoryPath(folder.path) else { fatalError("cannot enter \(folder.path)") }
         let arguments = [seedpipe, "run", "fifty.yaml", "--backend", "http://127.0.0.1:9", "--out", "out"]
         _ = ProcessRun.measure(arguments)
         let reruns = (0..<7).map { _ in ProcessRun.measure(arguments) }
