@@ -38,7 +38,7 @@ public enum MediaLogging {
         case ...AV_LOG_VERBOSE: swiftLevel = .debug
         default: swiftLevel = .trace
         }
-        logger.log(level: swiftLevel, "\(text)", metadata: ["source": "ffmpeg"])
+        logger.log(level: swiftLevel, "\(text)", metadata: ["source": "libav"])
     }
 
     private static func ffmpegLevel(for level: Logger.Level) -> Int32 {
