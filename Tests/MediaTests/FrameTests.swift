@@ -92,3 +92,27 @@ import Testing
         #expect(info.video?.codec == (format == .png ? "png" : "mjpeg"))
     }
 }
+
+@Suite struct ContactSheetTests {
+    @Test func gridOfFramesAtEvenIntervals() throws {
+        let folder = TemporaryFolder("sheet")
+        let url = try Fixtures.clip("clip.mp4", in: folder, SyntheticClip(width: 320, height: 180, duration: 4))
+        let sheet = try VideoFile(url).contactSheet(columns: 4, rows: 2, width: 1300)
+        #expect(sheet.width == 1300)
+        // Tiles are 320 wide here (1300 - 5 gutters of 4, over 4), so frame numbers read back.
+        let tileWidth = (1300 - 4 * 5) / 4, tileHeight = 180
+        var numbers: [Int?] = []
+        for index in 0..<8 {
+            let x = 4 + (index % 4) * (tileWidth + 4), y = 4 + (index / 4) * (tileHeight + 4)
+            var pixels: [UInt8] = []
+            for row in 0..<tileHeight {
+                let start: Int = ((y + row) * 1300 + x) * 3
+                let end: Int = start + tileWidth * 3
+                pixels += sheet.pixels[start..<end]
+            }
+            numbers.append(SyntheticClip.frameNumber(in: FrameImage(width: tileWidth, height: tileHeight, pixels: pixels)))
+        }
+        // 100 frames in 8 slices: the middle of each slice is frame 6, 18, 31, 43, 56, 68, 81, 93.
+        #expect(numbers == [6, 18, 31, 43, 56, 68, 81, 93], "\(numbers)")
+    }
+}
