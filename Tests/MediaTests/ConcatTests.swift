@@ -96,6 +96,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.mp4").path))
     }
 
+    @Test func crossfadesOverlapTheClipsPictureAndSound() throws {
+        let output = folder.file("fade.mp4")
+        // 0.4 s is 10 frames at 25 fps: 150 frames less two overlaps of 10 is 130 frames, 5.2 s.
+        let result = try Concatenation.join(try clips(3), to: output, transition: .crossfade(seconds: 0.4))
+        #expect(result.method == .reencode)
+        #expect(abs(result.duration - 5.2) < 1e-6, "three 2 s clips, two 0.4 s overlaps")
+        try expectClean(output, duration: 5.2)
+        let video = VideoFile(output)
+        // Clip 1 alone before its fade; clip 2 alone after it, from its frame 10 (0-9 were faded in).
+        #expect(SyntheticClip.frameNumber(in: try video.frame(at: 1.0)) == 25)
+        #expect(SyntheticClip.frameNumber(in: try video.frame(at: 2.2)) == 15)
+        // Halfway through the fade, the picture is a mix of both.
+        let middle = try video.frame(at: 1.8)
+        let pureOne = try VideoFile(folder.file("clip0.mp4")).frame(at: 1.8)
+        let pureTwo = try VideoFile(folder.file("clip1.mp4")).frame(at: 0.2)
+        let towardOne = middle.psnr(to: pureOne) ?? 99, towardTwo = middle.psnr(to: pureTwo) ?? 99
+        #expect(towardOne < 30 && towardTwo < 30, "blended: \(towardOne) dB from clip 1, \(towardTwo) dB from clip 2")
+        let levels = try AudioLevels.analyze(output)
+        #expect(abs(levels.duration - 5.2) <= 1024.0 / 48_000)
+    }
+
     @Test func reencodeOnRequestKeepsAudioAligned() throws {
         let output = folder.file("re.mp4")
         let result = try Concatenation.join(try clips(3, audio: { $0 != 2 }), to: output, method: .reencode)

@@ -20,6 +20,14 @@ public enum Concatenation {
         case reencode
     }
 
+    /// How one clip gives way to the next.
+    public enum Transition: Sendable, Hashable {
+        /// A cut.
+        case none
+        /// The clips overlap by this many seconds, picture and sound fading across.
+        case crossfade(seconds: Double)
+    }
+
     /// What a join did.
     public struct Result: Sendable, Codable, Equatable {
         /// `stream-copy` or `reencode`.
@@ -34,7 +42,7 @@ public enum Concatenation {
     /// Joins `clips` into `output`. The output appears whole or not at all.
     /// - Parameter progress: called after each clip with (clips done, clips in all).
     public static func join(
-        _ clips: [URL], to output: URL, method: Method = .automatic,
+        _ clips: [URL], to output: URL, method: Method = .automatic, transition: Transition = .none,
         progress: (@Sendable (Int, Int) -> Void)? = nil
     ) throws -> Result {
         guard !clips.isEmpty else {
@@ -54,6 +62,16 @@ public enum Concatenation {
             } catch {
                 reasons.append("clip \(silent + 1) (\(formats[silent].name)) has no audio, and silence in the other clips' audio format cannot be stream-copied")
             }
+        }
+        if case .crossfade(let seconds) = transition {
+            guard seconds > 0, seconds.isFinite else {
+                throw MediaError(.invalidArgument, "a crossfade needs a length of more than 0 seconds", path: output.relativePath)
+            }
+            guard method != .streamCopy else {
+                throw MediaError(.incompatibleClips, "a crossfade blends pictures, so it cannot be a stream copy", path: output.relativePath)
+            }
+            return try Reencoder(clips: formats, output: output, progress: progress, crossfade: seconds)
+                .run(reasons: reasons + ["crossfade transitions need re-encoding"])
         }
         switch method {
         case .reencode:

@@ -9,6 +9,8 @@ struct Reencoder {
     let clips: [ClipFormat]
     let output: URL
     let progress: (@Sendable (Int, Int) -> Void)?
+    /// Seconds each join overlaps (a crossfade); 0 for a cut.
+    var crossfade: Double = 0
 
     func run(reasons: [String]) throws -> Concatenation.Result {
         let first = clips[0].video
@@ -23,14 +25,19 @@ struct Reencoder {
             url: output, video: VideoSettings(width: width, height: height, frameRate: frameRate, crf: 18), audio: audio)
         let canvas = try Frame.video(width: Int32(width), height: Int32(height), format: AV_PIX_FMT_YUV420P,
                                      path: output.path)
+        // A fade cannot be longer than the shortest clip.
+        let shortest = clips.map { Int(($0.videoSeconds * Double(frameRate)).rounded()) }.min() ?? 0
+        let fadeFrames = max(0, min(Int((crossfade * Double(frameRate)).rounded()), shortest - 1))
+        let fadeSamples = audio.map { fadeFrames * $0.sampleRate / frameRate } ?? 0
+        let mixer = Crossfader(writer: writer, fadeFrames: fadeFrames, fadeSamples: fadeSamples, channels: audio?.channels ?? 0)
         var position = Position()
         for (index, clip) in clips.enumerated() {
-            try ClipReencoder(clip: clip, writer: writer, canvas: canvas, frameRate: frameRate, audio: audio,
-                              path: clip.url.relativePath).run(position: &position)
+            try ClipReencoder(clip: clip, writer: writer, mixer: mixer, canvas: canvas, frameRate: frameRate, audio: audio,
+                              isLast: index == clips.count - 1, path: clip.url.relativePath).run(position: &position)
             progress?(index + 1, clips.count)
         }
         try writer.finish()
-        return Concatenation.Result(method: .reencode, reasons: reasons, duration: Double(position.frames) / Double(frameRate),
+        return Concatenation.Result(method: .reencode, reasons: reasons, duration: Double(writer.frameCount) / Double(frameRate),
                                     clipCount: clips.count)
     }
 
@@ -45,9 +52,11 @@ struct Reencoder {
 private struct ClipReencoder {
     let clip: ClipFormat
     let writer: MovieWriter
+    let mixer: Crossfader
     let canvas: Frame
     let frameRate: Int
     let audio: AudioSettings?
+    let isLast: Bool
     let path: String
 
     func run(position: inout Reencoder.Position) throws {
@@ -64,9 +73,10 @@ private struct ClipReencoder {
         let endFrames = position.frames + clipFrames
         let audioTarget = audio.map { endFrames * Int64($0.sampleRate) / Int64(frameRate) - position.samples } ?? 0
 
-        var pictures = PictureTimeline(writer: writer, canvas: canvas, frameRate: frameRate, clipFrames: clipFrames,
+        mixer.beginClip(frames: clipFrames, samples: audioTarget, isLast: isLast)
+        var pictures = PictureTimeline(mixer: mixer, canvas: canvas, frameRate: frameRate, clipFrames: clipFrames,
                                        timeBase: input.stream(videoIndex).pointee.time_base, path: path)
-        var samples = SampleBudget(writer: writer, target: audioTarget, settings: audio, path: path)
+        var samples = SampleBudget(mixer: mixer, target: audioTarget, settings: audio, path: path)
         let packet = Packet()
         let frame = Frame()
 
@@ -102,7 +112,7 @@ private struct ClipReencoder {
 /// Turns decoded frames at their own times into a constant frame rate: output slot j shows
 /// the latest frame whose time is at or before j / rate.
 private struct PictureTimeline {
-    let writer: MovieWriter
+    let mixer: Crossfader
     let canvas: Frame
     let frameRate: Int
     let clipFrames: Int64
@@ -113,8 +123,8 @@ private struct PictureTimeline {
     var scaler: Scaler?
     var hasPicture = false
 
-    init(writer: MovieWriter, canvas: Frame, frameRate: Int, clipFrames: Int64, timeBase: AVRational, path: String) {
-        self.writer = writer
+    init(mixer: Crossfader, canvas: Frame, frameRate: Int, clipFrames: Int64, timeBase: AVRational, path: String) {
+        self.mixer = mixer
         self.canvas = canvas
         self.frameRate = frameRate
         self.clipFrames = clipFrames
@@ -140,7 +150,7 @@ private struct PictureTimeline {
     }
 
     private mutating func emit() throws {
-        try writer.append(frame: canvas)
+        try mixer.video(canvas)
         emitted += 1
     }
 
@@ -178,15 +188,15 @@ private struct PictureTimeline {
 /// Feeds exactly `target` samples of a clip's audio to the writer: the clip's own,
 /// resampled, cut at the target or padded with silence up to it.
 private struct SampleBudget {
-    let writer: MovieWriter
+    let mixer: Crossfader
     let target: Int64
     let settings: AudioSettings?
     let path: String
     var written: Int64 = 0
     var converter: SampleConverter?
 
-    init(writer: MovieWriter, target: Int64, settings: AudioSettings?, path: String) {
-        self.writer = writer
+    init(mixer: Crossfader, target: Int64, settings: AudioSettings?, path: String) {
+        self.mixer = mixer
         self.target = target
         self.settings = settings
         self.path = path
@@ -204,7 +214,7 @@ private struct SampleBudget {
 
     mutating func finish() throws {
         try flushConverter()
-        if written < target { try writer.appendSilence(count: target - written) }
+        if written < target { try mixer.silence(count: target - written) }
         written = target
     }
 
@@ -216,8 +226,7 @@ private struct SampleBudget {
     private mutating func write(_ converted: (planes: [UnsafeMutablePointer<Float>], count: Int)) throws {
         let count = min(Int64(converted.count), target - written)
         guard count > 0 else { return }
-        var planes = converted.planes.map { UnsafeMutableRawPointer($0) as UnsafeMutableRawPointer? }
-        try writer.appendAudio(planes: &planes, count: Int(count))
+        try mixer.audio(converted.planes.map { UnsafePointer($0) }, count: Int(count))
         written += count
     }
 }

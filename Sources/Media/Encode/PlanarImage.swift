@@ -54,6 +54,24 @@ struct PlanarImage {
         }
     }
 
+    /// A copy of a yuv420p frame's planes.
+    init(frame: Frame) {
+        width = Int(frame.width)
+        height = Int(frame.height)
+        func plane(_ index: Int32, _ rowWidth: Int, _ rows: Int) -> [UInt8] {
+            let base = cff_frame_data(frame.pointer, index)!
+            let stride = Int(cff_frame_linesize(frame.pointer, index))
+            var bytes = [UInt8](repeating: 0, count: rowWidth * rows)
+            bytes.withUnsafeMutableBufferPointer { buffer in
+                for row in 0..<rows { memcpy(buffer.baseAddress! + row * rowWidth, base + row * stride, rowWidth) }
+            }
+            return bytes
+        }
+        y = plane(0, width, height)
+        u = plane(1, width / 2, height / 2)
+        v = plane(2, width / 2, height / 2)
+    }
+
     /// The centre of the picture magnified by `zoom` (≥ 1), as a camera pushing in sees it.
     func zoomed(_ zoom: Double) throws -> PlanarImage {
         guard zoom > 1.0001 else { return self }
