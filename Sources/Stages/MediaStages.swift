@@ -46,13 +46,16 @@ public struct ThumbnailStage: Stage {
     }
 }
 
-/// `concat`: clips joined in order (stream copy when they allow it).
+/// `concat`: clips joined in order (stream copy when they allow it), cut or crossfaded.
 public struct ConcatStage: Stage {
     public let kind = "concat"
     public init() {}
     public var signature: StageSignature {
         StageSignature(inputs: [Port("clips", .list(.video))], outputs: [Port("video", .video)],
-                       parameters: [ParameterSpec("reencode", .boolean, default: .bool(false))])
+                       parameters: [ParameterSpec("reencode", .boolean, default: .bool(false)),
+                                    ParameterSpec("transition", .string, default: .string("none"),
+                                                  allowed: [.string("none"), .string("crossfade")]),
+                                    ParameterSpec("transition_seconds", .number, default: .number(0.5), range: 0.04...10)])
     }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let clips = try (invocation["clips"]?.list ?? []).compactMap(\.artifact).enumerated().map { index, artifact in
@@ -61,8 +64,11 @@ public struct ConcatStage: Stage {
             return link
         }
         let output = context.scratch.appendingPathComponent("joined.mp4")
-        _ = try Concatenation.join(clips, to: output, method: invocation["reencode"]?.bool == true ? .reencode : .automatic) {
-            done, total in context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
+        let transition: Concatenation.Transition = invocation["transition"]?.string == "crossfade"
+            ? .crossfade(seconds: invocation["transition_seconds"]?.number ?? 0.5) : .none
+        _ = try Concatenation.join(clips, to: output, method: invocation["reencode"]?.bool == true ? .reencode : .automatic,
+                                   transition: transition) { done, total in
+            context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
         }
         return ["video": .artifact(try context.store.put(file: output, type: .video))]
     }

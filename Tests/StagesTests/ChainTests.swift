@@ -95,3 +95,44 @@ import Testing
         return try VideoFile(folder.file("r.mp4")).frame(at: 0)
     }
 }
+
+@Suite struct TeaserTests {
+    static func yaml(_ second: String) -> String {
+        """
+        defaults:
+          seedance: { resolution: 480p, aspect_ratio: "9:16", duration: 4 }
+        stages:
+          prompts:
+            uses: template
+            with:
+              template: "Shot {{index}}: {{scene}}"
+              each: [{ scene: counter }, { scene: \(second) }, { scene: cups }, { scene: studio }]
+          shot1: { uses: seedance.generate, with: { prompt: "${prompts.texts[0]}" } }
+          shot2: { uses: seedance.generate, with: { prompt: "${prompts.texts[1]}" } }
+          shot3: { uses: seedance.generate, with: { prompt: "${prompts.texts[2]}" } }
+          shot4: { uses: seedance.generate, with: { prompt: "${prompts.texts[3]}" } }
+          film:
+            uses: concat
+            with: { clips: ["${shot1.video}", "${shot2.video}", "${shot3.video}", "${shot4.video}"], transition: crossfade, transition_seconds: 0.5 }
+          stills: { uses: thumbnail, with: { video: "${film.video}", at: 1, sheet_columns: 4, sheet_rows: 1, sheet_width: 800 } }
+        outputs: { film: "${film.video}", sheet: "${stills.sheet}" }
+        """
+    }
+
+    @Test func independentShotsRunTogetherAndAnEditRegeneratesOne() async throws {
+        let harness = try await StagesHarness(latency: .seconds(1))
+        let report = try await harness.run(Self.yaml("steam"))
+        let shots = (1...4).compactMap { report.stages["shot\($0)"] }
+        let starts = shots.compactMap(\.started)
+        let ends = zip(starts, shots.map(\.seconds)).map { $0.addingTimeInterval($1) }
+        #expect(starts.max()! < ends.min()!, "the four shots generated at the same time")
+        let film = try MediaInfo.probe(try harness.file(report.outputs["film"]))
+        #expect(film.video?.width == 480 && film.video?.height == 854)
+        #expect(abs((film.video?.duration ?? 0) - 14.5) <= 1.0 / 24, "16 s less three 0.5 s crossfades")
+        #expect(try MediaInfo.probe(try harness.file(report.outputs["sheet"])).video?.width == 800)
+        #expect(await harness.emulator.stats().submitted == 4)
+        _ = try await harness.run(Self.yaml("rising steam"))
+        #expect(await harness.emulator.stats().submitted == 5, "only shot 2 was generated again")
+        await harness.stop()
+    }
+}

@@ -15,6 +15,7 @@ struct ConcatCommand: ParsableCommand {
             Examples:
               seedpipe concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4
               seedpipe concat intro.mov scene.mp4 -o film.mp4 --reencode
+              seedpipe concat a.mp4 b.mp4 c.mp4 -o film.mp4 --crossfade 0.5
             """
     )
 
@@ -27,9 +28,15 @@ struct ConcatCommand: ParsableCommand {
     @Flag(help: "Re-encode even when stream copy is possible.")
     var reencode = false
 
+    @Option(help: "Overlap each join by this many seconds, fading picture and sound (re-encodes).")
+    var crossfade: Double?
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        if let crossfade, !(crossfade > 0 && crossfade <= 10) {
+            throw ValidationError("--crossfade must be more than 0 and at most 10 seconds")
+        }
         guard clips.count >= 2 else {
             throw ValidationError(clips.isEmpty
                 ? "give the clips to join: seedpipe concat CLIP CLIP... -o OUT.mp4"
@@ -41,7 +48,7 @@ struct ConcatCommand: ParsableCommand {
         global.apply()
         let result = try Concatenation.join(
             clips.map { URL(fileURLWithPath: $0) }, to: URL(fileURLWithPath: output),
-            method: reencode ? .reencode : .automatic,
+            method: reencode ? .reencode : .automatic, transition: crossfade.map { .crossfade(seconds: $0) } ?? .none,
             progress: { done, total in Terminal.progress("joining clip \(done)/\(total)", done: done == total) })
         let how = result.method == .streamCopy ? "by stream copy" : "by re-encoding"
         print("wrote \(output): \(result.clipCount) clips joined \(how), \(Format.seconds(result.duration))")
