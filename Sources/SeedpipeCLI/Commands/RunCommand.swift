@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let folder = try write(report, pipeline: pipeline, started: started)
         let hits = report.stages.values.filter(\.cached).count
-        Terminal.error("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(report.stages.count) stages, \(hits) from cache; outputs in \(folder.relativePath)/")
+        Terminal.error("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(report.stages.count) stages, \(hits) from cache; outputs and report.html in \(folder.relativePath)/")
         if !report.succeeded {
             throw StageFailure(stage: report.failures.keys.sorted().first ?? "?", message: report.failures.values.first ?? "failed")
         }
@@ -120,22 +120,13 @@ struct RunCommand: AsyncParsableCommand {
                 files[name, default: []].append(file.lastPathComponent)
             }
         }
-        struct RunFile: Encodable {
-            var pipeline: String
-            var started: Date
-            var seconds: Double
-            var stages: [RunReport.StageReport]
-            var outputs: [String: Value]
-            var files: [String: [String]]
-            var failures: [String: String]
-        }
-        let run = RunFile(pipeline: pipeline.graph.name, started: started, seconds: Date().timeIntervalSince(started),
-                          stages: pipeline.steps.compactMap { report.stages[$0.node.name] }, outputs: report.outputs,
-                          files: files, failures: report.failures)
+        let summary = RunSummary(report: report, pipeline: pipeline, journal: try options.actionCache().journal,
+                                 started: started, files: files)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(run).write(to: folder.appendingPathComponent("run.json"), options: .atomic)
+        try encoder.encode(summary).write(to: folder.appendingPathComponent("run.json"), options: .atomic)
+        try Data(HTMLReport.render(summary).utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
         return folder
     }
 }

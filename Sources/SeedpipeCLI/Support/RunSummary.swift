@@ -1,0 +1,68 @@
+import Foundation
+import Pipeline
+
+/// Everything a finished run tells a person: written as run.json and report.html.
+struct RunSummary: Encodable {
+    struct Stage: Encodable {
+        var stage: String
+        var kind: String
+        var key: String?
+        var cached: Bool
+        var skipped: Bool
+        /// Seconds after the run started.
+        var offset: Double?
+        var seconds: Double
+        var error: String?
+        /// The Seedance request behind a generation, from the journal.
+        var requestID: String?
+        var paid: Bool
+        var outputs: [String: Value]
+    }
+
+    var pipeline: String
+    var started: Date
+    var seconds: Double
+    var stages: [Stage]
+    var outputs: [String: Value]
+    /// Output name → files written beside run.json.
+    var files: [String: [String]]
+    var failures: [String: String]
+    /// Generations paid for in this run, and their seconds of video.
+    var generationsPaid: Int
+    var secondsPaid: Int
+    var cacheHits: Int
+
+    init(report: RunReport, pipeline: ValidatedPipeline, journal: GenerationJournal, started: Date, files: [String: [String]]) {
+        self.pipeline = pipeline.graph.name
+        self.started = started
+        seconds = Date().timeIntervalSince(started)
+        var paid = 0, paidSeconds = 0
+        stages = pipeline.steps.compactMap { step in
+            guard let stage = report.stages[step.node.name] else { return nil }
+            let entry = stage.key.flatMap(journal.entry)
+            let isPaid = step.stage.signature.pool == .seedance && !stage.cached && stage.error == nil && !stage.skipped
+            if isPaid {
+                paid += 1
+                paidSeconds += entry?.seconds ?? 0
+            }
+            return Stage(stage: stage.stage, kind: stage.kind, key: stage.key, cached: stage.cached, skipped: stage.skipped,
+                         offset: stage.started.map { $0.timeIntervalSince(started) }, seconds: stage.seconds, error: stage.error,
+                         requestID: entry?.requestID, paid: isPaid, outputs: stage.outputs)
+        }
+        outputs = report.outputs
+        self.files = files
+        failures = report.failures
+        generationsPaid = paid
+        secondsPaid = paidSeconds
+        cacheHits = report.stages.values.filter(\.cached).count
+    }
+
+    /// Seam reports (from `seams` stages) and audio reports (from `audio-check`) found in the stages' outputs.
+    var seams: [[String: Value]] {
+        stages.compactMap { $0.outputs["report"]?.object?["seams"]?.list }.flatMap { $0.compactMap(\.object) }
+    }
+
+    var audioReports: [(stage: String, report: [String: Value])] {
+        stages.filter { $0.kind == "audio-check" }.compactMap { stage in stage.outputs["report"]?.object.map { (stage.stage, $0) } }
+    }
+}
