@@ -12,10 +12,11 @@ struct StagesHarness {
     let emulator: SeedanceEmulator
     let registry: StageRegistry
 
-    init(latency: Duration = .milliseconds(100)) async throws {
-        emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: "k", latency: latency, preset: "ultrafast"))
+    init(latency: Duration = .milliseconds(100), faults: FaultRates = FaultRates(), retry: RetryPolicy = RetryPolicy()) async throws {
+        emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
+            apiKey: "k", latency: latency, preset: "ultrafast", faults: faults))
         let url = try await emulator.start()
-        registry = BuiltinStages.registry(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey("k")),
+        registry = BuiltinStages.registry(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey("k"), retry: retry),
                                           pollInterval: .milliseconds(50))
     }
 
