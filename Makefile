@@ -49,6 +49,7 @@ bench: deps
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench media $$($(SWIFT) build -c release --show-bin-path)/seedpipe
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench seedance
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench pipeline $$($(SWIFT) build -c release --show-bin-path)/seedpipe
+	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench stages $$($(SWIFT) build -c release --show-bin-path)/seedpipe $(CURDIR)/pipelines
 
 # AddressSanitizer with leak detection over the Media tests (a build folder of its own).
 asan: deps

@@ -87,7 +87,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "seedpipe", dependencies: ["SeedpipeCLI"]),
-        .executableTarget(name: "SeedpipeBench", dependencies: ["Media", "SeedanceAPI", "SeedanceEmulator", "Pipeline"]),
+        .executableTarget(name: "SeedpipeBench", dependencies: ["Media", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages"]),
         // Shared by the test targets: temporary folders, generated fixtures, the ffmpeg referee.
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),

@@ -6,6 +6,7 @@ import Media
 ///     seedpipe-bench media PATH/TO/seedpipe   seedpipe against the ffmpeg program
 ///     seedpipe-bench seedance                 the emulator and the client under load
 ///     seedpipe-bench pipeline PATH/TO/seedpipe the engine's overhead and a cached rerun
+///     seedpipe-bench stages PATH/TO/seedpipe pipelines/   parallel shots against one latency
 @main
 struct Bench {
     static func main() async throws {
@@ -14,6 +15,7 @@ struct Bench {
         case "media" where arguments.count > 2: try MediaBench.run(seedpipe: arguments[2])
         case "seedance": try await SeedanceBench.run()
         case "pipeline" where arguments.count > 2: try await PipelineBench.run(seedpipe: arguments[2])
+        case "stages" where arguments.count > 3: try await StagesBench.run(seedpipe: arguments[2], pipelines: arguments[3])
         default:
             print("usage: seedpipe-bench media|pipeline PATH/TO/seedpipe | seedpipe-bench seedance   (make bench runs all)")
             exit(2)

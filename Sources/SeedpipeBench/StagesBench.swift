@@ -1,0 +1,77 @@
+import Foundation
+import Media
+import Pipeline
+import SeedanceAPI
+import SeedanceEmulator
+import Stages
+
+/// Parallel generation against one generation's latency: the teaser's four independent
+/// shots and a six-shot storyboard, with the emulator taking 3 s a clip; and a fully cached
+/// rerun of the waterfall journey as a whole process.
+enum StagesBench {
+    static func run(seedpipe: String, pipelines: String) async throws {
+        let latency = 3.0
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("stages-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
+            apiKey: "bench", latency: .seconds(latency), workers: 8, preset: "ultrafast", storage: folder.appendingPathComponent("emulator")))
+        let url = try await emulator.start()
+        let registry = BuiltinStages.registry(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey("bench")),
+                                              pollInterval: .milliseconds(100))
+
+        func time(_ file: URL, label: String, shots: Int, jobs: Int) async throws {
+            let pipeline = try PipelineValidator.validate(try PipelineFile.load(file, registry: registry), registry: registry)
+            let cache = try ActionCache(store: try ArtifactStore(root: folder.appendingPathComponent("cache-\(label)")))
+            let start = ContinuousClock.now
+            let report = try await Executor(pipeline: pipeline, cache: cache,
+                                            options: ExecutionOptions(poolLimits: ["seedance": jobs])).run()
+            let total = SeedanceBench.seconds(ContinuousClock.now - start)
+            // The generations alone: from the first one's start to the last one's end.
+            let generations = report.stages.values.filter { $0.kind == "seedance.generate" }
+            let first = generations.compactMap(\.started).min()!
+            let last = generations.compactMap { stage in stage.started.map { $0.addingTimeInterval(stage.seconds) } }.max()!
+            let span = last.timeIntervalSince(first)
+            print(String(format: "%@ (--jobs %d): %d shots generated in %.1f s = %.2f × one generation's %.0f s (one after another: %.0f s); whole run %.1f s",
+                         label, jobs, shots, span, span / latency, latency, Double(shots) * latency, total))
+        }
+        try await time(URL(fileURLWithPath: pipelines).appendingPathComponent("product-teaser.yaml"), label: "product-teaser",
+                       shots: 4, jobs: 4)
+
+        // A six-shot storyboard from seven painted keyframes.
+        var random = SplitMix64(seed: 3)
+        var keyframes: [String] = []
+        for index in 1...7 {
+            let name = "key\(index).png"
+            let hue = UInt8.random(in: 0...255, using: &random)
+            try FrameImage(width: 320, height: 180, red: hue, green: 255 &- hue, blue: UInt8(index * 30))
+                .write(to: folder.appendingPathComponent(name))
+            keyframes.append(name)
+        }
+        let board = """
+            defaults:
+              seedance: { resolution: 720p, duration: 5 }
+            stages:
+              board:
+                uses: seedance.storyboard
+                with:
+                  keyframes: [\(keyframes.joined(separator: ", "))]
+                  prompts: [\((1...6).map { "\"shot \($0)\"" }.joined(separator: ", "))]
+              film: { uses: concat, with: { clips: "${board.clips}" } }
+            """
+        try board.write(to: folder.appendingPathComponent("board.yaml"), atomically: true, encoding: .utf8)
+        try await time(folder.appendingPathComponent("board.yaml"), label: "storyboard", shots: 6, jobs: 6)
+        await emulator.stop()
+
+        // The waterfall journey, then its fully cached rerun as a whole process.
+        let copy = folder.appendingPathComponent("pipelines")
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: pipelines), to: copy)
+        try? FileManager.default.removeItem(at: copy.appendingPathComponent(".seedpipe"))
+        guard FileManager.default.changeCurrentDirectoryPath(copy.path) else { fatalError("cannot enter \(copy.path)") }
+        let arguments = [seedpipe, "run", "waterfall-journey.yaml", "--out", "out", "--emulator-latency", "0.1"]
+        _ = ProcessRun.measure(arguments)
+        let reruns = (0..<7).map { _ in ProcessRun.measure(arguments) }
+        print(String(format: "waterfall-journey, fully cached rerun as a whole process: median %.0f ms (exit %d)",
+                     SeedanceBench.median(reruns.map(\.seconds)) * 1000, reruns.last?.status ?? -1))
+    }
+}
