@@ -136,6 +136,20 @@ struct EventPrinter {
     let json: Bool
 
     func print(_ events: AsyncStream<ExecutionEvent>) async {
+        if !json && Terminal.standardErrorIsTerminal {
+            // Live lines per running stage, redrawn as events come and every quarter second.
+            let display = LiveDisplay()
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(250))
+                    await display.redraw()
+                }
+            }
+            for await event in events { await display.handle(event) }
+            ticker.cancel()
+            await display.close()
+            return
+        }
         for await event in events {
             if json {
                 Swift.print(Self.json(event))
@@ -144,7 +158,7 @@ struct EventPrinter {
             }
             switch event {
             case .started(let stage, let kind): Terminal.error("▶ \(stage) (\(kind))")
-            case .progress(let stage, _, let status): Terminal.progress("  \(stage): \(status)")
+            case .progress: break
             case .cacheHit(let stage, _): Terminal.error("• \(stage): cached")
             case .finished(let stage, _, let seconds): Terminal.error("✓ \(stage) \(String(format: "%.1f", seconds)) s")
             case .failed(let stage, let message): Terminal.error("✗ \(stage): \(message)")
