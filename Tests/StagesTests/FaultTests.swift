@@ -42,3 +42,20 @@ import Testing
         await harness.stop()
     }
 }
+
+@Suite struct ModerationTests {
+    @Test func aBlockedShotStopsTheRunNamingItAndKeepsWhatWasMade() async throws {
+        let harness = try await StagesHarness()
+        _ = try harness.picture("first.png", hue: 120)
+        let blocked = ChainTests.yaml(first: "first.png").replacingOccurrences(of: "beat: noon", with: "beat: moderation-test")
+        let failure = try await #require(throws: StageFailure.self) { try await harness.run(blocked) }
+        #expect(failure.stage == "shots-2")
+        #expect(failure.message.contains("moderation"), "the server's reason: \(failure.message)")
+        #expect(await harness.emulator.stats().failed == 1)
+        // Fixed prompt: shot 1 comes from the cache, shots 2 and 3 are generated.
+        let fixed = try await harness.run(ChainTests.yaml(first: "first.png"))
+        #expect(fixed.stages["shots-1"]?.cached == true)
+        #expect(await harness.emulator.stats().completed == 3)
+        await harness.stop()
+    }
+}
