@@ -55,8 +55,9 @@ public struct SceneClip: Sendable {
             let eased = progress * progress * (3 - 2 * progress)
             var picture = try start.zoomed(1 + push * eased)
             if let end {
-                // The end picture is pulled back into place, so the last frame is exactly it.
-                picture = picture.blended(with: try end.zoomed(1 + push * (1 - eased)), amount: eased)
+                // The camera pushes in on the start while the end picture fades in over it,
+                // so the last frame is exactly the end picture.
+                picture = picture.blended(with: end, amount: eased)
             }
             try writer.appendPlanes { picture.copy(into: $0) }
             if sound != nil {
