@@ -43,8 +43,6 @@ final class OutputContainer {
         return stream
     }
 
-    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> { context.pointee.streams[index]! }
-
     /// Opens the temporary file and writes the container header.
     func writeHeader(options: [String: String] = [:]) throws {
         try check(avio_open(&context.pointee.pb, temporaryPath, AVIO_FLAG_WRITE), "avio_open", path: path,

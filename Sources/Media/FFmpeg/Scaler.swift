@@ -43,14 +43,6 @@ final class Scaler {
         sws_scale(context, source, sourceStrides, 0, sourceHeight, destination, destinationStrides)
     }
 
-    /// Converts a whole frame into a whole frame.
-    func scale(_ source: Frame, into destination: Frame) {
-        let sourceData = UnsafeRawPointer(cff_frame_data_array(source.pointer)!)
-            .assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
-        sws_scale(context, sourceData, cff_frame_linesize_array(source.pointer), 0, sourceHeight,
-                  cff_frame_data_array(destination.pointer), cff_frame_linesize_array(destination.pointer))
-    }
-
     /// Converts a frame into planes at an offset of a larger frame (letterboxing).
     func scale(_ source: Frame, into destination: Frame, x: Int32, y: Int32) {
         let sourceData = UnsafeRawPointer(cff_frame_data_array(source.pointer)!)
