@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Pipeline", targets: ["Pipeline"]),
         .executable(name: "seedpipe", targets: ["seedpipe"]),
         .executable(name: "seedpipe-bench", targets: ["SeedpipeBench"]),
+        // Plugins shipped in plugins/ that are written in Swift, built with seedpipe.
+        .executable(name: "seedpipe-loudness-normalize", targets: ["LoudnessNormalizePlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -88,6 +90,8 @@ let package = Package(
         ),
         .executableTarget(name: "seedpipe", dependencies: ["SeedpipeCLI"]),
         .executableTarget(name: "SeedpipeBench", dependencies: ["Media", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages"]),
+        // plugins/loudness-normalize: an executable plugin on the public Media product.
+        .executableTarget(name: "LoudnessNormalizePlugin", dependencies: ["Media"], path: "plugins/loudness-normalize/Sources"),
         // Shared by the test targets: temporary folders, generated fixtures, the ffmpeg referee.
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),

@@ -33,7 +33,7 @@ public struct Seedpipe: AsyncParsableCommand {
         subcommands: [
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
             RunCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, JobsCommand.self, CacheCommand.self,
-            ConcatCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self,
+            ConcatCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self, PluginsCommand.self,
         ]
     )
 

@@ -133,3 +133,23 @@ public enum BuiltinStages {
         return registry
     }
 }
+
+extension BuiltinStages {
+    /// What a plugin request says about an input file beyond its path: for video and audio
+    /// `duration`, `width`, `height`, `frame_rate`, `has_audio`; for images `width`, `height`.
+    /// A file Media cannot read gets nothing added (the plugin will say what is wrong with it).
+    public static let describeMedia: PluginStage.Describer = { url, type in
+        guard type == .video || type == .audio || type == .image, let info = try? MediaInfo.probe(url) else { return [:] }
+        var facts: [String: Value] = [:]
+        if let video = info.video {
+            if let width = video.width { facts["width"] = .number(Double(width)) }
+            if let height = video.height { facts["height"] = .number(Double(height)) }
+            if type != .image, let rate = video.frameRate { facts["frame_rate"] = .number(rate) }
+        }
+        if type != .image {
+            if let duration = info.duration { facts["duration"] = .number(duration) }
+            facts["has_audio"] = .bool(info.audio != nil)
+        }
+        return facts
+    }
+}

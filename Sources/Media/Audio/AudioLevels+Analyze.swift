@@ -50,15 +50,7 @@ private struct AudioAnalysis {
         self.options = options
         silenceAmplitude = Float(pow(10, options.silenceThreshold / 20))
         path = nil
-        var layout = context.ch_layout
-        let weights = (0..<Int32(channels)).map { index -> Double in
-            switch av_channel_layout_channel_from_index(&layout, UInt32(index)) {
-            case AV_CHAN_LOW_FREQUENCY, AV_CHAN_LOW_FREQUENCY_2: 0
-            case AV_CHAN_BACK_LEFT, AV_CHAN_BACK_RIGHT, AV_CHAN_SIDE_LEFT, AV_CHAN_SIDE_RIGHT: 1.41
-            default: 1
-            }
-        }
-        meter = LoudnessMeter(sampleRate: sampleRate, weights: weights)
+        meter = LoudnessMeter(sampleRate: sampleRate, weights: LoudnessMeter.weights(of: context.ch_layout))
     }
 
     mutating func add(_ frame: Frame) throws {

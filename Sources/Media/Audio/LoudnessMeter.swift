@@ -1,3 +1,4 @@
+internal import CFFmpeg
 import Foundation
 
 /// Integrated loudness after ITU-R BS.1770-4: K-weighting (a high shelf and a high pass),
@@ -104,4 +105,16 @@ struct LoudnessMeter {
 
     private func loudness(ofPower power: Double) -> Double { -0.691 + 10 * log10(power) }
     private func power(ofLoudness loudness: Double) -> Double { pow(10, (loudness + 0.691) / 10) }
+
+    /// BS.1770's channel weights for a layout: 1 for front channels, 1.41 for surround, 0 for LFE.
+    static func weights(of layout: AVChannelLayout) -> [Double] {
+        var layout = layout
+        return (0..<layout.nb_channels).map { index -> Double in
+            switch av_channel_layout_channel_from_index(&layout, UInt32(index)) {
+            case AV_CHAN_LOW_FREQUENCY, AV_CHAN_LOW_FREQUENCY_2: 0
+            case AV_CHAN_BACK_LEFT, AV_CHAN_BACK_RIGHT, AV_CHAN_SIDE_LEFT, AV_CHAN_SIDE_RIGHT: 1.41
+            default: 1
+            }
+        }
+    }
 }

@@ -1,7 +1,11 @@
 /// The kinds of value a stage takes and makes; lists are written `[video]` in manifests.
+/// `file` is any other file a stage makes or takes (subtitles, documents), kept with its extension.
 public indirect enum ArtifactType: Sendable, Hashable, Codable, CustomStringConvertible {
-    case video, image, audio, text, number, json
+    case video, image, audio, file, text, number, json
     case list(ArtifactType)
+
+    /// The names `ArtifactType(_:)` reads (lists: `[name]`).
+    public static let names = ["video", "image", "audio", "file", "text", "number", "json"]
 
     public init?(_ text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
@@ -14,6 +18,7 @@ public indirect enum ArtifactType: Sendable, Hashable, Codable, CustomStringConv
         case "video": self = .video
         case "image": self = .image
         case "audio": self = .audio
+        case "file": self = .file
         case "text": self = .text
         case "number": self = .number
         case "json": self = .json
@@ -26,6 +31,7 @@ public indirect enum ArtifactType: Sendable, Hashable, Codable, CustomStringConv
         case .video: "video"
         case .image: "image"
         case .audio: "audio"
+        case .file: "file"
         case .text: "text"
         case .number: "number"
         case .json: "json"
@@ -36,7 +42,7 @@ public indirect enum ArtifactType: Sendable, Hashable, Codable, CustomStringConv
     /// Files (video, image, audio) live in the store; the rest travel as values.
     public var isFile: Bool {
         switch self {
-        case .video, .image, .audio: true
+        case .video, .image, .audio, .file: true
         case .list(let element): element.isFile
         default: false
         }

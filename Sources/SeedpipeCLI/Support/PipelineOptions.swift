@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Pipeline
 import SeedanceAPI
 import Stages
@@ -38,13 +39,29 @@ struct PipelineOptions: ParsableArguments {
         return url.deletingLastPathComponent().appendingPathComponent(".seedpipe")
     }
 
-    /// Loads, expands and validates; every problem is reported at once (exit 2).
+    /// Loads, expands and validates with the plugins found for this pipeline; every problem
+    /// is reported at once (exit 2).
     func load(registry: StageRegistry) throws -> ValidatedPipeline {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("\(pipeline): no such pipeline file")
         }
+        var registry = registry
+        try plugins.register(into: &registry, describe: BuiltinStages.describeMedia)
         return try PipelineValidator.validate(try PipelineFile.load(url, overrides: overrides, registry: registry), registry: registry)
     }
+
+    /// The plugins on this pipeline's search path (found once per process).
+    var plugins: PluginCatalog {
+        Self.catalogs.withLock { catalogs in
+            let key = url.standardizedFileURL.path
+            if let known = catalogs[key] { return known }
+            let catalog = PluginCatalog.discover(in: PluginCatalog.searchPath(pipeline: url))
+            catalogs[key] = catalog
+            return catalog
+        }
+    }
+
+    private static let catalogs = Mutex<[String: PluginCatalog]>([:])
 
     func actionCache() throws -> ActionCache {
         try ActionCache(store: try ArtifactStore(root: cacheFolder))

@@ -1,0 +1,183 @@
+internal import CFFmpeg
+import Foundation
+
+/// Integrated loudness and true peak of a file's audio.
+public struct LoudnessMeasurement: Sendable, Codable, Equatable {
+    /// LUFS (BS.1770-4, gated); nil when every block is gated out (silence).
+    public var integratedLoudness: Double?
+    /// dBTP (4× oversampled); nil for digital silence.
+    public var truePeak: Double?
+}
+
+/// What `LoudnessNormalizer.normalize` did.
+public struct LoudnessNormalization: Sendable, Codable, Equatable {
+    public var before: LoudnessMeasurement
+    /// Measured on the written file (after AAC encoding).
+    public var after: LoudnessMeasurement
+    /// The static gain applied, dB.
+    public var gain: Double
+    /// True when a limiter had to hold peaks down to meet the true-peak ceiling.
+    public var limited: Bool
+}
+
+/// Brings a film's audio to a target integrated loudness under a true-peak ceiling,
+/// re-encoding the audio only (AAC); the video packets are copied as they are.
+///
+/// The audio is decoded into memory (8 bytes per second per channel per kHz: a stereo
+/// 48 kHz minute is 23 MB), measured, given one static gain and, when the peaks would then
+/// pass the ceiling, a look-ahead limiter. The written file is measured again; if AAC's
+/// own overshoot puts it past the ceiling or off the target, it is redone with a corrected
+/// gain and ceiling (at most four attempts).
+public enum LoudnessNormalizer {
+    public static func measure(_ url: URL) throws -> LoudnessMeasurement {
+        let audio = try DecodedAudio(url)
+        return audio.measurement
+    }
+
+    /// - Parameters:
+    ///   - target: integrated loudness to reach, LUFS.
+    ///   - ceiling: the true peak must stay under this, dBTP.
+    ///   - tolerance: how close to `target` the result must be, LU.
+    public static func normalize(_ input: URL, to output: URL, target: Double = -14, ceiling: Double = -1,
+                                 tolerance: Double = 0.5, bitRate: Int = 192_000) throws -> LoudnessNormalization {
+        guard (-70.0 ... -5.0).contains(target) else {
+            throw MediaError(.invalidArgument, "a target of \(target) LUFS is out of range (-70 to -5)", path: input.relativePath)
+        }
+        guard (-20.0 ... 0.0).contains(ceiling) else {
+            throw MediaError(.invalidArgument, "a true-peak ceiling of \(ceiling) dBTP is out of range (-20 to 0)", path: input.relativePath)
+        }
+        let source = try DecodedAudio(input)
+        let before = source.measurement
+        guard let loudness = before.integratedLoudness else {
+            throw MediaError(.invalidArgument, "the audio is silent (no block above -70 LUFS); there is no loudness to normalize",
+                             path: input.relativePath)
+        }
+        var gain = target - loudness
+        // Room for AAC's overshoot, widened if the encoded file still passes the ceiling.
+        var limit = ceiling - 0.5
+        var result = LoudnessNormalization(before: before, after: before, gain: gain, limited: false)
+        for _ in 0..<4 {
+            var channels = source.channels
+            let linear = Float(pow(10, gain / 20))
+            for c in channels.indices { for i in channels[c].indices { channels[c][i] *= linear } }
+            let limited = PeakLimiter.limit(&channels, ceiling: Float(pow(10, limit / 20)), sampleRate: source.sampleRate)
+            try write(channels, source: source, from: input, to: output, bitRate: bitRate)
+            let after = try DecodedAudio(output).measurement
+            result = LoudnessNormalization(before: before, after: after, gain: gain, limited: limited)
+            let peak = after.truePeak ?? -.infinity
+            let reached = after.integratedLoudness ?? -.infinity
+            if peak < ceiling, abs(reached - target) <= tolerance { return result }
+            if peak >= ceiling { limit -= peak - ceiling + 0.3 }
+            gain += target - reached
+        }
+        throw MediaError(.encodingFailed, "could not reach \(target) LUFS under \(ceiling) dBTP (last: "
+                         + "\(format(result.after.integratedLoudness)) LUFS, \(format(result.after.truePeak)) dBTP)", path: input.relativePath)
+    }
+
+    private static func format(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-inf" }
+
+    /// Copies every video stream of `input` and writes `channels` as AAC beside them.
+    private static func write(_ channels: [[Float]], source: DecodedAudio, from input: URL, to output: URL, bitRate: Int) throws {
+        let reader = try InputContainer(url: input, findStreamInfo: false)
+        let writer = try OutputContainer(url: output)
+        var copies: [Int: (stream: UnsafeMutablePointer<AVStream>, timeBase: AVRational)] = [:]
+        for index in 0..<reader.streamCount {
+            let stream = reader.stream(index)
+            guard stream.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO else { continue }
+            let copy = writer.addStream()
+            try check(avcodec_parameters_copy(copy.pointee.codecpar, stream.pointee.codecpar), "avcodec_parameters_copy",
+                      path: writer.path, code: .encodingFailed, "cannot set up the video stream")
+            copy.pointee.codecpar.pointee.codec_tag = 0
+            copy.pointee.time_base = stream.pointee.time_base
+            copies[index] = (copy, stream.pointee.time_base)
+        }
+        reader.discardAll(except: Set(copies.keys))
+        let rate = Int32(source.sampleRate)
+        let encoder = try Encoder(codec: AV_CODEC_ID_AAC, output: writer) { context in
+            context.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+            context.pointee.sample_rate = rate
+            av_channel_layout_default(&context.pointee.ch_layout, Int32(channels.count))
+            context.pointee.bit_rate = Int64(bitRate)
+            context.pointee.time_base = AVRational(num: 1, den: rate)
+        }
+        let queue = try AudioEncoderQueue(encoder: encoder, path: writer.path)
+        try writer.writeHeader()
+        let total = channels.first?.count ?? 0
+        var written = 0
+        // Audio up to `sample`, in step with the video so the muxer interleaves without hoarding.
+        func audio(through sample: Int) throws {
+            let end = min(total, sample)
+            guard end > written else { return }
+            try channels.withUnsafeBufferPointers { buffers in
+                var planes = buffers.map { UnsafeMutableRawPointer(mutating: $0.baseAddress! + written) as UnsafeMutableRawPointer? }
+                try queue.write(planes: &planes, count: Int32(end - written))
+            }
+            written = end
+        }
+        let packet = Packet()
+        while try reader.read(into: packet) {
+            defer { packet.unref() }
+            guard let copy = copies[packet.streamIndex] else { continue }
+            let p = packet.pointer
+            let time = p.pointee.dts != cff_nopts_value() ? p.pointee.dts : p.pointee.pts
+            if time != cff_nopts_value() {
+                try audio(through: Int((Double(time) * copy.timeBase.seconds + 0.5) * Double(rate)))
+            }
+            p.pointee.stream_index = copy.stream.pointee.index
+            p.pointee.pos = -1
+            av_packet_rescale_ts(p, copy.timeBase, copy.stream.pointee.time_base)
+            try writer.write(packet)
+        }
+        try audio(through: total)
+        try queue.drain(final: true)
+        try writer.finish()
+    }
+}
+
+/// A file's first audio stream, decoded to planar float at its own rate and channel count.
+private struct DecodedAudio {
+    var channels: [[Float]]
+    var sampleRate: Int
+    var weights: [Double]
+
+    init(_ url: URL) throws {
+        let input = try InputContainer(url: url, findStreamInfo: false)
+        guard let index = (0..<input.streamCount).first(where: {
+            input.stream($0).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO
+        }) else {
+            throw MediaError(.noAudioStream, "there is no audio stream to normalize", path: url.relativePath)
+        }
+        input.discardAll(except: [index])
+        let parameters = input.stream(index).pointee.codecpar.pointee
+        if parameters.sample_rate <= 0 || parameters.ch_layout.nb_channels <= 0 {
+            try check(avformat_find_stream_info(input.context, nil), "avformat_find_stream_info", path: input.path,
+                      code: .notMedia, "cannot read the audio stream's parameters")
+        }
+        let decoder = try Decoder(input: input, streamIndex: index)
+        let context = decoder.context.pointee
+        sampleRate = Int(context.sample_rate)
+        weights = LoudnessMeter.weights(of: context.ch_layout)
+        var channels = Array(repeating: [Float](), count: Int(context.ch_layout.nb_channels))
+        var converter: SampleConverter?
+        func append(_ converted: (planes: [UnsafeMutablePointer<Float>], count: Int)) {
+            for c in channels.indices { channels[c].append(contentsOf: UnsafeBufferPointer(start: converted.planes[c], count: converted.count)) }
+        }
+        try decoder.decode(from: input) { frame in
+            if converter == nil { converter = try SampleConverter(from: frame, path: url.relativePath) }
+            append(try converter!.convert(frame))
+            return true
+        }
+        if let converter { append(try converter.convert(nil)) }
+        self.channels = channels
+    }
+
+    var measurement: LoudnessMeasurement {
+        var meter = LoudnessMeter(sampleRate: sampleRate, weights: weights)
+        if let count = channels.first?.count, count > 0 {
+            channels.withUnsafeBufferPointers { buffers in
+                meter.add(planes: buffers.map { $0.baseAddress! }, count: count)
+            }
+        }
+        return LoudnessMeasurement(integratedLoudness: meter.integratedLoudness, truePeak: TruePeak.level(channels))
+    }
+}
