@@ -96,7 +96,7 @@ let package = Package(
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "MediaTestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "MediaTestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StagesTests", dependencies: [
             "Stages", "Pipeline", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",
         ]),

@@ -128,7 +128,7 @@ extension Process {
         #expect(first.terminationStatus == 0 && second.terminationStatus == 0)
         #expect(await emulator.stats().submitted == 3, "the second process waited for the first's generations")
         #expect(try Data(contentsOf: folder.file("out-a/film.mp4")) == Data(contentsOf: folder.file("out-b/film.mp4")))
-        let verify = try SeedpipeBinary.run(["cache", "verify", "--cache", "cache"], in: folder)
+        let verify = try await SeedpipeBinary.run(["cache", "verify", "--cache", "cache"], in: folder)
         #expect(verify.status == 0, "\(verify.stdout)")
         await emulator.stop()
     }

@@ -32,4 +32,17 @@ enum SeedpipeBinary {
         let outcome = try ChildProcess.run(url, arguments, in: folder.url, environment: environment)
         return Outcome(status: outcome.status, stdout: outcome.output, stderr: outcome.stderr)
     }
+
+    /// The same, waiting on a thread of its own: a long run does not hold a cooperative thread
+    /// (on two cores there are two, and other tests' timers and tasks need them).
+    static func run(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]? = offline) async throws
+        -> Outcome
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try (run as ([String], TemporaryFolder, [String: String]?) throws -> Outcome)(
+                    arguments, folder, environment) })
+            }
+        }
+    }
 }

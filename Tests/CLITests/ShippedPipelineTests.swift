@@ -9,11 +9,13 @@ import Testing
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    /// A copy of `pipelines/`, so runs never write into the repository.
+    /// A copy of `pipelines/` and `plugins/` (the project's plugins, found from the folder
+    /// seedpipe runs in), so runs never write into the repository.
     func copy() throws -> TemporaryFolder {
         let folder = TemporaryFolder("shipped")
-        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("pipelines"),
-                                         to: folder.file("pipelines"))
+        for name in ["pipelines", "plugins"] {
+            try FileManager.default.copyItem(at: Self.repository.appendingPathComponent(name), to: folder.file(name))
+        }
         // Only the pipelines and their assets: never a cache a local run left beside them.
         try? FileManager.default.removeItem(at: folder.file("pipelines/.seedpipe"))
         return folder
@@ -37,19 +39,19 @@ import Testing
         #expect(dom.contains("LUFS"))
     }
 
-    @Test func everyShippedPipelineValidates() throws {
+    @Test func everyShippedPipelineValidates() async throws {
         let folder = try copy()
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.file("pipelines").path).filter { $0.hasSuffix(".yaml") }
         #expect(files.count >= 2)
         for file in files {
-            let outcome = try SeedpipeBinary.run(["validate", "pipelines/\(file)"], in: folder)
+            let outcome = try await SeedpipeBinary.run(["validate", "pipelines/\(file)"], in: folder)
             #expect(outcome.status == 0, "\(file): \(outcome.stderr)")
         }
     }
 
-    @Test func waterfallJourneyRunsOfflineThenRerunsFromTheCache() throws {
+    @Test func waterfallJourneyRunsOfflineThenRerunsFromTheCache() async throws {
         let folder = try copy()
-        let first = try SeedpipeBinary.run(["run", "pipelines/waterfall-journey.yaml", "--out", "out", "--emulator-latency", "0.1"],
+        let first = try await SeedpipeBinary.run(["run", "pipelines/waterfall-journey.yaml", "--out", "out", "--emulator-latency", "0.1"],
                                            in: folder)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.contains("offline preview"))
@@ -57,13 +59,50 @@ import Testing
         let info = try MediaInfo.probe(film)
         #expect(abs((info.video?.duration ?? 0) - 15) <= 1.0 / 24, "three 5 s shots")
         #expect(try AudioLevels.analyze(film).hasAudio)
+        // The loudness-normalize plugin mastered it, by the ffmpeg referee's meter.
+        let loudness = try #require(try Referee.loudnessAndTruePeak(film))
+        #expect(abs(loudness.loudness - -14) <= 0.5 && loudness.truePeak < -1, "\(loudness)")
+        // The captions plugin timed one cue per shot from the prompts.
+        let srt = try String(contentsOf: folder.file("out/captions.srt"), encoding: .utf8)
+        #expect(srt.hasPrefix("1\n00:00:00,000 --> 00:00:05,000\nShot 1: a moss-covered"))
+        #expect(srt.contains("3\n00:00:10,000 --> 00:00:15,000\nShot 3:"))
+        #expect(try String(contentsOf: folder.file("out/subtitles.vtt"), encoding: .utf8).hasPrefix("WEBVTT\n\n00:00:00.000 --> 00:00:05.000\n"))
         #expect(try MediaInfo.probe(folder.file("out/poster.jpg")).video?.width == 640)
         try checkReport(folder.file("out/report.html"))
-        let again = try SeedpipeBinary.run(["run", "pipelines/waterfall-journey.yaml", "--out", "out", "--json"], in: folder)
+        let again = try await SeedpipeBinary.run(["run", "pipelines/waterfall-journey.yaml", "--out", "out", "--json"], in: folder)
         #expect(again.status == 0)
         let events = again.stdout.split(separator: "\n")
-        #expect(events.count == 8 && events.allSatisfy { $0.contains("\"event\":\"cache_hit\"") }, "\(again.stdout)")
+        #expect(events.count == 10 && events.allSatisfy { $0.contains("\"event\":\"cache_hit\"") }, "\(again.stdout)")
         #expect(again.stderr.contains("0 generations to pay for"))
         #expect(!again.stderr.contains("offline preview"), "nothing to generate, so no backend was started")
+    }
+
+    @Test func productTeaserCaptionsFollowTheCrossfades() async throws {
+        let folder = try copy()
+        let run = try await SeedpipeBinary.run(["run", "pipelines/product-teaser.yaml", "--out", "out", "--emulator-latency", "0.1"],
+                                         in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        // Four 4 s shots, each join overlapping by the 0.5 s crossfade: cues every 3.5 s.
+        let srt = try String(contentsOf: folder.file("out/captions.srt"), encoding: .utf8)
+        #expect(srt.contains("1\n00:00:00,000 --> 00:00:03,500\nMeet the kettle.\n"))
+        #expect(srt.contains("4\n00:00:10,500 --> 00:00:14,500\nRed. Quiet. Yours.\n"))
+        let film = try MediaInfo.probe(folder.file("out/film.mp4"))
+        #expect(abs((film.video?.duration ?? 0) - 14.5) <= 1.0 / 24)
+    }
+
+    @Test func storyboardOpensOnTheTitleCardPlugin() async throws {
+        let folder = try copy()
+        let run = try await SeedpipeBinary.run(["run", "pipelines/storyboard.yaml", "--out", "out", "--emulator-latency", "0.1"],
+                                         in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        let title = try FrameImage(contentsOf: folder.file("out/title.png"))
+        #expect(title.width == 1280 && title.height == 720)
+        // The first shot starts on the card: its first frame is the card (through H.264).
+        let first = try VideoFile(folder.file("out/film.mp4")).frame(at: 0)
+        let similarity = first.psnr(to: title) ?? 0
+        #expect(similarity > 30, "first frame against the title card: \(similarity) dB")
+        // The same card bytes on a rerun: nothing is generated again.
+        let again = try await SeedpipeBinary.run(["run", "pipelines/storyboard.yaml", "--out", "out"], in: folder)
+        #expect(again.stderr.contains("0 generations to pay for"), "\(again.stderr)")
     }
 }

@@ -83,4 +83,16 @@ public enum Referee {
         let number = line.split(separator: " ").compactMap { Double($0) }.first
         return number
     }
+
+    /// Integrated loudness (LUFS) and true peak (dBTP) by ffmpeg's ebur128 filter (audio only).
+    public static func loudnessAndTruePeak(_ url: URL) throws -> (loudness: Double, truePeak: Double)? {
+        let result = try run("ffmpeg", ["-nostats", "-i", url.path, "-vn", "-af", "ebur128=peak=true", "-f", "null", "-"])
+        // The summary ends with "I: -14.0 LUFS" and, under "True peak:", "Peak: -1.2 dBFS".
+        let lines = result.stderr.split(separator: "\n")
+        func number(after marker: String, unit: String) -> Double? {
+            lines.last { $0.contains(marker) && $0.contains(unit) }?.split(separator: " ").compactMap { Double($0) }.first
+        }
+        guard let loudness = number(after: "I:", unit: "LUFS"), let peak = number(after: "Peak:", unit: "dBFS") else { return nil }
+        return (loudness, peak)
+    }
 }

@@ -57,10 +57,23 @@ public enum LoudnessNormalizer {
         var limit = ceiling - 0.5
         var result = LoudnessNormalization(before: before, after: before, gain: gain, limited: false)
         for _ in 0..<4 {
+            // Limiting lowers the loudness, so find the gain that reaches the target after it.
             var channels = source.channels
-            let linear = Float(pow(10, gain / 20))
-            for c in channels.indices { for i in channels[c].indices { channels[c][i] *= linear } }
-            let limited = PeakLimiter.limit(&channels, ceiling: Float(pow(10, limit / 20)), sampleRate: source.sampleRate)
+            var limited = false
+            for _ in 0..<12 {
+                channels = source.channels
+                let linear = Float(pow(10, gain / 20))
+                let gains = PeakLimiter.gains(envelope: source.envelope, scale: linear, ceiling: Float(pow(10, limit / 20)),
+                                              sampleRate: source.sampleRate)
+                for c in channels.indices {
+                    if let gains { for i in channels[c].indices { channels[c][i] *= linear * gains[i] } } else {
+                        for i in channels[c].indices { channels[c][i] *= linear }
+                    }
+                }
+                limited = gains != nil
+                guard limited, let reached = source.loudness(of: channels), abs(reached - target) > 0.05 else { break }
+                gain += target - reached
+            }
             try write(channels, source: source, from: input, to: output, bitRate: bitRate)
             let after = try DecodedAudio(output).measurement
             result = LoudnessNormalization(before: before, after: after, gain: gain, limited: limited)
@@ -70,6 +83,7 @@ public enum LoudnessNormalizer {
             if peak >= ceiling { limit -= peak - ceiling + 0.3 }
             gain += target - reached
         }
+        try? FileManager.default.removeItem(at: output)
         throw MediaError(.encodingFailed, "could not reach \(target) LUFS under \(ceiling) dBTP (last: "
                          + "\(format(result.after.integratedLoudness)) LUFS, \(format(result.after.truePeak)) dBTP)", path: input.relativePath)
     }
@@ -137,6 +151,8 @@ public enum LoudnessNormalizer {
 /// A file's first audio stream, decoded to planar float at its own rate and channel count.
 private struct DecodedAudio {
     var channels: [[Float]]
+    /// The largest true-peak magnitude per sample over all channels.
+    var envelope: [Float]
     var sampleRate: Int
     var weights: [Double]
 
@@ -169,15 +185,26 @@ private struct DecodedAudio {
         }
         if let converter { append(try converter.convert(nil)) }
         self.channels = channels
+        var envelope = [Float](repeating: 0, count: channels.first?.count ?? 0)
+        for channel in channels {
+            for (index, value) in TruePeak.envelope(channel).enumerated() { envelope[index] = max(envelope[index], value) }
+        }
+        self.envelope = envelope
     }
 
-    var measurement: LoudnessMeasurement {
+
+    func loudness(of channels: [[Float]]) -> Double? {
         var meter = LoudnessMeter(sampleRate: sampleRate, weights: weights)
         if let count = channels.first?.count, count > 0 {
             channels.withUnsafeBufferPointers { buffers in
                 meter.add(planes: buffers.map { $0.baseAddress! }, count: count)
             }
         }
-        return LoudnessMeasurement(integratedLoudness: meter.integratedLoudness, truePeak: TruePeak.level(channels))
+        return meter.integratedLoudness
+    }
+
+    var measurement: LoudnessMeasurement {
+        let peak = envelope.max() ?? 0
+        return LoudnessMeasurement(integratedLoudness: loudness(of: channels), truePeak: peak > 0 ? 20 * log10(Double(peak)) : nil)
     }
 }

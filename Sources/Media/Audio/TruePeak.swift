@@ -48,42 +48,34 @@ enum TruePeak {
         }
         return envelope
     }
-
-    /// The true peak of planar channels, in dBTP (nil for digital silence).
-    static func level(_ channels: [[Float]]) -> Double? {
-        let peak = channels.map { envelope($0).max() ?? 0 }.max() ?? 0
-        return peak > 0 ? 20 * log10(Double(peak)) : nil
-    }
 }
 
-/// A look-ahead peak limiter over whole channels: the gain needed so the true-peak envelope
-/// stays under `ceiling` is brought in over `attack` before each peak (a sliding minimum
-/// then a moving average, so it never exceeds what any sample needs) and released
-/// exponentially afterwards. The same gain applies to every channel (the image stays put).
+/// A look-ahead peak limiter: the gain needed so the true-peak envelope stays under the
+/// ceiling is brought in over `attack` before each peak (a sliding minimum, then a moving
+/// average, so it never exceeds what any sample needs) and released exponentially
+/// afterwards. One gain for every channel, so the stereo image stays put.
 enum PeakLimiter {
-    static func limit(_ channels: inout [[Float]], ceiling: Float, sampleRate: Int,
-                      attack: Double = 0.005, release: Double = 0.08) -> Bool {
-        guard let count = channels.first?.count, count > 0 else { return false }
-        var envelope = [Float](repeating: 0, count: count)
-        for channel in channels {
-            for (index, value) in TruePeak.envelope(channel).enumerated() { envelope[index] = max(envelope[index], value) }
-        }
-        guard (envelope.max() ?? 0) > ceiling else { return false }
-        let needed = envelope.map { $0 > ceiling ? ceiling / $0 : 1 }
+    /// The gain per sample that keeps `envelope` × `scale` under `ceiling`, or nil when no
+    /// sample needs any reduction.
+    static func gains(envelope: [Float], scale: Float, ceiling: Float, sampleRate: Int,
+                      attack: Double = 0.005, release: Double = 0.08) -> [Float]? {
+        let count = envelope.count
+        guard count > 0, (envelope.max() ?? 0) * scale > ceiling else { return nil }
+        let needed = envelope.map { $0 * scale > ceiling ? ceiling / ($0 * scale) : 1 }
         let window = max(1, Int(attack * Double(sampleRate)))
-        // minimum[j] = min(needed[j ..< j + window]) for j from -window + 1 (padded with 1 before the start).
+        // minimum[j] = min(padded[j ..< j + window]), padded = window - 1 ones before `needed`.
         let padded = [Float](repeating: 1, count: window - 1) + needed
         var minimum = [Float](repeating: 1, count: padded.count)
-        var queue: [Int] = []  // indices into padded, values increasing
+        var queue: [Int] = []  // indices, descending; their values ascending from `head`
         var head = 0
         for j in stride(from: padded.count - 1, through: 0, by: -1) {
             while queue.count > head, padded[queue[queue.count - 1]] >= padded[j] { queue.removeLast() }
             queue.append(j)
-            // queue holds indices descending; the window is j ..< j + window.
             while queue[head] >= j + window { head += 1 }
             minimum[j] = padded[queue[head]]
         }
-        // gain[i] = mean(minimum over padded indices i ... i + window - 1), i.e. the windows ending at sample i.
+        // Sample i gets the mean of the minima of every window holding it (never more than it
+        // needs), then an exponential release.
         var gain = [Float](repeating: 1, count: count)
         var sum = minimum[0..<window].reduce(0, +)
         let releaseStep = Float(1 - exp(-1 / (release * Double(sampleRate))))
@@ -91,13 +83,9 @@ enum PeakLimiter {
         for i in 0..<count {
             if i > 0 { sum += minimum[i + window - 1] - minimum[i - 1] }
             let smooth = min(sum / Float(window), needed[i])
-            let released = previous + (1 - previous) * releaseStep
-            previous = min(smooth, released)
+            previous = min(smooth, previous + (1 - previous) * releaseStep)
             gain[i] = previous
         }
-        for c in channels.indices {
-            for i in 0..<count { channels[c][i] *= gain[i] }
-        }
-        return true
+        return gain
     }
 }

@@ -4,6 +4,11 @@ import Foundation
 /// line by line on threads of their own (never on the cooperative pool), and a stop that
 /// is always SIGTERM, then SIGKILL after a grace period: for a timeout, a protocol
 /// violation or the run being cancelled (Ctrl-C, another stage failing).
+///
+/// The program is started with `posix_spawn` in a process group of its own, with every
+/// signal unblocked and at its default (threads of the Swift runtime block most signals,
+/// and `Process` would pass that mask on, leaving a plugin deaf to SIGTERM); stop signals
+/// go to the whole group, so a plugin's own children stop with it.
 final class PluginProcess: @unchecked Sendable {
     enum StopReason: Sendable, Equatable { case timeout, cancelled, violation }
 
@@ -19,47 +24,60 @@ final class PluginProcess: @unchecked Sendable {
     /// Time between SIGTERM and SIGKILL.
     static let grace: Duration = .seconds(5)
 
-    private let process = Process()
+    private let program: URL
+    private let arguments: [String]
+    private let directory: URL
+    private let environment: [String: String]
     private let lock = NSLock()
-    private var exited = false
+    private var pid: pid_t = 0
+    private var exitStatus: Int32?
     private var exitWaiter: CheckedContinuation<Void, Never>?
     private var stopReason: StopReason?
 
     init(program: URL, arguments: [String], directory: URL, environment: [String: String]) {
-        process.executableURL = program
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        process.environment = environment
+        self.program = program
+        self.arguments = arguments
+        self.directory = directory
+        self.environment = environment
     }
 
     /// Runs to the end. `stdoutLine`/`stderrLine` are called from reader threads, in order.
     func run(input: Data, timeout: Duration, stdoutLine: @escaping @Sendable (String) -> Void,
              stderrLine: @escaping @Sendable (String) -> Void) async throws -> Termination {
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.terminationHandler = { [weak self] _ in self?.markExited() }
         Self.ignoreBrokenPipes
-        try process.run()
-
-        let writer = stdin.fileHandleForWriting
-        DispatchQueue.global().async {
+        let (stdinRead, stdinWrite) = try Self.pipe()
+        let (stdoutRead, stdoutWrite) = try Self.pipe()
+        let (stderrRead, stderrWrite) = try Self.pipe()
+        let spawned = spawn(stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite)
+        for descriptor in [stdinRead, stdoutWrite, stderrWrite] { close(descriptor) }
+        guard case .success(let pid) = spawned else {
+            for descriptor in [stdinWrite, stdoutRead, stderrRead] { close(descriptor) }
+            if case .failure(let error) = spawned { throw error }
+            return Termination(status: 127, signalled: false, stopped: nil)
+        }
+        lock.withLock { self.pid = pid }
+        Thread.detachNewThread { [self] in
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            markExited(status)
+        }
+        Thread.detachNewThread {
             // A plugin that exits without reading makes this fail (EPIPE): that is its business.
+            let writer = FileHandle(fileDescriptor: stdinWrite, closeOnDealloc: true)
             try? writer.write(contentsOf: input)
             try? writer.close()
         }
-        let output = stdout.fileHandleForReading, errors = stderr.fileHandleForReading
+        let output = FileHandle(fileDescriptor: stdoutRead, closeOnDealloc: true)
+        let errors = FileHandle(fileDescriptor: stderrRead, closeOnDealloc: true)
         let readers = Task {
             async let stdoutDone: Void = Self.readLines(output, stdoutLine)
             async let stderrDone: Void = Self.readLines(errors, stderrLine)
             _ = await (stdoutDone, stderrDone)
         }
 
-        let timer = Task { [weak self] in
-            try await Task.sleep(for: timeout)
-            self?.stop(.timeout)
-        }
+        // A dispatch timer, not a sleeping task: it fires even when every cooperative thread is busy.
+        let timer = DispatchWorkItem { [weak self] in self?.stop(.timeout) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(timeout)), execute: timer)
         await withTaskCancellationHandler {
             await waitForExit()
         } onCancel: {
@@ -69,31 +87,91 @@ final class PluginProcess: @unchecked Sendable {
         // The pipes close when the program exits, unless a child of it still holds them:
         // then stop waiting for them after a moment rather than hang the run.
         await Self.withDeadline(.seconds(2)) { await readers.value }
-        let reason = lock.withLock { stopReason }
-        return Termination(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                           stopped: reason)
+        let (status, reason) = lock.withLock { (exitStatus ?? 0, stopReason) }
+        let signal = status & 0x7F
+        return Termination(status: signal == 0 ? (status >> 8) & 0xFF : signal, signalled: signal != 0, stopped: reason)
     }
 
-    /// SIGTERM now, SIGKILL after the grace period if it is still running. The first reason sticks.
+    private struct SpawnError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) -> Result<pid_t, any Error> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        guard let addChdir = Self.addChdir else {
+            return .failure(SpawnError(description: "this C library cannot set a spawned program's folder"))
+        }
+        _ = addChdir(&actions, directory.path)
+        // Nothing but the three pipes: an inherited socket or file would outlive its owner.
+        _ = Self.addCloseFrom.map { $0(&actions, 3) }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+        let argv = ([program.path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, program.path, &actions, &attributes, argv, envp)
+        guard status == 0 else {
+            return .failure(SpawnError(description: "\(program.path): \(String(cString: strerror(status)))"))
+        }
+        return .success(pid)
+    }
+
+    // glibc's GNU extensions, which Swift's Glibc module does not import.
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+    private typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+    private static let addChdir: AddChdir? = dlsym(nil, "posix_spawn_file_actions_addchdir_np").map { unsafeBitCast($0, to: AddChdir.self) }
+    private static let pipe2: Pipe2? = dlsym(nil, "pipe2").map { unsafeBitCast($0, to: Pipe2.self) }
+
+    private static func pipe() throws -> (read: Int32, write: Int32) {
+        var descriptors: [Int32] = [0, 0]
+        // Close-on-exec from the start, so no other program spawned meanwhile inherits an end
+        // (it would hold the pipe open and hide its end of file).
+        guard let pipe2 = Self.pipe2, pipe2(&descriptors, O_CLOEXEC) == 0 else {
+            throw SpawnError(description: "cannot make a pipe: \(String(cString: strerror(errno)))")
+        }
+        return (descriptors[0], descriptors[1])
+    }
+
+    /// SIGTERM now, SIGKILL after the grace period if it is still running, to the plugin's
+    /// whole process group. The first reason sticks.
     func stop(_ reason: StopReason) {
-        let first: Bool = lock.withLock {
-            guard !exited else { return false }
-            if stopReason == nil { stopReason = reason; return true }
-            return false
+        let target: pid_t? = lock.withLock {
+            guard exitStatus == nil, pid > 0, stopReason == nil else { return nil }
+            stopReason = reason
+            return pid
         }
-        guard first else { return }
-        let pid = process.processIdentifier
-        kill(pid, SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(Self.grace.components.seconds) * 1_000_000_000)) {
+        guard let pid = target else { return }
+        kill(-pid, SIGTERM)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(Self.grace))) {
             [weak self] in
-            guard let self, !self.lock.withLock({ self.exited }) else { return }
-            kill(pid, SIGKILL)
+            guard let self, self.lock.withLock({ self.exitStatus == nil }) else { return }
+            kill(-pid, SIGKILL)
         }
     }
 
-    private func markExited() {
+    private func markExited(_ status: Int32) {
         let waiter: CheckedContinuation<Void, Never>? = lock.withLock {
-            exited = true
+            exitStatus = status
             defer { exitWaiter = nil }
             return exitWaiter
         }
@@ -103,7 +181,7 @@ final class PluginProcess: @unchecked Sendable {
     private func waitForExit() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done: Bool = lock.withLock {
-                if exited { return true }
+                if exitStatus != nil { return true }
                 exitWaiter = continuation
                 return false
             }
@@ -154,6 +232,10 @@ final class PluginProcess: @unchecked Sendable {
         for await _ in finished.stream {}
         timer.cancel()
         _ = worker
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int {
+        Int(min(Double(duration.components.seconds) * 1e9 + Double(duration.components.attoseconds) / 1e9, Double(Int.max / 2)))
     }
 
     private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()

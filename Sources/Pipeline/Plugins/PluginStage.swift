@@ -29,11 +29,7 @@ public struct PluginStage: Stage {
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
         let request = try self.request(invocation, store: context.store, work: work, outputFolder: outputFolder)
 
-        var environment = ProcessInfo.processInfo.environment
-        for key in environment.keys where key.uppercased().contains("SEGMIND_API_KEY") { environment[key] = nil }
-        environment["SEEDPIPE_PROTOCOL"] = String(PluginManifest.supportedProtocols.upperBound)
-        environment["SEEDPIPE_PLUGIN_DIR"] = plugin.manifest.folder.path
-
+        let environment = Self.environment(from: ProcessInfo.processInfo.environment, plugin: plugin.manifest.folder)
         let process = PluginProcess(program: plugin.program, arguments: plugin.arguments, directory: work, environment: environment)
         let transcript = PluginTranscript()
         let logger = context.logger
@@ -76,6 +72,15 @@ public struct PluginStage: Stage {
     }
 
     // MARK: The request
+
+    /// seedpipe's environment for the plugin: without the API key (plugins never see it),
+    /// with `SEEDPIPE_PROTOCOL` and `SEEDPIPE_PLUGIN_DIR`.
+    static func environment(from base: [String: String], plugin folder: URL) -> [String: String] {
+        var environment = base.filter { !$0.key.uppercased().contains("SEGMIND_API_KEY") }
+        environment["SEEDPIPE_PROTOCOL"] = String(PluginManifest.supportedProtocols.upperBound)
+        environment["SEEDPIPE_PLUGIN_DIR"] = folder.standardizedFileURL.path
+        return environment
+    }
 
     func request(_ invocation: StageInvocation, store: ArtifactStore, work: URL, outputFolder: URL) throws -> Data {
         var parameters: [String: Value] = [:]

@@ -1,0 +1,376 @@
+import Foundation
+import Logging
+import MediaTestSupport
+@testable import Pipeline
+import Testing
+
+/// Writes plugin folders (manifest + a POSIX shell or Python program) for the tests.
+struct PluginMaker {
+    let root: URL
+
+    @discardableResult
+    func make(_ name: String, in folder: String = "plugins", version: String = "1.0.0", kind: String? = nil,
+              program: String, stage: String = "outputs: { text: text }", timeout: Double? = nil,
+              interpreter: String = "/bin/sh") throws -> URL {
+        let pluginFolder = root.appendingPathComponent(folder).appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: pluginFolder, withIntermediateDirectories: true)
+        let manifest = """
+            name: \(name)
+            version: \(version)
+            command: run
+            \(timeout.map { "timeout: \($0)" } ?? "")
+            stages:
+              \(kind ?? name):
+                \(stage.replacingOccurrences(of: "\n", with: "\n    "))
+            """
+        try manifest.write(to: pluginFolder.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        let script = pluginFolder.appendingPathComponent("run")
+        try "#!\(interpreter)\n\(program)\n".write(to: script, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        return pluginFolder
+    }
+}
+
+@Suite struct PluginTests {
+    let folder = TemporaryFolder("plugins")
+    var maker: PluginMaker { PluginMaker(root: folder.url) }
+
+    /// Loads `yaml` as p.yaml with the plugins in `plugins/` beside it, and runs it.
+    func run(_ yaml: String, recorder: Recorder = Recorder(), options: ExecutionOptions = ExecutionOptions(),
+             events: AsyncStream<ExecutionEvent>.Continuation? = nil, logs: LogBox? = nil) async throws -> RunReport {
+        let pipeline = try load(yaml, recorder: recorder)
+        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
+        let logger = logs.map { box in Logger(label: "test") { _ in CapturingLogHandler(box: box) } }
+        return try await Executor(pipeline: pipeline, cache: cache, options: options,
+                                  logger: logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+            .run(events: events)
+    }
+
+    func load(_ yaml: String, recorder: Recorder = Recorder()) throws -> ValidatedPipeline {
+        let file = folder.file("p.yaml")
+        try yaml.write(to: file, atomically: true, encoding: .utf8)
+        var registry = testRegistry(recorder)
+        let catalog = PluginCatalog.discover(in: PluginCatalog.searchPath(pipeline: file, projectFolder: folder.url, environment: [:]))
+        try catalog.register(into: &registry)
+        return try PipelineValidator.validate(try PipelineFile.load(file, registry: registry), registry: registry)
+    }
+
+    /// The message of the stage failure `body` throws.
+    func failure(_ body: () async throws -> Void) async -> String {
+        do {
+            try await body()
+            return "no failure"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    // MARK: Discovery
+
+    @Test func searchOrderIsBesideThePipelineThenProjectThenEnvironment() throws {
+        let pipeline = folder.url.appendingPathComponent("films/p.yaml")
+        let path = PluginCatalog.searchPath(pipeline: pipeline, projectFolder: folder.url,
+                                            environment: ["SEEDPIPE_PLUGIN_PATH": "/opt/a:/opt/b::\(folder.url.path)/plugins"])
+        #expect(path.map(\.url.path) == [folder.url.path + "/films/plugins", folder.url.path + "/plugins", "/opt/a", "/opt/b"])
+        #expect(path.map(\.origin) == [.besidePipeline, .project, .environment, .environment])
+    }
+
+    @Test func theFirstPluginOfANameWinsAndLaterOnesAreShadowed() throws {
+        let echo = "cat >/dev/null; echo '{\"type\":\"result\",\"outputs\":{\"text\":\"%@\"}}'"
+        try maker.make("greeter", in: "films/plugins", version: "3.0.0", program: echo.replacingOccurrences(of: "%@", with: "beside"))
+        try maker.make("greeter", in: "plugins", version: "2.0.0", program: echo.replacingOccurrences(of: "%@", with: "project"))
+        try maker.make("greeter", in: "extra", version: "1.0.0", program: echo.replacingOccurrences(of: "%@", with: "path"))
+        // Another plugin offering the same stage kind, found later: the kind stays with the first.
+        try maker.make("copycat", in: "extra", kind: "greeter", program: echo.replacingOccurrences(of: "%@", with: "copycat"))
+        try maker.make("solo", in: "extra", program: echo.replacingOccurrences(of: "%@", with: "solo"))
+
+        let catalog = PluginCatalog.discover(in: PluginCatalog.searchPath(
+            pipeline: folder.url.appendingPathComponent("films/p.yaml"), projectFolder: folder.url,
+            environment: ["SEEDPIPE_PLUGIN_PATH": folder.url.appendingPathComponent("extra").path]))
+        #expect(catalog.problems.isEmpty)
+        #expect(catalog.plugins.map(\.name) == ["greeter", "copycat", "solo"])
+        #expect(catalog.plugins.first?.manifest.version == "3.0.0")
+        #expect(catalog.plugins.first?.origin == .besidePipeline)
+        #expect(catalog.shadowed.map { "\($0.plugin.name) \($0.plugin.version)" } == ["greeter 2.0.0", "greeter 1.0.0"])
+        #expect(catalog.shadowedKinds.map { "\($0.plugin)/\($0.kind)" } == ["copycat/greeter"])
+        #expect(catalog.stages().map { "\($0.plugin.name)/\($0.kind)" } == ["greeter/greeter", "solo/solo"])
+    }
+
+    // MARK: Manifests
+
+    @Test(arguments: [
+        ("name: x\nversion: 1\ncommand: run\nstages:\n  x:\n    ouputs: { a: text }\n", "plugin.yaml:6:5", "did you mean `outputs`?"),
+        ("name: x\nversion: 1\ncommand: run\nstages:\n  x:\n    outputs: { a: vidoe }\n", "plugin.yaml:6:19", "did you mean `video`?"),
+        ("name: x\nversion: 1\nstages:\n  x:\n    outputs: { a: text }\n", "plugin.yaml:1:1", "no `command:`"),
+        ("name: x\nversion: 1\nprotocol: 2\ncommand: run\nstages:\n  x:\n    outputs: { a: text }\n", "plugin.yaml:3:11",
+         "speaks protocol 2; this seedpipe speaks 1"),
+        ("name: x\nversion: 1\ncommand: run\nstages:\n  x:\n    outputs: { a: text }\n    parameters:\n      n: { type: integer, default: 2.5 }\n",
+         "plugin.yaml:8:36", "the default does not fit"),
+        ("name: x\nversion: 1\ncommand: run\nstages:\n  x:\n    inputs: { a: text }\n", "plugin.yaml:5:3", "declares no outputs"),
+        ("name: X Y\nversion: 1\ncommand: run\nstages:\n  x:\n    outputs: { a: text }\n", "plugin.yaml:1:7", "cannot name a plugin"),
+        ("name: x\nversion: 1\ncommand: run\nstages:\n  x:\n    outputs: { a: text }\n    parameters: { n: { type: numbr } }\n",
+         "plugin.yaml:7:30", "did you mean `number`?"),
+        ("name: x\nversion: 1\ncommand: run\ntimout: 5\nstages:\n  x:\n    outputs: { a: text }\n", "plugin.yaml:4:1", "did you mean `timeout`?"),
+        ("name: x\n  version: 1\n", "plugin.yaml:2:10", "YAML"),
+    ])
+    func manifestMistakesAreReportedWhereTheyAre(text: String, location: String, message: String) throws {
+        let pluginFolder = folder.url.appendingPathComponent("plugins/x")
+        try FileManager.default.createDirectory(at: pluginFolder, withIntermediateDirectories: true)
+        try text.write(to: pluginFolder.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        let catalog = PluginCatalog.discover(in: [.init(folder.url.appendingPathComponent("plugins"), origin: .project)])
+        let problems = catalog.problems.map(\.description)
+        #expect(catalog.plugins.isEmpty)
+        #expect(problems.contains { $0.contains(location) && $0.contains(message) }, "\(problems)")
+    }
+
+    @Test func aMissingProgramAndABuiltInNameAreErrors() throws {
+        let pluginFolder = folder.url.appendingPathComponent("plugins/ghost")
+        try FileManager.default.createDirectory(at: pluginFolder, withIntermediateDirectories: true)
+        try "name: ghost\nversion: 1\ncommand: ./not-there\nstages:\n  ghost: { outputs: { a: text } }\n"
+            .write(to: pluginFolder.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        try maker.make("shadow", kind: "emit", program: "exit 0")
+        let catalog = PluginCatalog.discover(in: [.init(folder.url.appendingPathComponent("plugins"), origin: .project)])
+        #expect(catalog.problems.map(\.description).contains { $0.contains("plugin.yaml:3:10") && $0.contains("cannot find its program `./not-there`") })
+        var registry = testRegistry(Recorder())
+        let error = #expect(throws: PipelineError.self) { try catalog.register(into: &registry) }
+        #expect(error?.description.contains("offers stage `emit`, which is built into seedpipe") == true)
+    }
+
+    @Test func pluginStagesAreValidatedLikeBuiltInOnes() throws {
+        try maker.make("shout", program: "exit 0", stage: """
+            inputs: { words: text }
+            outputs: { text: text }
+            parameters: { times: { type: integer, default: 1, min: 1, max: 3 }, mode: { type: string, allowed: [loud, quiet] } }
+            """)
+        let error = #expect(throws: PipelineError.self) {
+            try load("pipeline: p\nstages:\n  a:\n    uses: shout\n    with: { words: hi, times: 9, mode: angry, tmes: 2 }\n")
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("times must be from 1 to 3"))
+        #expect(text.contains("mode must be one of loud, quiet"))
+        #expect(text.contains("did you mean `times`?"))
+    }
+
+    // MARK: The protocol
+
+    @Test func aRequestAndItsAnswerMakeTheRoundTrip() async throws {
+        // The plugin keeps its request, checks its input file, and answers with every kind of output.
+        try maker.make("echo", program: #"""
+            import json, os, sys
+            request = json.load(sys.stdin)
+            out = request["output_folder"]
+            assert os.listdir(out) == [], "output folder not empty"
+            picture = request["inputs"]["picture"]
+            data = open(picture["path"], "rb").read()
+            json.dump(request, open(os.path.join(out, "request.json"), "w"))
+            open(os.path.join(out, "copy.png"), "wb").write(data[::-1])
+            print(json.dumps({"type": "progress", "fraction": 0.5, "message": "halfway"}), flush=True)
+            print(json.dumps({"type": "log", "level": "warning", "message": "careful"}), flush=True)
+            print("a note for people", file=sys.stderr)
+            print("")
+            print(json.dumps({"type": "result", "outputs": {
+                "picture": "copy.png", "words": request["inputs"]["words"].upper(), "count": len(data),
+                "facts": {"cwd": os.getcwd(), "key": os.environ.get("SEGMIND_API_KEY"), "dir": os.environ["SEEDPIPE_PLUGIN_DIR"],
+                          "protocol": os.environ["SEEDPIPE_PROTOCOL"]}}}))
+            """#, stage: """
+            inputs: { picture: image, words: text }
+            outputs: { picture: image, words: text, count: number, facts: json, request: { type: file, required: false } }
+            parameters: { size: { type: integer, default: 7 }, label: { type: string } }
+            """, interpreter: "/usr/bin/env python3")
+        let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
+        let logs = LogBox()
+        let report = try await run("""
+            pipeline: p
+            stages:
+              img: { uses: make-image, with: { content: "pixels!" } }
+              say: { uses: emit, with: { value: hello } }
+              echo: { uses: echo, with: { picture: "${img.image}", words: "${say.text}", label: tag } }
+            outputs: { picture: "${echo.picture}", words: "${echo.words}", count: "${echo.count}", facts: "${echo.facts}" }
+            """, events: continuation, logs: logs)
+        continuation.finish()
+        var seen: [ExecutionEvent] = []
+        for await event in events { seen.append(event) }
+
+        #expect(report.outputs["words"] == .string("HELLO"))
+        #expect(report.outputs["count"] == .number(7))
+        let picture = try #require(report.outputs["picture"]?.artifact)
+        let store = try ArtifactStore(root: folder.file(".seedpipe"))
+        #expect(try Data(contentsOf: store.verifiedLocation(of: picture)) == Data("!slexip".utf8))
+        #expect(picture.type == .image && picture.fileExtension == "png")
+        let facts = try #require(report.outputs["facts"]?.object)
+        #expect(facts["key"] == .null)
+        #expect(facts["protocol"] == .string("1"))
+        #expect(facts["dir"]?.string?.hasSuffix("/plugins/echo") == true)
+        #expect(seen.contains { if case .progress("echo", 0.5, "halfway") = $0 { true } else { false } })
+        // Log lines and stderr reach the run's logger.
+        #expect(logs.lines.contains("warning careful"))
+        #expect(logs.lines.contains("info a note for people"))
+    }
+
+    @Test func theRequestCarriesParametersInputsAndFolders() throws {
+        try maker.make("echo", program: "exit 0", stage: """
+            inputs: { picture: image, words: text, extra: { type: "[image]", required: false } }
+            outputs: { words: text }
+            parameters: { size: { type: integer, default: 7 }, label: { type: string } }
+            """)
+        let pipeline = try load("""
+            pipeline: p
+            stages:
+              img: { uses: make-image, with: { content: "pixels!" } }
+              echo: { uses: echo, with: { picture: "${img.image}", words: hi } }
+            """)
+        let stage = try #require(pipeline.step("echo")?.stage as? PluginStage)
+        let store = try ArtifactStore(root: folder.file(".seedpipe"))
+        let artifact = try store.put(data: Data("pixels!".utf8), type: .image, fileExtension: "png")
+        let work = folder.url.appendingPathComponent("work")
+        let data = try stage.request(StageInvocation(name: "echo", values: ["picture": .artifact(artifact), "words": .string("hi"),
+                                                                            "size": .number(7)]),
+                                     store: store, work: work, outputFolder: work.appendingPathComponent("output"))
+        let request = try JSONDecoder().decode(Value.self, from: data).object ?? [:]
+        #expect(request["protocol"] == .number(1))
+        #expect(request["kind"] == .string("echo"))
+        #expect(request["stage"] == .string("echo"))
+        #expect(request["parameters"] == .object(["size": .number(7)]))
+        let picture = try #require(request["inputs"]?.object?["picture"]?.object)
+        #expect(picture["path"]?.string == work.path + "/inputs/picture.png")
+        #expect(picture["digest"] == .string(artifact.digest))
+        #expect(picture["type"] == .string("image"))
+        #expect(request["inputs"]?.object?["words"] == .string("hi"))
+        #expect(request["inputs"]?.object?["extra"] == nil)
+        #expect(request["output_folder"] == .string(work.path + "/output"))
+        #expect(request["plugin"]?.object?["version"] == .string("1.0.0"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: picture["path"]!.string!)) == Data("pixels!".utf8))
+    }
+
+    @Test func theAPIKeyIsNeverHandedToAPlugin() {
+        let environment = PluginStage.environment(from: ["PATH": "/bin", "SEGMIND_API_KEY": "sk-secret", "MY_SEGMIND_API_KEY": "x"],
+                                                  plugin: folder.url)
+        #expect(environment["SEGMIND_API_KEY"] == nil && environment["MY_SEGMIND_API_KEY"] == nil)
+        #expect(environment["PATH"] == "/bin")
+        #expect(environment["SEEDPIPE_PROTOCOL"] == "1")
+    }
+
+    // MARK: Failures
+
+    @Test(arguments: [
+        ("echo 'about to crash' >&2; kill -SEGV $$", "crashed (killed by signal 11, SIGSEGV)"),
+        ("echo 'disk on fire' >&2; echo '{\"type\":\"error\",\"message\":\"cannot read the film\"}'; exit 3",
+         "exited with status 3: cannot read the film"),
+        ("echo 'progress: 50%'", "is not a protocol message: «progress: 50%»"),
+        ("echo '{\"type\":\"progress\",\"fraction\":0.5}'", "exited without a result"),
+        ("echo x > ../escape.txt; echo '{\"type\":\"result\",\"outputs\":{\"file\":\"../escape.txt\"}}'", "is outside its output folder"),
+        ("ln -s /etc/hostname output/link; echo '{\"type\":\"result\",\"outputs\":{\"file\":\"link\"}}'", "is outside its output folder"),
+        ("echo '{\"type\":\"result\",\"outputs\":{\"file\":\"nothing.txt\"}}'", "names nothing.txt, which it did not write"),
+        ("echo '{\"type\":\"result\",\"outputs\":{\"files\":\"a\"}}'", "names an output `files` its manifest does not declare"),
+        ("echo '{\"type\":\"result\",\"outputs\":{}}'", "the result does not name output `file`"),
+        ("echo '{\"type\":\"shout\"}'", "unknown type `shout`"),
+    ])
+    func aMisbehavingPluginFailsItsStageClearly(program: String, expected: String) async throws {
+        try maker.make("bad", program: "cat >/dev/null\n" + program, stage: "outputs: { file: file }")
+        let recorder = Recorder()
+        let failed = try await run("""
+            pipeline: p
+            stages:
+              fine: { uses: emit, with: { value: kept } }
+              bad: { uses: bad }
+            """, recorder: recorder, options: ExecutionOptions(keepGoing: true))
+        let message = failed.failures["bad"] ?? "no failure"
+        let report = try await run("pipeline: p\nstages:\n  fine: { uses: emit, with: { value: kept } }\n", recorder: recorder)
+        #expect(report.stages["fine"]?.cached == true, "what was made beside the failure stays in the cache")
+        #expect(message.contains("plugin bad 1.0.0") && message.contains(expected), "\(message)")
+        if program.contains(">&2") {
+            #expect(message.contains("its stderr ended with:"), "\(message)")
+        }
+    }
+
+    @Test func aFailureReportsTheStageAndQuotesTheEndOfStderr() async throws {
+        try maker.make("noisy", program: "cat >/dev/null\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do echo \"line $i\" >&2; done\nexit 1")
+        let message = await failure { _ = try await run("pipeline: p\nstages:\n  n: { uses: noisy }\n") }
+        #expect(message.contains("stage `n` failed: plugin noisy 1.0.0 exited with status 1"), "\(message)")
+        #expect(message.contains("    line 15") && message.contains("    line 4") && !message.contains("line 3\n"), "\(message)")
+    }
+
+    @Test func aHangingPluginIsStoppedAtItsTimeout() async throws {
+        let pidFile = folder.url.appendingPathComponent("sleepy.pid")
+        try maker.make("sleepy", program: "echo $$ > \(pidFile.path)\necho 'going to sleep' >&2\nexec sleep 60", timeout: 0.5)
+        let started = ContinuousClock.now
+        let message = await failure { _ = try await run("pipeline: p\nstages:\n  z: { uses: sleepy }\n") }
+        #expect(message.contains("ran longer than its timeout of 0.5 s and was stopped"), "\(message)")
+        #expect(message.contains("going to sleep"))
+        // Stopped, not waited for (the bound is loose: other tests share the two cores).
+        #expect(ContinuousClock.now - started < .seconds(50))
+        let pid = try #require(pid_t(try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) != 0, "the plugin is gone")
+    }
+
+    @Test func cancellingARunStopsThePluginWithTermThenKill() async throws {
+        // One plugin ignores SIGTERM (so only SIGKILL ends it), one does not.
+        let marker = folder.url.appendingPathComponent("pids")
+        try FileManager.default.createDirectory(at: marker, withIntermediateDirectories: true)
+        try maker.make("stubborn", program: "trap '' TERM\necho $$ > \(marker.path)/stubborn\nwhile :; do sleep 0.1; done")
+        try maker.make("polite", program: "echo $$ > \(marker.path)/polite\nexec sleep 60")
+        let pipeline = try load("pipeline: p\nstages:\n  a: { uses: stubborn }\n  b: { uses: polite }\n")
+        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
+        let task = Task { try await Executor(pipeline: pipeline, cache: cache).run() }
+        func pid(_ name: String) -> pid_t? {
+            (try? String(contentsOf: marker.appendingPathComponent(name), encoding: .utf8))
+                .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        }
+        for _ in 0..<100 where pid("stubborn") == nil || pid("polite") == nil { try await Task.sleep(for: .milliseconds(50)) }
+        let stubborn = try #require(pid("stubborn")), polite = try #require(pid("polite"))
+        task.cancel()
+        let result = await task.result
+        #expect(throws: CancellationError.self) { try result.get() }
+        // Both are gone by the time the run returns: the polite one at SIGTERM, the stubborn one at SIGKILL.
+        #expect(kill(stubborn, 0) != 0)
+        #expect(kill(polite, 0) != 0)
+    }
+
+    // MARK: Upgrades
+
+    @Test func upgradingAPluginRerunsItsStagesAndNothingElse() async throws {
+        let answer = "cat >/dev/null; echo '{\"type\":\"result\",\"outputs\":{\"text\":\"%@\"}}'"
+        try maker.make("alpha", program: answer.replacingOccurrences(of: "%@", with: "a1"))
+        try maker.make("beta", program: answer.replacingOccurrences(of: "%@", with: "b1"))
+        let yaml = "pipeline: p\nstages:\n  a: { uses: alpha }\n  b: { uses: beta }\n  e: { uses: emit, with: { value: x } }\n"
+        let first = try await run(yaml)
+        #expect(first.stages.values.allSatisfy { !$0.cached })
+
+        // A new version number alone reruns alpha.
+        try maker.make("alpha", version: "1.1.0", program: answer.replacingOccurrences(of: "%@", with: "a1"))
+        let planned = Planner.plan(try load(yaml), cache: try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe"))))
+        #expect(planned.steps.first { $0.stage == "a" }?.reason?.contains("the stage changed (version 1.0.0+") == true)
+        let second = try await run(yaml)
+        #expect(second.stages["a"]?.cached == false)
+        #expect(second.stages["b"]?.cached == true && second.stages["e"]?.cached == true)
+
+        // So does a changed program under the same version.
+        try maker.make("alpha", version: "1.1.0", program: answer.replacingOccurrences(of: "%@", with: "a2"))
+        let third = try await run(yaml)
+        #expect(third.stages["a"]?.cached == false)
+        #expect(third.stages["a"]?.outputs["text"] == .string("a2"))
+        #expect(third.stages["b"]?.cached == true && third.stages["e"]?.cached == true)
+    }
+}
+
+/// Log lines a test can read ("level message").
+final class LogBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var lines: [String] { lock.withLock { stored } }
+    func add(_ line: String) { lock.withLock { stored.append(line) } }
+}
+
+struct CapturingLogHandler: LogHandler {
+    let box: LogBox
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
+             function: String, line: UInt) {
+        box.add("\(level) \(message)")
+    }
+}
