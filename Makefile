@@ -1,7 +1,7 @@
 # seedpipe: every target installs what is missing first, so a fresh Debian machine needs
 # nothing but Swift and this file.
 #
-#   make demo    the main job (for now: the media commands on a generated clip)
+#   make demo    the main job: pipelines/waterfall-journey.yaml, offline without SEGMIND_API_KEY
 #   make test    the test suite (what CI runs)
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
@@ -36,7 +36,8 @@ demo: build
 	echo "\$$ seedpipe plan pipelines/waterfall-journey.yaml"; $$bin plan pipelines/waterfall-journey.yaml; \
 	echo "\$$ seedpipe run pipelines/waterfall-journey.yaml --out $(DEMO_DIR)"; $$bin run pipelines/waterfall-journey.yaml --out $(DEMO_DIR); \
 	echo "\$$ seedpipe probe $(DEMO_DIR)/film.mp4"; $$bin probe $(DEMO_DIR)/film.mp4; \
-	echo; echo "the film, its poster and run.json are in $(DEMO_DIR)/ (offline unless SEGMIND_API_KEY is set);"; \
+	echo; echo "the film (mastered to -14 LUFS), its captions, poster, run.json and report.html are in $(DEMO_DIR)/"; \
+	echo "(offline unless SEGMIND_API_KEY is set; the plugins used are listed by: seedpipe plugins ls);"; \
 	echo "run it again: every stage comes from the cache and nothing is generated twice."
 
 test: deps

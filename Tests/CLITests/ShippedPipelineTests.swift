@@ -105,4 +105,26 @@ import Testing
         let again = try await SeedpipeBinary.run(["run", "pipelines/storyboard.yaml", "--out", "out"], in: folder)
         #expect(again.stderr.contains("0 generations to pay for"), "\(again.stderr)")
     }
+
+    @Test func theShippedPluginsAreListedAndPassTheirChecks() async throws {
+        let folder = try copy()
+        let list = try await SeedpipeBinary.run(["plugins", "ls"], in: folder)
+        #expect(list.status == 0, "\(list.stderr)")
+        for name in ["captions 1.0.0", "loudness-normalize 1.0.0", "title-card 1.0.0"] {
+            #expect(list.stdout.contains(name), "\(list.stdout)")
+        }
+        #expect(list.stdout.contains("(project)"))
+        let check = try await SeedpipeBinary.run(["plugins", "check"], in: folder)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("title-card/title-card: example ok"))
+        #expect(check.stdout.contains("3 plugins ok"))
+        // A broken manifest is named with its line and column, and the check fails.
+        try "name: captions\nversion: 1\ncommand: captions.py\nstages:\n  captions:\n    outputs: { srt: subtitles }\n"
+            .write(to: folder.file("plugins/captions/plugin.yaml"), atomically: true, encoding: .utf8)
+        let broken = try await SeedpipeBinary.run(["plugins", "check", "plugins/captions"], in: folder)
+        #expect(broken.status == 2)
+        #expect(broken.stderr.contains("plugins/captions/plugin.yaml:6:20: error: port `srt`: `subtitles` is not a type"), "\(broken.stderr)")
+        let validate = try await SeedpipeBinary.run(["validate", "pipelines/product-teaser.yaml"], in: folder)
+        #expect(validate.status == 2 && validate.stderr.contains("plugin.yaml:6:20"), "\(validate.stderr)")
+    }
 }
