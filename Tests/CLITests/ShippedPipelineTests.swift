@@ -123,8 +123,8 @@ import Testing
             .write(to: folder.file("plugins/captions/plugin.yaml"), atomically: true, encoding: .utf8)
         let broken = try await SeedpipeBinary.run(["plugins", "check", "plugins/captions"], in: folder)
         #expect(broken.status == 2)
-        #expect(broken.stderr.contains("plugins/captions/plugin.yaml:6:20: error: port `srt`: `subtitles` is not a type"), "\(broken.stderr)")
+        #expect(broken.stderr.contains("plugins/captions/plugin.yaml:6:21: error: port `srt`: `subtitles` is not a type"), "\(broken.stderr)")
         let validate = try await SeedpipeBinary.run(["validate", "pipelines/product-teaser.yaml"], in: folder)
-        #expect(validate.status == 2 && validate.stderr.contains("plugin.yaml:6:20"), "\(validate.stderr)")
+        #expect(validate.status == 2 && validate.stderr.contains("plugin.yaml:6:21"), "\(validate.stderr)")
     }
 }
