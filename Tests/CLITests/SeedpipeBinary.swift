@@ -26,6 +26,12 @@ enum SeedpipeBinary {
     static func run(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]? = offline) throws
         -> Outcome
     {
+        try launch(arguments, in: folder, environment: environment)
+    }
+
+    private static func launch(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]?) throws
+        -> Outcome
+    {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
         }
@@ -40,8 +46,7 @@ enum SeedpipeBinary {
     {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try (run as ([String], TemporaryFolder, [String: String]?) throws -> Outcome)(
-                    arguments, folder, environment) })
+                continuation.resume(with: Result { try launch(arguments, in: folder, environment: environment) })
             }
         }
     }

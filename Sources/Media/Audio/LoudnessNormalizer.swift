@@ -58,7 +58,7 @@ public enum LoudnessNormalizer {
         var result = LoudnessNormalization(before: before, after: before, gain: gain, limited: false)
         for _ in 0..<4 {
             // Limiting lowers the loudness, so find the gain that reaches the target after it.
-            var channels = source.channels
+            var channels: [[Float]] = []
             var limited = false
             for _ in 0..<12 {
                 channels = source.channels

@@ -27,16 +27,7 @@ public enum PipelineFile {
         func at(_ node: Node) -> SourceLocation? {
             node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
         }
-        let root: Node
-        do {
-            guard let composed = try Yams.compose(yaml: text) else {
-                throw PipelineError("the file is empty", at: SourceLocation(file: file, line: 1, column: 1),
-                                    fix: "start with `pipeline: NAME` and a `stages:` mapping")
-            }
-            root = composed
-        } catch let error as YamlError {
-            throw PipelineError([yamlDiagnostic(error, file: file, text: text)])
-        }
+        let root = try compose(text, file: file, emptyFix: "start with `pipeline: NAME` and a `stages:` mapping")
         guard let top = root.mapping else {
             throw PipelineError("the file must be a mapping with `pipeline:` and `stages:`", at: at(root))
         }
@@ -205,6 +196,19 @@ public enum PipelineFile {
             return .object(items)
         case .alias:
             return .null
+        }
+    }
+
+    /// The YAML document of `text` (its nodes keep their marks); a syntax error or an empty
+    /// file throws with its location.
+    static func compose(_ text: String, file: String, emptyFix: String) throws -> Node {
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw PipelineError("the file is empty", at: SourceLocation(file: file, line: 1, column: 1), fix: emptyFix)
+            }
+            return composed
+        } catch let error as YamlError {
+            throw PipelineError([yamlDiagnostic(error, file: file, text: text)])
         }
     }
 

@@ -69,16 +69,7 @@ public struct PluginManifest: Sendable {
                     fix: closest(to: key, in: allowed).map { "did you mean `\($0)`?" } ?? "allowed: \(allowed.joined(separator: ", "))")
         }
 
-        let root: Node
-        do {
-            guard let composed = try Yams.compose(yaml: text) else {
-                throw PipelineError("the manifest is empty", at: SourceLocation(file: file, line: 1, column: 1),
-                                    fix: "write `name:`, `version:`, `command:` and `stages:`")
-            }
-            root = composed
-        } catch let error as YamlError {
-            throw PipelineError([PipelineFile.yamlDiagnostic(error, file: file, text: text)])
-        }
+        let root = try PipelineFile.compose(text, file: file, emptyFix: "write `name:`, `version:`, `command:` and `stages:`")
         guard let top = root.mapping else {
             throw PipelineError("the manifest must be a mapping with `name:`, `version:`, `command:` and `stages:`", at: at(root))
         }

@@ -48,12 +48,13 @@ final class PluginProcess: @unchecked Sendable {
         let (stdinRead, stdinWrite) = try Self.pipe()
         let (stdoutRead, stdoutWrite) = try Self.pipe()
         let (stderrRead, stderrWrite) = try Self.pipe()
-        let spawned = spawn(stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite)
-        for descriptor in [stdinRead, stdoutWrite, stderrWrite] { close(descriptor) }
-        guard case .success(let pid) = spawned else {
+        defer { for descriptor in [stdinRead, stdoutWrite, stderrWrite] { close(descriptor) } }
+        let pid: pid_t
+        do {
+            pid = try spawn(stdin: stdinRead, stdout: stdoutWrite, stderr: stderrWrite)
+        } catch {
             for descriptor in [stdinWrite, stdoutRead, stderrRead] { close(descriptor) }
-            if case .failure(let error) = spawned { throw error }
-            return Termination(status: 127, signalled: false, stopped: nil)
+            throw error
         }
         lock.withLock { self.pid = pid }
         Thread.detachNewThread { [self] in
@@ -96,7 +97,7 @@ final class PluginProcess: @unchecked Sendable {
         var description: String
     }
 
-    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) -> Result<pid_t, any Error> {
+    private func spawn(stdin: Int32, stdout: Int32, stderr: Int32) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -104,7 +105,7 @@ final class PluginProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         guard let addChdir = Self.addChdir else {
-            return .failure(SpawnError(description: "this C library cannot set a spawned program's folder"))
+            throw SpawnError(description: "this C library cannot set a spawned program's folder")
         }
         _ = addChdir(&actions, directory.path)
         // Nothing but the three pipes: an inherited socket or file would outlive its owner.
@@ -127,10 +128,8 @@ final class PluginProcess: @unchecked Sendable {
         }
         var pid: pid_t = 0
         let status = posix_spawn(&pid, program.path, &actions, &attributes, argv, envp)
-        guard status == 0 else {
-            return .failure(SpawnError(description: "\(program.path): \(String(cString: strerror(status)))"))
-        }
-        return .success(pid)
+        guard status == 0 else { throw SpawnError(description: "\(program.path): \(String(cString: strerror(status)))") }
+        return pid
     }
 
     // glibc's GNU extensions, which Swift's Glibc module does not import.
@@ -221,7 +220,7 @@ final class PluginProcess: @unchecked Sendable {
     /// Waits for `work`, or `limit`, whichever comes first (the work is left running).
     private static func withDeadline(_ limit: Duration, _ work: @escaping @Sendable () async -> Void) async {
         let finished = AsyncStream<Void>.makeStream()
-        let worker = Task {
+        Task {
             await work()
             finished.continuation.finish()
         }
@@ -231,7 +230,6 @@ final class PluginProcess: @unchecked Sendable {
         }
         for await _ in finished.stream {}
         timer.cancel()
-        _ = worker
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int {

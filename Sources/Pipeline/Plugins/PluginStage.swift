@@ -48,7 +48,7 @@ public struct PluginStage: Stage {
                 logger.info("\(line)", metadata: ["plugin": .string(plugin.name), "stream": "stderr"])
             })
         } catch {
-            throw failure("cannot be started: \(error.localizedDescription)", transcript: nil)
+            throw failure("cannot be started: \(error)", transcript: nil)
         }
 
         let outcome = transcript.snapshot
@@ -89,6 +89,9 @@ public struct PluginStage: Stage {
         }
         var inputs: [String: Value] = [:]
         let links = work.appendingPathComponent("inputs", isDirectory: true)
+        if signature.inputs.contains(where: { $0.type.isFile }) {
+            try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
+        }
         for port in signature.inputs {
             guard let value = invocation[port.name], value != .null else { continue }
             guard port.type.isFile else {
@@ -100,7 +103,6 @@ public struct PluginStage: Stage {
             for (index, artifact) in artifacts.enumerated() {
                 let stored = try store.verifiedLocation(of: artifact)
                 // A link named with the extension, for programs that go by it.
-                try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
                 let suffix = artifact.fileExtension.isEmpty ? "" : ".\(artifact.fileExtension)"
                 let link = links.appendingPathComponent(value.list == nil ? "\(port.name)\(suffix)" : "\(port.name)-\(index + 1)\(suffix)")
                 try FileManager.default.createSymbolicLink(at: link, withDestinationURL: stored)
