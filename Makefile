@@ -47,6 +47,7 @@ test: deps
 bench: deps
 	$(SWIFT) build -c release --product seedpipe $(BUILD_FLAGS)
 	$(SWIFT) build -c release --product seedpipe-bench $(BUILD_FLAGS)
+	$(SWIFT) build -c release --product seedpipe-loudness-normalize $(BUILD_FLAGS)
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench media $$($(SWIFT) build -c release --show-bin-path)/seedpipe
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench seedance
 	$$($(SWIFT) build -c release --show-bin-path)/seedpipe-bench pipeline $$($(SWIFT) build -c release --show-bin-path)/seedpipe

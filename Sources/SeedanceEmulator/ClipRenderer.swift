@@ -5,8 +5,9 @@ import NIOCore
 import SeedanceAPI
 
 /// Turns an accepted generation into real files: the MP4 (and the last frame as PNG when
-/// asked), rendered with Media off the cooperative thread pool. Identical requests (same
-/// parameters, images and seed) reuse one render, which is byte-identical anyway.
+/// asked), rendered with Media on threads of their own (`MediaThread`), so renders never
+/// hold the cooperative pool that answers HTTP and starts the other jobs' clocks. Identical
+/// requests (same parameters, images and seed) reuse one render, which is byte-identical anyway.
 struct ClipRenderer: Sendable {
     enum Outcome: Sendable {
         case completed(video: String, lastFrame: String?, rendered: Bool)
@@ -17,7 +18,6 @@ struct ClipRenderer: Sendable {
     /// Served at `/files/`.
     let files: URL
     let http: HTTPClient
-    private static let queue = DispatchQueue(label: "seedpipe.emulator.render", attributes: .concurrent)
     private let coalescer = RenderCoalescer()
 
     init(configuration: EmulatorConfiguration, files: URL, http: HTTPClient) {
@@ -70,7 +70,7 @@ struct ClipRenderer: Sendable {
             duration: Double(request.effectiveDuration), seed: Self.seed(prompt: request.prompt, seed: job.seed),
             firstFrame: first, lastFrame: last, audio: request.effectiveGenerateAudio, preset: configuration.preset)
         let rendered = try await coalescer.run(key) {
-            try await Self.offPool {
+            try await MediaThread.run {
                 try FileManager.default.createDirectory(at: renders, withIntermediateDirectories: true)
                 guard !FileManager.default.fileExists(atPath: cached.path) else { return false }
                 try clip.render(to: cached)
@@ -124,13 +124,6 @@ struct ClipRenderer: Sendable {
             try FileManager.default.linkItem(at: source, to: destination)
         } catch {
             try FileManager.default.copyItem(at: source, to: destination)
-        }
-    }
-
-    /// Runs blocking media work on a queue of its own, so HTTP answers never wait behind it.
-    static func offPool<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try work() }) }
         }
     }
 

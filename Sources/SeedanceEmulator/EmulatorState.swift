@@ -78,7 +78,7 @@ actor EmulatorState {
             jobs[id]?.state = .processing
             jobs[id]?.startedAt = Date()
             let job = jobs[id]!
-            Task { await self.finish(id, with: await renderer.process(job)) }
+            Task { finish(id, with: await renderer.process(job)) }
         }
     }
 

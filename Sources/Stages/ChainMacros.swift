@@ -96,9 +96,10 @@ public struct SeamStage: Stage {
         let threshold = invocation["threshold"]?.number ?? 30
         var seams: [Value] = []
         for index in clips.indices.dropLast() {
-            let last = try VideoFile(clips[index]).lastFrame()
-            let first = try VideoFile(clips[index + 1]).frame(at: 0)
-            let psnr = last.psnr(to: first).map { $0.isInfinite ? 99 : $0 }
+            let (from, to) = (clips[index], clips[index + 1])
+            let psnr = try await MediaThread.run {
+                try VideoFile(from).lastFrame().psnr(to: try VideoFile(to).frame(at: 0)).map { $0.isInfinite ? 99 : $0 }
+            }
             let poor = (psnr ?? 0) < threshold
             if poor {
                 context.logger.warning("seam \(index + 1)→\(index + 2): \(String(format: "%.1f", psnr ?? 0)) dB, under \(threshold) dB")

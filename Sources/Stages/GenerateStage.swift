@@ -200,7 +200,7 @@ public struct GenerateStage: Stage {
         if let url = entry.lastFrameURL {
             try await client.download(url, to: frame)
         } else {
-            try VideoFile(clip).lastFrame().write(to: frame)
+            try await MediaThread.run { try VideoFile(clip).lastFrame().write(to: frame) }
         }
         let outputs: [String: Value] = ["video": .artifact(video),
                                         "last_frame": .artifact(try context.store.put(file: frame, type: .image))]

@@ -11,7 +11,7 @@ public struct LastFrameStage: Stage {
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         let file = context.scratch.appendingPathComponent("last.png")
-        try VideoFile(video).lastFrame().write(to: file)
+        try await MediaThread.run { try VideoFile(video).lastFrame().write(to: file) }
         return ["image": .artifact(try context.store.put(file: file, type: .image))]
     }
 }
@@ -32,14 +32,16 @@ public struct ThumbnailStage: Stage {
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         let file = context.scratch.appendingPathComponent("thumbnail.jpg")
-        try VideoFile(video).frame(at: invocation["at"]?.number ?? 0)
-            .write(to: file, width: invocation["width"]?.number.map { Int($0) })
+        let at = invocation["at"]?.number ?? 0, width = invocation["width"]?.number.map { Int($0) }
+        try await MediaThread.run { try VideoFile(video).frame(at: at).write(to: file, width: width) }
         var outputs: [String: Value] = ["image": .artifact(try context.store.put(file: file, type: .image))]
         let columns = Int(invocation["sheet_columns"]?.number ?? 0)
         if columns > 0 {
             let sheet = context.scratch.appendingPathComponent("sheet.jpg")
-            try VideoFile(video).contactSheet(columns: columns, rows: Int(invocation["sheet_rows"]?.number ?? 3),
-                                              width: Int(invocation["sheet_width"]?.number ?? 1280)).write(to: sheet)
+            let rows = Int(invocation["sheet_rows"]?.number ?? 3), sheetWidth = Int(invocation["sheet_width"]?.number ?? 1280)
+            try await MediaThread.run {
+                try VideoFile(video).contactSheet(columns: columns, rows: rows, width: sheetWidth).write(to: sheet)
+            }
             outputs["sheet"] = .artifact(try context.store.put(file: sheet, type: .image))
         }
         return outputs
@@ -66,9 +68,11 @@ public struct ConcatStage: Stage {
         let output = context.scratch.appendingPathComponent("joined.mp4")
         let transition: Concatenation.Transition = invocation["transition"]?.string == "crossfade"
             ? .crossfade(seconds: invocation["transition_seconds"]?.number ?? 0.5) : .none
-        _ = try Concatenation.join(clips, to: output, method: invocation["reencode"]?.bool == true ? .reencode : .automatic,
-                                   transition: transition) { done, total in
-            context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
+        let method: Concatenation.Method = invocation["reencode"]?.bool == true ? .reencode : .automatic
+        _ = try await MediaThread.run {
+            try Concatenation.join(clips, to: output, method: method, transition: transition) { done, total in
+                context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
+            }
         }
         return ["video": .artifact(try context.store.put(file: output, type: .video))]
     }
@@ -80,7 +84,8 @@ public struct ProbeStage: Stage {
     public init() {}
     public var signature: StageSignature { StageSignature(inputs: [Port("video", .video)], outputs: [Port("info", .json)]) }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        var info = try MediaInfo.probe(try context.store.verifiedLocation(of: invocation["video"]!.artifact!))
+        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        var info = try await MediaThread.run { try MediaInfo.probe(video) }
         info.path = invocation["video"]!.artifact!.digest
         return ["info": try GenerateStage.value(of: info)]
     }
@@ -98,8 +103,9 @@ public struct AudioCheckStage: Stage {
                                                   allowed: [.string("fail"), .string("warn")])])
     }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let levels = try AudioLevels.analyze(try context.store.verifiedLocation(of: invocation["video"]!.artifact!),
-                                             options: .init(silenceThreshold: invocation["silence_threshold"]?.number ?? -60))
+        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let threshold = invocation["silence_threshold"]?.number ?? -60
+        let levels = try await MediaThread.run { try AudioLevels.analyze(video, options: .init(silenceThreshold: threshold)) }
         var problems: [String] = []
         if !levels.hasAudio { problems.append("no audio track") }
         else if levels.isSilent { problems.append("the audio is silent") }
