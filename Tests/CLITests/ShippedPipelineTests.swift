@@ -106,6 +106,28 @@ import Testing
         #expect(again.stderr.contains("0 generations to pay for"), "\(again.stderr)")
     }
 
+    /// A plugin whose program is missing stops only the pipelines that use it: the others
+    /// validate with a warning naming it, the one that uses it fails naming it.
+    @Test func aBrokenPluginStopsOnlyThePipelinesThatUseIt() async throws {
+        let folder = try copy()
+        let manifest = folder.file("plugins/loudness-normalize/plugin.yaml")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        #expect(text.contains("command: seedpipe-loudness-normalize"))
+        try text.replacingOccurrences(of: "command: seedpipe-loudness-normalize", with: "command: not-built-yet")
+            .write(to: manifest, atomically: true, encoding: .utf8)
+        let teaser = try await SeedpipeBinary.run(["validate", "pipelines/product-teaser.yaml"], in: folder)
+        #expect(teaser.status == 0, "\(teaser.stderr)")
+        let warnings = teaser.stderr.components(separatedBy: "\n").filter { $0.contains(": warning: ") }
+        #expect(warnings.count == 1, "\(teaser.stderr)")
+        #expect(warnings.first?.contains("plugins/loudness-normalize/plugin.yaml:") == true
+                && warnings.first?.contains("cannot find its program `not-built-yet`") == true
+                && warnings.first?.contains("pipelines/product-teaser.yaml does not use it") == true, "\(warnings)")
+        let waterfall = try await SeedpipeBinary.run(["validate", "pipelines/waterfall-journey.yaml"], in: folder)
+        #expect(waterfall.status == 2)
+        #expect(waterfall.stderr.contains("unknown kind `loudness-normalize`"), "\(waterfall.stderr)")
+        #expect(waterfall.stderr.contains("error: plugin loudness-normalize: cannot find its program `not-built-yet`"), "\(waterfall.stderr)")
+    }
+
     @Test func theShippedPluginsAreListedAndPassTheirChecks() async throws {
         let folder = try copy()
         let list = try await SeedpipeBinary.run(["plugins", "ls"], in: folder)

@@ -129,11 +129,32 @@ struct PluginMaker {
         try "name: ghost\nversion: 1\ncommand: ./not-there\nstages:\n  ghost: { outputs: { a: text } }\n"
             .write(to: pluginFolder.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
         try maker.make("shadow", kind: "emit", program: "exit 0")
+        try maker.make("working", program: "exit 0")
         let catalog = PluginCatalog.discover(in: [.init(folder.url.appendingPathComponent("plugins"), origin: .project)])
         #expect(catalog.problems.map(\.description).contains { $0.contains("plugin.yaml:3:10") && $0.contains("cannot find its program `./not-there`") })
         var registry = testRegistry(Recorder())
         let error = #expect(throws: PipelineError.self) { try catalog.register(into: &registry) }
         #expect(error?.description.contains("offers stage `emit`, which is built into seedpipe") == true)
+        #expect(error?.diagnostics.count == 2, "\(String(describing: error))")
+        #expect(registry.stage("ghost") == nil && registry.stage("working") == nil, "all or nothing")
+    }
+
+    /// The plugins that work are usable beside a broken one; the broken one's problems come back.
+    @Test func workingPluginsStayUsableBesideBrokenOnes() throws {
+        let pluginFolder = folder.url.appendingPathComponent("plugins/ghost")
+        try FileManager.default.createDirectory(at: pluginFolder, withIntermediateDirectories: true)
+        try "name: ghost\nversion: 1\ncommand: ./not-there\nstages:\n  ghost: { outputs: { a: text } }\n"
+            .write(to: pluginFolder.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        try maker.make("working", program: "exit 0")
+        let catalog = PluginCatalog.discover(in: [.init(folder.url.appendingPathComponent("plugins"), origin: .project)])
+        var registry = testRegistry(Recorder())
+        let problems = catalog.registerUsable(into: &registry)
+        #expect(registry.stage("working") != nil)
+        #expect(registry.stage("ghost") == nil)
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.description.contains("plugin.yaml:3:10: error: plugin ghost: cannot find its program `./not-there`") == true,
+                "\(problems)")
+        #expect(problems.first?.formatted(as: "warning").contains("plugin.yaml:3:10: warning: plugin ghost") == true)
     }
 
     @Test func pluginStagesAreValidatedLikeBuiltInOnes() throws {
@@ -369,8 +390,7 @@ struct CapturingLogHandler: LogHandler {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String,
-             function: String, line: UInt) {
-        box.add("\(level) \(message)")
+    func log(event: LogEvent) {
+        box.add("\(event.level) \(event.message)")
     }
 }

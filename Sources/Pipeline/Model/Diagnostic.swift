@@ -26,8 +26,11 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 
     /// `file:line:column: error: message (fix)`, the form editors jump to.
-    public var description: String {
-        var text = (location.map { "\($0): " } ?? "") + "error: " + message
+    public var description: String { formatted(as: "error") }
+
+    /// The same form with another severity, such as `warning`.
+    public func formatted(as severity: String) -> String {
+        var text = (location.map { "\($0): " } ?? "") + severity + ": " + message
         if let fix { text += " (\(fix))" }
         return text
     }

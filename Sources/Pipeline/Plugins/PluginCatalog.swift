@@ -179,20 +179,31 @@ public struct PluginCatalog: Sendable {
         }
     }
 
-    /// Adds the plugins' stages to `registry`; a plugin cannot replace a stage already there
-    /// (a built-in one), and a manifest that did not load is an error: both throw with locations.
+    /// Adds the plugins' stages to `registry`, all or nothing: a plugin cannot replace a stage
+    /// already there (a built-in one), and a manifest that did not load or a program not found
+    /// is an error. Everything wrong is thrown at once, with locations.
     public func register(into registry: inout StageRegistry, describe: PluginStage.Describer? = nil) throws {
+        var candidate = registry
+        let diagnostics = registerUsable(into: &candidate, describe: describe)
+        guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
+        registry = candidate
+    }
+
+    /// Adds the stages of every plugin that works to `registry` and returns what is wrong with
+    /// the others (manifests that did not load, programs not found, built-in kinds claimed).
+    /// Whether those problems matter depends on the pipeline: `seedpipe` makes them part of
+    /// the error when the pipeline does not validate, and warnings when it does, so one broken
+    /// plugin does not stop pipelines that never use it.
+    public func registerUsable(into registry: inout StageRegistry, describe: PluginStage.Describer? = nil) -> [Diagnostic] {
         var diagnostics = problems
-        var added: [PluginStage] = []
         for stage in stages(describe: describe) {
             if registry.stage(stage.kind) != nil || registry.macro(stage.kind) != nil {
                 diagnostics.append(Diagnostic("plugin \(stage.plugin.name) offers stage `\(stage.kind)`, which is built into seedpipe",
                                               at: stage.spec.location, fix: "name it differently, e.g. `\(stage.plugin.name).\(stage.kind)`"))
             } else {
-                added.append(stage)
+                registry.register(stage)
             }
         }
-        guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
-        for stage in added { registry.register(stage) }
+        return diagnostics
     }
 }

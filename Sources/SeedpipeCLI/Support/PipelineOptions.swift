@@ -40,15 +40,32 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// Loads, expands and validates with the plugins found for this pipeline; every problem
-    /// is reported at once (exit 2).
+    /// is reported at once (exit 2). A broken plugin is part of the error when the pipeline
+    /// does not validate (it may be why a kind is unknown), and a warning when it does.
     func load(registry: StageRegistry) throws -> ValidatedPipeline {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("\(pipeline): no such pipeline file")
         }
         var registry = registry
-        try plugins.register(into: &registry, describe: BuiltinStages.describeMedia)
-        return try PipelineValidator.validate(try PipelineFile.load(url, overrides: overrides, registry: registry), registry: registry)
+        let pluginProblems = plugins.registerUsable(into: &registry, describe: BuiltinStages.describeMedia)
+        let validated: ValidatedPipeline
+        do {
+            validated = try PipelineValidator.validate(try PipelineFile.load(url, overrides: overrides, registry: registry),
+                                                       registry: registry)
+        } catch let error as PipelineError where !pluginProblems.isEmpty {
+            throw PipelineError(error.diagnostics + pluginProblems.filter { !error.diagnostics.contains($0) })
+        }
+        let key = url.standardizedFileURL.path
+        if !pluginProblems.isEmpty, Self.warned.withLock({ $0.insert(key).inserted }) {
+            for problem in pluginProblems {
+                Terminal.error(problem.formatted(as: "warning") + " (\(pipeline) does not use it)")
+            }
+        }
+        return validated
     }
+
+    /// Pipelines whose plugin warnings were printed (a run loads its pipeline twice).
+    private static let warned = Mutex<Set<String>>([])
 
     /// The plugins on this pipeline's search path (found once per process).
     var plugins: PluginCatalog {
