@@ -11,7 +11,7 @@ import Testing
     init() throws {
         try SyntheticClip(duration: 2).render(to: folder.file("good.mp4"))
         try SyntheticClip(duration: 2, tone: nil).render(to: folder.file("mute.mp4"))
-        FileManager.default.createFile(atPath: folder.file("empty.mp4").path, contents: Data())
+        try Data().write(to: folder.file("empty.mp4"))
         let whole = try Data(contentsOf: folder.file("good.mp4"))
         try whole.prefix(whole.count / 2).write(to: folder.file("cut.mp4"))
         var generator = SystemRandomNumberGenerator()

@@ -47,6 +47,32 @@ import Testing
         await emulator.stop()
     }
 
+    /// What a stage logs at warning or above is shown under its name, on the console and in
+    /// --json; its info lines only with --verbose.
+    @Test func stageWarningsReachTheConsoleAndTheJSONEvents() async throws {
+        let folder = TemporaryFolder("warnings")
+        try Fixtures.clip("tone.mp4", in: folder, SyntheticClip(duration: 2, tone: .init(frequency: 440, level: -20)))
+        try """
+            pipeline: loud
+            stages:
+              level: { uses: audio-check, with: { video: tone.mp4, max_loudness: -40, on_problem: warn } }
+            outputs: { report: "${level.report}" }
+            """.write(to: folder.file("loud.yaml"), atomically: true, encoding: .utf8)
+        let run = try await SeedpipeBinary.run(["run", "loud.yaml", "--out", "out"], in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("  level: warning: audio check: loudness -2"), "\(run.stderr)")
+        #expect(run.stderr.contains("LUFS is over -40.0"), "\(run.stderr)")
+        let json = try await SeedpipeBinary.run(["run", "loud.yaml", "--out", "out", "--json", "--cache", "fresh"], in: folder)
+        #expect(json.status == 0, "\(json.stderr)")
+        let events = json.stdout.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+        let logs = events.filter { $0["event"] as? String == "log" }
+        #expect(logs.count == 1, "\(json.stdout)")
+        #expect(logs.first?["stage"] as? String == "level" && logs.first?["level"] as? String == "warning")
+        #expect((logs.first?["message"] as? String)?.contains("is over -40.0") == true)
+    }
+
     @Test func validateAndPlanSpeakForThePipeline() throws {
         let folder = TemporaryFolder("plan")
         try """

@@ -223,9 +223,13 @@ struct PluginMaker {
         #expect(facts["protocol"] == .string("1"))
         #expect(facts["dir"]?.string?.hasSuffix("/plugins/echo") == true)
         #expect(seen.contains { if case .progress("echo", 0.5, "halfway") = $0 { true } else { false } })
-        // Log lines and stderr reach the run's logger.
+        // Log lines and stderr reach the run's logger, and the event stream as the stage's log events.
         #expect(logs.lines.contains("warning careful"))
         #expect(logs.lines.contains("info a note for people"))
+        let logged = seen.compactMap { event -> String? in
+            if case .log(let stage, let level, let message) = event { "\(stage) \(level) \(message)" } else { nil }
+        }
+        #expect(logged.contains("echo warning careful") && logged.contains("echo info a note for people"), "\(logged)")
     }
 
     @Test func theRequestCarriesParametersInputsAndFolders() throws {

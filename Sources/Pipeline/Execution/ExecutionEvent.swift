@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// What happens during a run, as an `AsyncStream` for progress displays and other tools.
 public enum ExecutionEvent: Sendable {
@@ -9,7 +10,27 @@ public enum ExecutionEvent: Sendable {
     case failed(stage: String, message: String)
     /// Not run because a stage it depends on failed (with --keep-going).
     case skipped(stage: String, because: String)
-    case log(stage: String, message: String)
+    /// A message a stage logged at `info` or above (a plugin's log and stderr lines, a weak
+    /// seam, an audio problem let through with `on_problem: warn`).
+    case log(stage: String, level: Logger.Level, message: String)
+}
+
+/// Hands what a stage logs to the run's event stream as `.log` events, so progress displays
+/// and `--json` consumers see it next to the stage's other events.
+struct StageEventLogHandler: LogHandler {
+    let stage: String
+    let events: AsyncStream<ExecutionEvent>.Continuation
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        events.yield(.log(stage: stage, level: event.level, message: event.message.description))
+    }
 }
 
 /// How a run behaves.

@@ -200,6 +200,11 @@ public struct Executor: Sendable {
         events?.yield(.started(stage: name, kind: step.node.kind))
         let scratch = store.root.appendingPathComponent("scratch/\(UUID().uuidString)", isDirectory: true)
         var stageLogger = logger
+        if let events {
+            // The run's own handler at its own level, and the event stream, which takes `info` and above.
+            let forward = StageEventLogHandler(stage: name, events: events)
+            stageLogger = Logger(label: logger.label, factory: { _ in MultiplexLogHandler([logger.handler, forward]) })
+        }
         stageLogger[metadataKey: "stage"] = "\(name)"
         let context = StageContext(
             store: store, logger: stageLogger, scratch: scratch, baseFolder: pipeline.graph.baseFolder, actionKey: actionKey,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import Pipeline
 import Stages
 
@@ -70,7 +71,7 @@ struct RunCommand: AsyncParsableCommand {
         let executor = Executor(pipeline: pipeline, cache: cache,
                                 options: ExecutionOptions(poolLimits: ["seedance": jobs], keepGoing: keepGoing))
         let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
-        let printer = Task { await EventPrinter(json: json).print(events) }
+        let printer = Task { await EventPrinter(json: json, verbose: global.verbose).print(events) }
         let started = Date()
         let runTask = Task { try await executor.run(events: continuation) }
         let interrupt = Task {
@@ -134,11 +135,13 @@ struct RunCommand: AsyncParsableCommand {
 /// Prints execution events: plain lines on standard error, or JSON lines on standard output.
 struct EventPrinter {
     let json: Bool
+    /// Stages' `info` log lines too, not only warnings and errors.
+    var verbose = false
 
     func print(_ events: AsyncStream<ExecutionEvent>) async {
         if !json && Terminal.standardErrorIsTerminal {
             // Live lines per running stage, redrawn as events come and every quarter second.
-            let display = LiveDisplay()
+            let display = LiveDisplay(verbose: verbose)
             let ticker = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(250))
@@ -163,9 +166,18 @@ struct EventPrinter {
             case .finished(let stage, _, let seconds): Terminal.error("✓ \(stage) \(String(format: "%.1f", seconds)) s")
             case .failed(let stage, let message): Terminal.error("✗ \(stage): \(message)")
             case .skipped(let stage, let because): Terminal.error("– \(stage): skipped (\(because) failed)")
-            case .log(let stage, let message): Terminal.error("  \(stage): \(message)")
+            case .log(let stage, let level, let message):
+                if let line = Self.logLine(stage: stage, level: level, message: message, verbose: verbose) {
+                    Terminal.error(line)
+                }
             }
         }
+    }
+
+    /// A stage's log line for the console: warnings and errors always, `info` with --verbose.
+    static func logLine(stage: String, level: Logger.Level, message: String, verbose: Bool) -> String? {
+        guard level >= .warning || verbose else { return nil }
+        return "  \(stage): " + (level >= .warning ? "\(level.rawValue): " : "") + message
     }
 
     static func json(_ event: ExecutionEvent) -> String {
@@ -180,7 +192,8 @@ struct EventPrinter {
             fields = ["event": .string("finished"), "stage": .string(stage), "key": .string(key), "seconds": .number(seconds)]
         case .failed(let stage, let message): fields = ["event": .string("failed"), "stage": .string(stage), "message": .string(message)]
         case .skipped(let stage, let because): fields = ["event": .string("skipped"), "stage": .string(stage), "because": .string(because)]
-        case .log(let stage, let message): fields = ["event": .string("log"), "stage": .string(stage), "message": .string(message)]
+        case .log(let stage, let level, let message):
+            fields = ["event": .string("log"), "stage": .string(stage), "level": .string(level.rawValue), "message": .string(message)]
         }
         return Value.object(fields).canonicalJSON
     }

@@ -4,7 +4,7 @@ import Media
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Flag(name: .shortAndLong, help: "Show FFmpeg's own messages (on standard error).")
+    @Flag(name: .shortAndLong, help: "Show FFmpeg's own messages and the stages' info lines (on standard error).")
     var verbose = false
 
     /// Applies the options: FFmpeg stays quiet unless asked.

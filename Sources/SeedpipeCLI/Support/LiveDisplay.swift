@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Pipeline
 
 /// On a terminal: finished stages scroll up as lines; below them, one live line per
@@ -14,6 +15,9 @@ actor LiveDisplay {
     private var order: [String] = []
     private var running: [String: Running] = [:]
     private var drawn = 0
+    private let verbose: Bool
+
+    init(verbose: Bool = false) { self.verbose = verbose }
 
     func handle(_ event: ExecutionEvent) {
         switch event {
@@ -31,8 +35,8 @@ actor LiveDisplay {
             finish(stage, line: "✗ \(stage): \(message)")
         case .skipped(let stage, let because):
             finish(stage, line: "– \(stage): skipped (\(because) failed)")
-        case .log(let stage, let message):
-            emit(above: "  \(stage): \(message)")
+        case .log(let stage, let level, let message):
+            if let line = EventPrinter.logLine(stage: stage, level: level, message: message, verbose: verbose) { emit(above: line) }
         }
         redraw()
     }
