@@ -48,8 +48,8 @@ import Testing
     ]
 
     @Test(arguments: cases)
-    func saysWhatIsWrongInOneLine(_ example: Case) throws {
-        let outcome = try SeedpipeBinary.run(example.arguments, in: folder)
+    func saysWhatIsWrongInOneLine(_ example: Case) async throws {
+        let outcome = try await SeedpipeBinary.run(example.arguments, in: folder)
         #expect(outcome.status == example.status, "stderr: \(outcome.stderr)")
         let lines = outcome.stderr.split(separator: "\n")
         #expect(lines.count == 1, "one line, got: \(outcome.stderr)")

@@ -10,22 +10,22 @@ import Testing
         try Fixtures.clip(name, in: folder, clip)
     }
 
-    @Test func probePrintsStreamsAndJSON() throws {
+    @Test func probePrintsStreamsAndJSON() async throws {
         _ = try clip()
-        let text = try SeedpipeBinary.run(["probe", "clip.mp4"], in: folder)
+        let text = try await SeedpipeBinary.run(["probe", "clip.mp4"], in: folder)
         #expect(text.status == 0)
         #expect(text.stdout.contains("video: h264"))
         #expect(text.stdout.contains("320x180"))
         #expect(text.stdout.contains("audio: aac"))
-        let json = try SeedpipeBinary.run(["probe", "clip.mp4", "--json"], in: folder)
+        let json = try await SeedpipeBinary.run(["probe", "clip.mp4", "--json"], in: folder)
         #expect(json.status == 0)
         let info = try JSONDecoder().decode(MediaInfo.self, from: Data(json.stdout.utf8))
         #expect(info.video?.frameCount == 75)
     }
 
-    @Test func thumbnailWritesAScaledFrame() throws {
+    @Test func thumbnailWritesAScaledFrame() async throws {
         _ = try clip()
-        let outcome = try SeedpipeBinary.run(["thumbnail", "clip.mp4", "--at", "2.5", "--width", "160", "-o", "poster.jpg"],
+        let outcome = try await SeedpipeBinary.run(["thumbnail", "clip.mp4", "--at", "2.5", "--width", "160", "-o", "poster.jpg"],
                                              in: folder)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let info = try MediaInfo.probe(folder.file("poster.jpg"))
@@ -33,48 +33,48 @@ import Testing
         #expect(info.video?.width == 160 && info.video?.height == 90)
     }
 
-    @Test func lastFrameWritesTheLastFrame() throws {
+    @Test func lastFrameWritesTheLastFrame() async throws {
         let url = try clip()
-        let outcome = try SeedpipeBinary.run(["last-frame", "clip.mp4", "-o", "last.png"], in: folder)
+        let outcome = try await SeedpipeBinary.run(["last-frame", "clip.mp4", "-o", "last.png"], in: folder)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         let written = try FrameImage(contentsOf: folder.file("last.png"))
         #expect(SyntheticClip.frameNumber(in: written) == 74)
         #expect(written.pixels == (try VideoFile(url).lastFrame()).pixels)
     }
 
-    @Test func audioCheckPassesFailsAndExplains() throws {
+    @Test func audioCheckPassesFailsAndExplains() async throws {
         _ = try clip("loud.mp4", SyntheticClip(duration: 2, tone: .init(level: -12)))
         _ = try clip("quiet.mp4", SyntheticClip(duration: 2, tone: .init(level: -40)))
         _ = try clip("mute.mp4", SyntheticClip(duration: 2, tone: nil))
         _ = try clip("hush.mp4", SyntheticClip(duration: 2, tone: .init(level: -80)))
-        let loud = try SeedpipeBinary.run(["audio-check", "loud.mp4", "--min-loudness", "-24"], in: folder)
+        let loud = try await SeedpipeBinary.run(["audio-check", "loud.mp4", "--min-loudness", "-24"], in: folder)
         #expect(loud.status == 0, "\(loud.stderr)")
         #expect(loud.stdout.contains("LUFS"))
-        let quiet = try SeedpipeBinary.run(["audio-check", "quiet.mp4", "--min-loudness", "-24"], in: folder)
+        let quiet = try await SeedpipeBinary.run(["audio-check", "quiet.mp4", "--min-loudness", "-24"], in: folder)
         #expect(quiet.status == 1)
         #expect(quiet.stderr.contains("under the floor of -24.0 LUFS"))
-        let mute = try SeedpipeBinary.run(["audio-check", "mute.mp4"], in: folder)
+        let mute = try await SeedpipeBinary.run(["audio-check", "mute.mp4"], in: folder)
         #expect(mute.status == 1)
         #expect(mute.stderr.contains("no audio track"))
-        let hush = try SeedpipeBinary.run(["audio-check", "hush.mp4", "--json"], in: folder)
+        let hush = try await SeedpipeBinary.run(["audio-check", "hush.mp4", "--json"], in: folder)
         #expect(hush.status == 1)
         #expect(hush.stderr.contains("silent"))
         let report = try JSONSerialization.jsonObject(with: Data(hush.stdout.utf8)) as? [String: Any]
         #expect(report?["ok"] as? Bool == false)
     }
 
-    @Test func concatJoinsClips() throws {
+    @Test func concatJoinsClips() async throws {
         _ = try clip("a.mp4", SyntheticClip(duration: 1, seed: 1))
         _ = try clip("b.mp4", SyntheticClip(duration: 2, seed: 2))
-        let outcome = try SeedpipeBinary.run(["concat", "a.mp4", "b.mp4", "-o", "film.mp4"], in: folder)
+        let outcome = try await SeedpipeBinary.run(["concat", "a.mp4", "b.mp4", "-o", "film.mp4"], in: folder)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("stream copy"))
         #expect(abs((try MediaInfo.probe(folder.file("film.mp4")).duration ?? 0) - 3) < 0.05)
     }
 
-    @Test func helpHasExamples() throws {
+    @Test func helpHasExamples() async throws {
         for command in ["probe", "thumbnail", "last-frame", "audio-check", "concat", "synth"] {
-            let outcome = try SeedpipeBinary.run([command, "--help"], in: folder)
+            let outcome = try await SeedpipeBinary.run([command, "--help"], in: folder)
             #expect(outcome.status == 0)
             #expect(outcome.stdout.contains("seedpipe \(command) "), "\(command) --help shows an example")
         }

@@ -73,21 +73,21 @@ import Testing
         #expect((logs.first?["message"] as? String)?.contains("is over -40.0") == true)
     }
 
-    @Test func validateAndPlanSpeakForThePipeline() throws {
+    @Test func validateAndPlanSpeakForThePipeline() async throws {
         let folder = TemporaryFolder("plan")
         try """
             stages:
               shot: { uses: seedance.generate, with: { prompt: "a lake", duration: 7 } }
               film: { uses: concat, with: { clips: ["${shot.vidoe}"] } }
             """.write(to: folder.file("bad.yaml"), atomically: true, encoding: .utf8)
-        let bad = try SeedpipeBinary.run(["validate", "bad.yaml"], in: folder)
+        let bad = try await SeedpipeBinary.run(["validate", "bad.yaml"], in: folder)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("bad.yaml:2:62: error: stage `shot`: duration: must be one of 4, 5, 6, 8, 10, 12, 15 seconds (got 7)"),
                 "\(bad.stderr)")
         #expect(bad.stderr.contains("bad.yaml:3:41: error: stage `shot` (seedance.generate) has no output `vidoe` (did you mean `video`?)"))
         try "stages:\n  shot: { uses: seedance.generate, with: { prompt: \"a lake\", duration: 8 } }\n"
             .write(to: folder.file("good.yaml"), atomically: true, encoding: .utf8)
-        let plan = try SeedpipeBinary.run(["plan", "good.yaml"], in: folder)
+        let plan = try await SeedpipeBinary.run(["plan", "good.yaml"], in: folder)
         #expect(plan.status == 0)
         #expect(plan.stdout.contains("shot      generate  seedance.generate  (never run)"), "\(plan.stdout)")
         #expect(plan.stdout.contains("1 generation to pay for (8 s of video)"))

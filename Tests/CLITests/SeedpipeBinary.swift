@@ -23,12 +23,6 @@ enum SeedpipeBinary {
         return environment
     }
 
-    static func run(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]? = offline) throws
-        -> Outcome
-    {
-        try launch(arguments, in: folder, environment: environment)
-    }
-
     private static func launch(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]?) throws
         -> Outcome
     {
@@ -39,8 +33,8 @@ enum SeedpipeBinary {
         return Outcome(status: outcome.status, stdout: outcome.output, stderr: outcome.stderr)
     }
 
-    /// The same, waiting on a thread of its own: a long run does not hold a cooperative thread
-    /// (on two cores there are two, and other tests' timers and tasks need them).
+    /// Runs seedpipe and waits for it on a thread of its own, so a long run never holds a
+    /// cooperative thread (on two cores there are two, and other tests' timers and tasks need them).
     static func run(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]? = offline) async throws
         -> Outcome
     {
