@@ -104,7 +104,7 @@ struct ClipRenderer: Sendable {
                 }
                 let body = try await response.body.collect(upTo: 50 << 20)
                 try Data(buffer: body).write(to: local)
-                return try FrameImage(contentsOf: local)
+                return try await MediaThread.run { try FrameImage(contentsOf: local) }
             } catch let failure as RenderFailure {
                 throw failure
             } catch {
@@ -112,7 +112,7 @@ struct ClipRenderer: Sendable {
             }
         }
         do {
-            return try FrameImage(contentsOf: local)
+            return try await MediaThread.run { try FrameImage(contentsOf: local) }
         } catch {
             throw RenderFailure(reason: "\(parameter) \(address) is not a readable image: \(error)")
         }

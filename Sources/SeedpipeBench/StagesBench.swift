@@ -23,8 +23,10 @@ enum StagesBench {
         func time(_ file: URL, label: String, shots: Int, jobs: Int) async throws {
             // The shipped pipelines use plugins (captions, title-card), found as `seedpipe run` finds them.
             var registry = builtins
-            try PluginCatalog.discover(in: PluginCatalog.searchPath(pipeline: file))
-                .register(into: &registry, describe: BuiltinStages.describeMedia)
+            for problem in PluginCatalog.discover(in: PluginCatalog.searchPath(pipeline: file))
+                .registerUsable(into: &registry, describe: BuiltinStages.describeMedia) {
+                print(problem.formatted(as: "warning"))
+            }
             let pipeline = try PipelineValidator.validate(try PipelineFile.load(file, registry: registry), registry: registry)
             let cache = try ActionCache(store: try ArtifactStore(root: folder.appendingPathComponent("cache-\(label)")))
             let start = ContinuousClock.now

@@ -139,6 +139,24 @@ struct PluginMaker {
         #expect(registry.stage("ghost") == nil && registry.stage("working") == nil, "all or nothing")
     }
 
+    /// A plugin whose program is missing keeps its name and kinds: a later plugin of the same
+    /// name does not stand in for it.
+    @Test func aBrokenPluginIsNotReplacedByALaterOne() throws {
+        let pluginFolder = folder.url.appendingPathComponent("plugins/ghost")
+        try FileManager.default.createDirectory(at: pluginFolder, withIntermediateDirectories: true)
+        try "name: ghost\nversion: 2\ncommand: ./not-there\nstages:\n  ghost: { outputs: { a: text } }\n"
+            .write(to: pluginFolder.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        try maker.make("ghost", in: "elsewhere", version: "1.0.0", program: "exit 0")
+        let catalog = PluginCatalog.discover(in: [.init(folder.url.appendingPathComponent("plugins"), origin: .project),
+                                                  .init(folder.url.appendingPathComponent("elsewhere"), origin: .environment)])
+        #expect(catalog.plugins.isEmpty)
+        #expect(catalog.shadowed.map { "\($0.plugin.version) by \($0.by.version)" } == ["1.0.0 by 2"])
+        var registry = testRegistry(Recorder())
+        let problems = catalog.registerUsable(into: &registry)
+        #expect(registry.stage("ghost") == nil)
+        #expect(problems.count == 1 && problems[0].description.contains("cannot find its program `./not-there`"), "\(problems)")
+    }
+
     /// The plugins that work are usable beside a broken one; the broken one's problems come back.
     @Test func workingPluginsStayUsableBesideBrokenOnes() throws {
         let pluginFolder = folder.url.appendingPathComponent("plugins/ghost")

@@ -29,6 +29,8 @@ struct StageEventLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        // Also when a stage lowers its logger's level (a multiplexer passes that on to us).
+        guard event.level >= .info else { return }
         events.yield(.log(stage: stage, level: event.level, message: event.message.description))
     }
 }

@@ -93,8 +93,10 @@ public struct PluginCatalog: Sendable {
 
     /// Plugins in effect, in search order.
     public var plugins: [ExecutablePlugin] = []
-    /// Plugins hidden by an earlier one of the same name: (hidden, the one in effect).
-    public var shadowed: [(plugin: PluginManifest, origin: Origin, by: ExecutablePlugin)] = []
+    /// Plugins hidden by an earlier one of the same name: (hidden, the one in effect). A
+    /// plugin whose program is missing still takes its name and kinds, so a later copy never
+    /// stands in for it unnoticed.
+    public var shadowed: [(plugin: PluginManifest, origin: Origin, by: PluginManifest)] = []
     /// Stage kinds offered by more than one plugin: (kind, the plugin that lost).
     public var shadowedKinds: [(kind: String, plugin: String)] = []
     /// Manifests that did not load, and programs not found.
@@ -124,6 +126,7 @@ public struct PluginCatalog: Sendable {
     public static func discover(in folders: [SearchFolder]) -> PluginCatalog {
         var catalog = PluginCatalog()
         var kinds: [String: String] = [:]
+        var claimed: [String: PluginManifest] = [:]
         for folder in folders {
             for pluginFolder in pluginFolders(in: folder.url) {
                 let manifest: PluginManifest
@@ -136,20 +139,20 @@ public struct PluginCatalog: Sendable {
                     catalog.problems.append(Diagnostic("\(displayPath(pluginFolder)): \(error)", at: nil))
                     continue
                 }
-                if let winner = catalog.plugins.first(where: { $0.name == manifest.name }) {
+                if let winner = claimed[manifest.name] {
                     catalog.shadowed.append((manifest, folder.origin, winner))
                     continue
                 }
-                do {
-                    let plugin = try ExecutablePlugin.resolve(manifest, origin: folder.origin)
-                    for stage in manifest.stages {
-                        if kinds[stage.kind] != nil {
-                            catalog.shadowedKinds.append((stage.kind, manifest.name))
-                        } else {
-                            kinds[stage.kind] = manifest.name
-                        }
+                claimed[manifest.name] = manifest
+                for stage in manifest.stages {
+                    if kinds[stage.kind] != nil {
+                        catalog.shadowedKinds.append((stage.kind, manifest.name))
+                    } else {
+                        kinds[stage.kind] = manifest.name
                     }
-                    catalog.plugins.append(plugin)
+                }
+                do {
+                    catalog.plugins.append(try ExecutablePlugin.resolve(manifest, origin: folder.origin))
                 } catch let error as PipelineError {
                     catalog.problems += error.diagnostics
                 } catch {

@@ -284,7 +284,8 @@ final class PluginTranscript: @unchecked Sendable {
                 return .log(levels[message.level ?? "info"] ?? .info, message.message ?? "")
             case "error":
                 state.error = message.message ?? "(no message)"
-                return .log(.error, state.error!)
+                // The stage's failure quotes it; logged at debug so the console does not show it twice.
+                return .log(.debug, state.error!)
             case "result":
                 guard let outputs = message.outputs else {
                     return violate("sent a result without `outputs` on line \(lineNumber): «\(quoted)»")

@@ -59,7 +59,7 @@ struct PluginsCommand: AsyncParsableCommand {
             }
             for hidden in catalog.shadowed {
                 print("shadowed: \(hidden.plugin.name) \(hidden.plugin.version) in \(hidden.plugin.folder.relativePath) (\(hidden.origin.rawValue)), "
-                      + "by \(hidden.by.manifest.folder.relativePath)")
+                      + "by \(hidden.by.folder.relativePath)")
             }
             if !catalog.problems.isEmpty {
                 for problem in catalog.problems { Terminal.error(problem.description) }

@@ -41,7 +41,8 @@ struct PipelineOptions: ParsableArguments {
 
     /// Loads, expands and validates with the plugins found for this pipeline; every problem
     /// is reported at once (exit 2). A broken plugin is part of the error when the pipeline
-    /// does not validate (it may be why a kind is unknown), and a warning when it does.
+    /// does not validate (it may be why a kind is unknown), and a warning, printed once, when
+    /// the pipeline validates without it.
     func load(registry: StageRegistry) throws -> ValidatedPipeline {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("\(pipeline): no such pipeline file")
@@ -57,9 +58,7 @@ struct PipelineOptions: ParsableArguments {
         }
         let key = url.standardizedFileURL.path
         if !pluginProblems.isEmpty, Self.warned.withLock({ $0.insert(key).inserted }) {
-            for problem in pluginProblems {
-                Terminal.error(problem.formatted(as: "warning") + " (\(pipeline) does not use it)")
-            }
+            for problem in pluginProblems { Terminal.error(problem.formatted(as: "warning")) }
         }
         return validated
     }
