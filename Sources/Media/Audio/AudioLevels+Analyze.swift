@@ -7,24 +7,15 @@ extension AudioLevels {
     /// the video is skipped by the demuxer.
     public static func analyze(_ url: URL, options: AudioAnalysisOptions = AudioAnalysisOptions()) throws -> AudioLevels {
         let input = try InputContainer(url: url, findStreamInfo: false)
-        guard let index = (0..<input.streamCount).first(where: {
-            input.stream($0).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO
-        }) else {
+        guard let decoder = try input.firstAudioDecoder() else {
             return AudioLevels(hasAudio: false, silenceThreshold: options.silenceThreshold)
         }
-        input.discardAll(except: [index])
-        let parameters = input.stream(index).pointee.codecpar.pointee
-        if parameters.sample_rate <= 0 || parameters.ch_layout.nb_channels <= 0 {
-            try check(avformat_find_stream_info(input.context, nil), "avformat_find_stream_info", path: input.path,
-                      code: .notMedia, "cannot read the audio stream's parameters")
-        }
-        let decoder = try Decoder(input: input, streamIndex: index)
         var analysis = AudioAnalysis(decoder: decoder, options: options)
         try decoder.decode(from: input) { frame in
             try analysis.add(frame)
             return true
         }
-        return analysis.result(codec: string(avcodec_get_name(parameters.codec_id)))
+        return analysis.result(codec: string(avcodec_get_name(decoder.context.pointee.codec_id)))
     }
 }
 

@@ -158,18 +158,9 @@ private struct DecodedAudio {
 
     init(_ url: URL) throws {
         let input = try InputContainer(url: url, findStreamInfo: false)
-        guard let index = (0..<input.streamCount).first(where: {
-            input.stream($0).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO
-        }) else {
+        guard let decoder = try input.firstAudioDecoder() else {
             throw MediaError(.noAudioStream, "there is no audio stream to normalize", path: url.relativePath)
         }
-        input.discardAll(except: [index])
-        let parameters = input.stream(index).pointee.codecpar.pointee
-        if parameters.sample_rate <= 0 || parameters.ch_layout.nb_channels <= 0 {
-            try check(avformat_find_stream_info(input.context, nil), "avformat_find_stream_info", path: input.path,
-                      code: .notMedia, "cannot read the audio stream's parameters")
-        }
-        let decoder = try Decoder(input: input, streamIndex: index)
         let context = decoder.context.pointee
         sampleRate = Int(context.sample_rate)
         weights = LoudnessMeter.weights(of: context.ch_layout)

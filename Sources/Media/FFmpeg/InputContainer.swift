@@ -77,6 +77,22 @@ final class InputContainer {
         }
     }
 
+    /// A decoder for the first audio stream, with every other stream skipped by the demuxer,
+    /// or nil when there is none. Opened without stream probing, the stream's parameters
+    /// are probed only when the header left them out.
+    func firstAudioDecoder() throws -> Decoder? {
+        guard let index = (0..<streamCount).first(where: {
+            stream($0).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO
+        }) else { return nil }
+        discardAll(except: [index])
+        let parameters = stream(index).pointee.codecpar.pointee
+        if parameters.sample_rate <= 0 || parameters.ch_layout.nb_channels <= 0 {
+            try check(avformat_find_stream_info(context, nil), "avformat_find_stream_info", path: path,
+                      code: .notMedia, "cannot read the audio stream's parameters")
+        }
+        return try Decoder(input: self, streamIndex: index)
+    }
+
     /// Reads the next packet into `packet`; false at the end of the file.
     func read(into packet: Packet) throws -> Bool {
         let status = av_read_frame(context, packet.pointer)
