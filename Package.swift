@@ -9,6 +9,10 @@ let package = Package(
         .library(name: "SeedanceAPI", targets: ["SeedanceAPI"]),
         .library(name: "SeedanceEmulator", targets: ["SeedanceEmulator"]),
         .library(name: "Pipeline", targets: ["Pipeline"]),
+        .library(name: "Stages", targets: ["Stages"]),
+        // What an embedder needs to test a pipeline offline: an emulator on port 0, a
+        // temporary cache, a few test stages, an immediate clock.
+        .library(name: "PipelineTesting", targets: ["PipelineTesting"]),
         .executable(name: "seedpipe", targets: ["seedpipe"]),
         .executable(name: "seedpipe-bench", targets: ["SeedpipeBench"]),
         // Plugins shipped in plugins/ that are written in Swift, built with seedpipe.
@@ -60,6 +64,8 @@ let package = Package(
                 "Media",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -70,12 +76,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The built-in stages: Seedance generation (journaled) and the Media operations.
         .target(name: "Stages", dependencies: [
             "Pipeline", "Media", "SeedanceAPI", .product(name: "Mustache", package: "swift-mustache"),
         ]),
+        .target(name: "PipelineTesting", dependencies: ["Pipeline", "Stages", "SeedanceAPI", "SeedanceEmulator"]),
         .target(
             name: "SeedpipeCLI",
             dependencies: [
@@ -95,12 +103,18 @@ let package = Package(
         // Shared by the test targets: temporary folders, generated fixtures, the ffmpeg referee.
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "MediaTestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "StagesTests", dependencies: [
-            "Stages", "Pipeline", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",
+        .testTarget(name: "CLITests", dependencies: [
+            "Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages", "PipelineTesting",
         ]),
-        .testTarget(name: "SeedanceTests", dependencies: ["SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: [
+            "Pipeline", "Stages", "PipelineTesting", "MediaTestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "StagesTests", dependencies: [
+            "Stages", "Pipeline", "PipelineTesting", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",
+        ]),
+        .testTarget(name: "SeedanceTests", dependencies: [
+            "SeedanceAPI", "SeedanceEmulator", "PipelineTesting", "Media", "MediaTestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,8 +2,9 @@ import Foundation
 import Media
 import Pipeline
 
-/// The engine's own cost: per-stage overhead of a 1,000-stage DAG of no-op stages, and a
-/// fully cached rerun of a 50-stage pipeline as a whole `seedpipe run` process.
+/// The engine's own cost: per-stage overhead of a 1,000-stage DAG of no-op stages, a
+/// 1,000-stage chain of `template` stages as a whole `seedpipe run` process (fresh and
+/// fully cached), and a fully cached rerun of a 50-stage pipeline as a whole process.
 enum PipelineBench {
     struct NoOp: Stage {
         let kind = "noop"
@@ -29,17 +30,35 @@ enum PipelineBench {
             }
         }
         let pipeline = try PipelineValidator.validate(graph, registry: registry)
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.appendingPathComponent("dag-cache")))
+        let storage = try Storage.local(at: folder.appendingPathComponent("dag-cache"))
         for (label, _) in [("fresh", 0), ("all cached", 1)] {
             let start = ContinuousClock.now
-            let report = try await Executor(pipeline: pipeline, cache: cache).run()
+            let report = try await Executor(pipeline: pipeline, storage: storage).run()
             let seconds = SeedanceBench.seconds(ContinuousClock.now - start)
             let cached = report.stages.values.filter { $0.cached }.count
             print(String(format: "1000-stage no-op DAG, %@: %.2f s = %.3f ms per stage (%d cached)", label, seconds,
                          seconds, cached))
         }
 
-        // 2. A 50-stage pipeline on a local clip, then its fully cached rerun as a whole process.
+        // 2. A chain of 1,000 templates, each reading the one before, as whole processes:
+        //    fresh (a new cache each time) and fully cached.
+        var chain = "pipeline: chain\nstages:\n  t0: { uses: template, with: { template: \"start\" } }\n"
+        for index in 1..<1000 {
+            chain += "  t\(index): { uses: template, with: { template: \"${t\(index - 1).text} \(index)\" } }\n"
+        }
+        chain += "outputs: { last: \"${t999.text}\" }\n"
+        try chain.write(to: folder.appendingPathComponent("chain.yaml"), atomically: true, encoding: .utf8)
+        let chainRun = { (cache: String) in
+            [seedpipe, "run", folder.appendingPathComponent("chain.yaml").path, "--cache", folder.appendingPathComponent(cache).path,
+             "--out", folder.appendingPathComponent("chain-out").path]
+        }
+        let fresh = (0..<5).map { index in ProcessRun.measure(chainRun("chain-cache-\(index)")) }
+        let cached = (0..<7).map { _ in ProcessRun.measure(chainRun("chain-cache-0")) }
+        print(String(format: "1000-stage template chain as a whole process: fresh median %.0f ms (exit %d), fully cached median %.0f ms (exit %d)",
+                     SeedanceBench.median(fresh.map(\.seconds)) * 1000, fresh.last?.status ?? -1,
+                     SeedanceBench.median(cached.map(\.seconds)) * 1000, cached.last?.status ?? -1))
+
+        // 3. A 50-stage pipeline on a local clip, then its fully cached rerun as a whole process.
         try SyntheticClip(width: 640, height: 360, duration: 6).render(to: folder.appendingPathComponent("clip.mp4"))
         var yaml = "pipeline: fifty\nstages:\n"
         for index in 0..<25 {

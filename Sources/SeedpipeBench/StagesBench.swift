@@ -17,8 +17,10 @@ enum StagesBench {
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
             apiKey: "bench", latency: .seconds(latency), workers: 8, preset: "ultrafast", storage: folder.appendingPathComponent("emulator")))
         let url = try await emulator.start()
-        let builtins = BuiltinStages.registry(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey("bench")),
-                                              pollInterval: .milliseconds(100))
+        let builtins = BuiltinStages.registry()
+        var services = Services()
+        services.set(SeedanceService(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey("bench")),
+                                     pollInterval: .milliseconds(100)))
 
         func time(_ file: URL, label: String, shots: Int, jobs: Int) async throws {
             // The shipped pipelines use plugins (captions, title-card), found as `seedpipe run` finds them.
@@ -28,10 +30,10 @@ enum StagesBench {
                 print(problem.formatted(as: "warning"))
             }
             let pipeline = try PipelineValidator.validate(try PipelineFile.load(file, registry: registry), registry: registry)
-            let cache = try ActionCache(store: try ArtifactStore(root: folder.appendingPathComponent("cache-\(label)")))
+            let storage = try Storage.local(at: folder.appendingPathComponent("cache-\(label)"))
             let start = ContinuousClock.now
-            let report = try await Executor(pipeline: pipeline, cache: cache,
-                                            options: ExecutionOptions(poolLimits: ["seedance": jobs])).run()
+            let report = try await Executor(pipeline: pipeline, storage: storage, services: services,
+                                            options: ExecutionOptions(poolLimits: [.seedance: jobs])).run()
             let total = SeedanceBench.seconds(ContinuousClock.now - start)
             // The generations alone: from the first one's start to the last one's end.
             let generations = report.stages.values.filter { $0.kind == "seedance.generate" }

@@ -3,9 +3,11 @@ import Foundation
 import Media
 import Pipeline
 import SeedanceAPI
+import Stages
 
-/// Runs the command line and maps every outcome to an exit status:
-/// 0 success, 1 a check failed, 2 bad usage or bad input. Nothing escapes as a crash.
+/// Runs the command line and maps every outcome to an exit status: 0 success, 1 a check or
+/// a generation failed, 2 bad usage or bad input, 3 the service or the network failed, 130
+/// interrupted. Nothing escapes as a crash.
 public enum SeedpipeCLI {
     public static func main() async -> Never {
         let status = await run(Array(CommandLine.arguments.dropFirst()))
@@ -21,30 +23,12 @@ public enum SeedpipeCLI {
                 try command.run()
             }
             return ExitStatus.success
-        } catch let failure as CheckFailure {
-            Terminal.error("check failed: \(failure.message)")
-            return ExitStatus.checkFailed
-        } catch let error as SeedanceError {
-            switch error.code {
-            case .invalidRequest:
-                Terminal.error("error: \(error)")
-                return ExitStatus.badInput
-            case .inferenceFailed:
-                Terminal.error("generation failed: \(error)")
-                return ExitStatus.checkFailed
-            default:
-                Terminal.error("error: \(error)")
-                return ExitStatus.serviceFailed
-            }
-        } catch let error as PipelineError {
-            Terminal.error(error.description)
-            return ExitStatus.badInput
-        } catch let failure as StageFailure {
-            Terminal.error("error: \(failure)")
-            return ExitStatus.checkFailed
-        } catch let error as MediaError {
-            Terminal.error("error: \(error)")
-            return ExitStatus.badInput
+        } catch let error as ExitCode {
+            return error.rawValue
+        } catch where ExitStatus.of(error) != nil {
+            let status = ExitStatus.of(error)!
+            Terminal.error(ExitStatus.line(for: error, status: status))
+            return status
         } catch {
             let code = Seedpipe.exitCode(for: error)
             let message = Seedpipe.fullMessage(for: error)
@@ -68,6 +52,46 @@ enum ExitStatus {
     static let checkFailed: Int32 = 1
     static let badInput: Int32 = 2
     static let serviceFailed: Int32 = 3
+    static let interrupted: Int32 = 130
+
+    /// The status for one of seedpipe's own errors, decided by its cause: a stage's failure
+    /// by the error the stage threw (a service that could not be reached is 3 in `run` as in
+    /// `generate`). Nil for errors the argument parser handles.
+    static func of(_ error: any Error) -> Int32? {
+        switch error {
+        case let error as PipelineError:
+            switch error.code {
+            case .invalidPipeline: return badInput
+            case .interrupted: return interrupted
+            case .missingService: return serviceFailed
+            case .stageFailed: return error.underlying.flatMap(of) ?? checkFailed
+            default: return checkFailed
+            }
+        case let error as StageError:
+            if let underlying = error.underlying, let status = of(underlying), error.code != .checkFailed { return status }
+            return error.code == .generationUnresolved ? serviceFailed : checkFailed
+        case let error as SeedanceError:
+            switch error.code {
+            case .invalidRequest: return badInput
+            case .inferenceFailed: return checkFailed
+            default: return serviceFailed
+            }
+        case is MediaError: return badInput
+        case is CheckFailure: return checkFailed
+        case is CancellationError: return interrupted
+        default: return nil
+        }
+    }
+
+    /// The one line printed for an error with this status.
+    static func line(for error: any Error, status: Int32) -> String {
+        switch error {
+        case let error as PipelineError where error.code == .invalidPipeline: return error.description
+        case let failure as CheckFailure: return "check failed: \(failure.message)"
+        case let error as SeedanceError where error.code == .inferenceFailed: return "generation failed: \(error)"
+        default: return (status == checkFailed && error is StageError ? "failed: " : "error: ") + "\(error)"
+        }
+    }
 }
 
 /// A check that ran and found a problem (exit status 1).

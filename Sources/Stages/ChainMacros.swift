@@ -92,7 +92,7 @@ public struct SeamStage: Stage {
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let clips = try (invocation["clips"]?.list ?? []).compactMap(\.artifact).map { try context.store.verifiedLocation(of: $0) }
+        let clips = try await context.store.verifiedLocations(of: (invocation["clips"]?.list ?? []).compactMap(\.artifact))
         let threshold = invocation["threshold"]?.number ?? 30
         var seams: [Value] = []
         for index in clips.indices.dropLast() {

@@ -11,19 +11,19 @@ import SeedanceAPI
 /// it polls a recorded request, recovers an expired one through request history, and
 /// reconciles an intent with no recorded id against history by its body before anything
 /// is sent again. A submit is repeated only when nothing was paid for.
+///
+/// The client comes from the run's services (``SeedanceService``), so the same stage plans
+/// offline and runs online.
 public struct GenerateStage: Stage {
-    public let kind = "seedance.generate"
+    public static let kind = "seedance.generate"
+    public var kind: String { Self.kind }
     public let version = "1"
-    let client: SeedanceClient
-    /// Between status polls.
-    let pollInterval: Duration
-    /// Longest wait in one run (the request keeps running after; a rerun resumes it).
-    let waitTimeout: Duration
 
-    public init(client: SeedanceClient, pollInterval: Duration = .seconds(2), waitTimeout: Duration = .seconds(3600)) {
-        self.client = client
-        self.pollInterval = pollInterval
-        self.waitTimeout = waitTimeout
+    public init() {}
+
+    /// One generation, of `duration` seconds (5 when not given).
+    public func cost(_ parameters: [String: Value]) -> Cost {
+        Cost(generations: 1, seconds: parameters["duration"]?.number ?? 5)
     }
 
     public var signature: StageSignature {
@@ -50,6 +50,7 @@ public struct GenerateStage: Stage {
             .map { "\($0.parameter): \($0.message)" }
     }
 
+    /// The API request for these values and uploaded frame URLs.
     func request(_ values: [String: Value], firstFrame: String?, lastFrame: String?) -> GenerationRequest {
         GenerationRequest(
             prompt: values["prompt"]?.string ?? "", aspectRatio: values["aspect_ratio"]?.string,
@@ -60,26 +61,41 @@ public struct GenerateStage: Stage {
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let journal = context.journal
-        var entry = journal.entry(context.actionKey)
+        let service = try context.services.require(SeedanceService.self)
+        let run = Run(stage: self, service: service, client: service.client, context: context)
+        var entry = try await context.journal.read(GenerationEntry.self)
         if let done = entry, done.state == .downloaded, let outputs = done.outputs,
-           outputs.values.flatMap(\.artifacts).allSatisfy({ (try? context.store.verifiedLocation(of: $0)) != nil }) {
+           (try? await context.store.verifiedLocations(of: outputs.values.flatMap(\.artifacts))) != nil {
             return outputs
         }
         if entry == nil || entry?.state == .failed {
-            entry = try await submitFresh(invocation, context: context)
+            entry = try await run.submitFresh(invocation)
         } else if entry?.state == .intent {
-            entry = try await reconcile(entry!, context: context)
+            entry = try await run.reconcile(entry!)
         }
-        guard var current = entry else { throw GenerationFailure("the journal lost its entry") }
+        guard var current = entry else { throw StageError(.generationFailed, "the journal lost its entry") }
         if current.state == .submitted {
-            current = try await waitForResult(current, context: context)
+            current = try await run.waitForResult(current)
         }
-        return try await download(current, context: context)
+        return try await run.download(current)
     }
 
+    static func value<T: Encodable>(of encodable: T) throws -> Value {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try JSONDecoder().decode(Value.self, from: encoder.encode(encodable))
+    }
+}
+
+/// One run of the stage: the client and context it works with.
+private struct Run {
+    let stage: GenerateStage
+    let service: SeedanceService
+    let client: SeedanceClient
+    let context: StageContext
+
     /// Uploads local frames, writes the intent, submits, writes the request id.
-    private func submitFresh(_ invocation: StageInvocation, context: StageContext) async throws -> JournalEntry {
+    func submitFresh(_ invocation: StageInvocation) async throws -> GenerationEntry {
         var frames: [String: String] = [:]
         let given = ["first_frame", "last_frame"].filter { invocation[$0]?.artifact != nil }
         if !given.isEmpty {
@@ -88,32 +104,38 @@ public struct GenerateStage: Stage {
             for name in given {
                 let artifact = invocation[name]!.artifact!
                 let file = context.scratch.appendingPathComponent("\(name).\(artifact.fileExtension.isEmpty ? "png" : artifact.fileExtension)")
-                try FileManager.default.copyItem(at: try context.store.verifiedLocation(of: artifact), to: file)
+                try FileManager.default.copyItem(at: try await context.store.verifiedLocation(of: artifact), to: file)
                 files.append(file)
             }
             frames = Dictionary(uniqueKeysWithValues: zip(given, try await client.upload(files)))
         }
-        let request = request(invocation.values, firstFrame: frames["first_frame"], lastFrame: frames["last_frame"])
-        var entry = JournalEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
-                                 requestBody: try Self.value(of: request), seconds: request.effectiveDuration)
-        try context.journal.write(entry)
-        return try await submit(request, entry: &entry, context: context)
+        let request = stage.request(invocation.values, firstFrame: frames["first_frame"], lastFrame: frames["last_frame"])
+        var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
+                                    requestBody: try GenerateStage.value(of: request), seconds: request.effectiveDuration)
+        try await write(entry)
+        return try await submit(request, entry: &entry)
     }
 
-    private func submit(_ request: GenerationRequest, entry: inout JournalEntry, context: StageContext) async throws -> JournalEntry {
+    func write(_ entry: GenerationEntry) async throws {
+        var entry = entry
+        entry.updatedAt = Date()
+        try await context.journal.write(entry)
+    }
+
+    func submit(_ request: GenerationRequest, entry: inout GenerationEntry) async throws -> GenerationEntry {
         context.progress(nil, "submitting")
         do {
             let job = try await client.submit(request)
             entry.requestID = job.requestID
             entry.state = .submitted
-            try context.journal.write(entry)
+            try await write(entry)
             return entry
         } catch let error as SeedanceError where error.code == .submitOutcomeUnknown {
             // It may have been accepted: look for it before anyone sends it again.
-            let reconciled = try await reconcile(entry, context: context, resubmit: false)
+            let reconciled = try await reconcile(entry, resubmit: false)
             guard reconciled.requestID != nil else {
-                throw GenerationFailure("the submit got no answer and is not (yet) in request history; "
-                                        + "the next run will look again before sending anything: \(error)")
+                throw StageError(.generationUnresolved, "the submit got no answer and is not (yet) in request history; "
+                                 + "the next run will look again before sending anything: \(error)", underlying: error)
             }
             return reconciled
         }
@@ -121,7 +143,7 @@ public struct GenerateStage: Stage {
 
     /// An intent with no recorded request id: find it in request history by its body;
     /// submit again only when history proves it was never received.
-    private func reconcile(_ entry: JournalEntry, context: StageContext, resubmit: Bool = true) async throws -> JournalEntry {
+    func reconcile(_ entry: GenerationEntry, resubmit: Bool = true) async throws -> GenerationEntry {
         var entry = entry
         context.progress(nil, "reconciling with request history")
         if let match = try await findInHistory(entry) {
@@ -132,20 +154,20 @@ public struct GenerateStage: Stage {
             } else if match.modelStatus == "FAILED" {
                 entry.state = .failed
                 entry.error = match.error
-                try context.journal.write(entry)
-                throw GenerationFailure("generation \(match.requestID) failed: \(match.error ?? "no reason given")")
+                try await write(entry)
+                throw StageError(.generationFailed, "generation \(match.requestID) failed: \(match.error ?? "no reason given")")
             } else {
                 entry.state = .submitted
             }
-            try context.journal.write(entry)
+            try await write(entry)
             return entry
         }
         guard resubmit else { return entry }
         let request = try JSONDecoder().decode(GenerationRequest.self, from: Data(entry.requestBody.canonicalJSON.utf8))
-        return try await submit(request, entry: &entry, context: context)
+        return try await submit(request, entry: &entry)
     }
 
-    private func findInHistory(_ entry: JournalEntry) async throws -> HistoryEntry? {
+    func findInHistory(_ entry: GenerationEntry) async throws -> HistoryEntry? {
         let day = DateFormatter()
         day.locale = Locale(identifier: "en_US_POSIX")
         day.timeZone = TimeZone(identifier: "UTC")
@@ -155,7 +177,7 @@ public struct GenerateStage: Stage {
         for page in 1...10 {
             let listing = try await client.history(page: page, perPage: 100, from: from, to: to)
             for row in listing.data {
-                guard let body = row.requestBody, let value = try? Self.value(of: body) else { continue }
+                guard let body = row.requestBody, let value = try? GenerateStage.value(of: body) else { continue }
                 if value == entry.requestBody { return row }
             }
             if listing.data.count < 100 { break }
@@ -163,11 +185,11 @@ public struct GenerateStage: Stage {
         return nil
     }
 
-    private func waitForResult(_ entry: JournalEntry, context: StageContext) async throws -> JournalEntry {
+    func waitForResult(_ entry: GenerationEntry) async throws -> GenerationEntry {
         var entry = entry
         let job = client.job(requestID: entry.requestID!)
         do {
-            let result = try await client.wait(for: job, timeout: waitTimeout, interval: pollInterval) { state, elapsed in
+            let result = try await client.wait(for: job, timeout: service.waitTimeout, interval: service.pollInterval) { state, elapsed in
                 context.progress(nil, "\(state.rawValue.lowercased()) \(elapsed.components.seconds) s")
             }
             entry.outputURL = result.output
@@ -182,20 +204,22 @@ public struct GenerateStage: Stage {
         } catch let error as SeedanceError where error.code == .inferenceFailed {
             entry.state = .failed
             entry.error = error.message
-            try context.journal.write(entry)
+            try await write(entry)
             throw error
         }
-        try context.journal.write(entry)
+        try await write(entry)
         return entry
     }
 
-    private func download(_ entry: JournalEntry, context: StageContext) async throws -> [String: Value] {
+    func download(_ entry: GenerationEntry) async throws -> [String: Value] {
         var entry = entry
-        guard let output = entry.outputURL else { throw GenerationFailure("generation \(entry.requestID ?? "?") has no output URL") }
+        guard let output = entry.outputURL else {
+            throw StageError(.generationFailed, "generation \(entry.requestID ?? "?") has no output URL")
+        }
         context.progress(nil, "downloading")
         let clip = context.scratch.appendingPathComponent("clip.mp4")
         try await client.download(output, to: clip)
-        let video = try context.store.put(file: clip, type: .video)
+        let video = try await context.store.put(file: clip, type: .video)
         let frame = context.scratch.appendingPathComponent("last.png")
         if let url = entry.lastFrameURL {
             try await client.download(url, to: frame)
@@ -203,22 +227,10 @@ public struct GenerateStage: Stage {
             try await MediaThread.run { try VideoFile(clip).lastFrame().write(to: frame) }
         }
         let outputs: [String: Value] = ["video": .artifact(video),
-                                        "last_frame": .artifact(try context.store.put(file: frame, type: .image))]
+                                        "last_frame": .artifact(try await context.store.put(file: frame, type: .image))]
         entry.outputs = outputs
         entry.state = .downloaded
-        try context.journal.write(entry)
+        try await write(entry)
         return outputs
     }
-
-    static func value<T: Encodable>(of encodable: T) throws -> Value {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try JSONDecoder().decode(Value.self, from: encoder.encode(encodable))
-    }
-}
-
-/// A generation that cannot go on, with the reason.
-public struct GenerationFailure: Error, CustomStringConvertible {
-    public var description: String
-    init(_ description: String) { self.description = description }
 }

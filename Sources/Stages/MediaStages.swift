@@ -9,10 +9,10 @@ public struct LastFrameStage: Stage {
     public init() {}
     public var signature: StageSignature { StageSignature(inputs: [Port("video", .video)], outputs: [Port("image", .image)]) }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         let file = context.scratch.appendingPathComponent("last.png")
         try await MediaThread.run { try VideoFile(video).lastFrame().write(to: file) }
-        return ["image": .artifact(try context.store.put(file: file, type: .image))]
+        return ["image": .artifact(try await context.store.put(file: file, type: .image))]
     }
 }
 
@@ -30,11 +30,11 @@ public struct ThumbnailStage: Stage {
                                     ParameterSpec("sheet_width", .integer, default: .number(1280), range: 64...8192)])
     }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         let file = context.scratch.appendingPathComponent("thumbnail.jpg")
         let at = invocation["at"]?.number ?? 0, width = invocation["width"]?.number.map { Int($0) }
         try await MediaThread.run { try VideoFile(video).frame(at: at).write(to: file, width: width) }
-        var outputs: [String: Value] = ["image": .artifact(try context.store.put(file: file, type: .image))]
+        var outputs: [String: Value] = ["image": .artifact(try await context.store.put(file: file, type: .image))]
         let columns = Int(invocation["sheet_columns"]?.number ?? 0)
         if columns > 0 {
             let sheet = context.scratch.appendingPathComponent("sheet.jpg")
@@ -42,7 +42,7 @@ public struct ThumbnailStage: Stage {
             try await MediaThread.run {
                 try VideoFile(video).contactSheet(columns: columns, rows: rows, width: sheetWidth).write(to: sheet)
             }
-            outputs["sheet"] = .artifact(try context.store.put(file: sheet, type: .image))
+            outputs["sheet"] = .artifact(try await context.store.put(file: sheet, type: .image))
         }
         return outputs
     }
@@ -60,9 +60,10 @@ public struct ConcatStage: Stage {
                                     ParameterSpec("transition_seconds", .number, default: .number(0.5), range: 0.04...10)])
     }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let clips = try (invocation["clips"]?.list ?? []).compactMap(\.artifact).enumerated().map { index, artifact in
+        let stored = try await context.store.verifiedLocations(of: (invocation["clips"]?.list ?? []).compactMap(\.artifact))
+        let clips = try stored.enumerated().map { index, file in
             let link = context.scratch.appendingPathComponent("clip\(index).mp4")
-            try FileManager.default.linkItem(at: try context.store.verifiedLocation(of: artifact), to: link)
+            try FileManager.default.linkItem(at: file, to: link)
             return link
         }
         let output = context.scratch.appendingPathComponent("joined.mp4")
@@ -74,7 +75,7 @@ public struct ConcatStage: Stage {
                 context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
             }
         }
-        return ["video": .artifact(try context.store.put(file: output, type: .video))]
+        return ["video": .artifact(try await context.store.put(file: output, type: .video))]
     }
 }
 
@@ -84,7 +85,7 @@ public struct ProbeStage: Stage {
     public init() {}
     public var signature: StageSignature { StageSignature(inputs: [Port("video", .video)], outputs: [Port("info", .json)]) }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         var info = try await MediaThread.run { try MediaInfo.probe(video) }
         info.path = invocation["video"]!.artifact!.digest
         return ["info": try GenerateStage.value(of: info)]
@@ -103,7 +104,7 @@ public struct AudioCheckStage: Stage {
                                                   allowed: [.string("fail"), .string("warn")])])
     }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let video = try context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         let threshold = invocation["silence_threshold"]?.number ?? -60
         let levels = try await MediaThread.run { try AudioLevels.analyze(video, options: .init(silenceThreshold: threshold)) }
         var problems: [String] = []
@@ -118,7 +119,7 @@ public struct AudioCheckStage: Stage {
             }
         }
         if !problems.isEmpty && invocation["on_problem"]?.string != "warn" {
-            throw GenerationFailure("audio check: " + problems.joined(separator: "; "))
+            throw StageError(.checkFailed, "audio check: " + problems.joined(separator: "; "))
         }
         for problem in problems { context.logger.warning("audio check: \(problem)") }
         var report = try GenerateStage.value(of: levels).object ?? [:]
@@ -129,9 +130,11 @@ public struct AudioCheckStage: Stage {
 
 /// The stages seedpipe ships with.
 public enum BuiltinStages {
-    public static func registry(client: SeedanceClient, pollInterval: Duration = .seconds(2)) -> StageRegistry {
+    /// Every built-in stage and macro. Generation stages take their client from the run's
+    /// services (``SeedanceService``), so one registry serves planning and running.
+    public static func registry() -> StageRegistry {
         var registry = StageRegistry([
-            GenerateStage(client: client, pollInterval: pollInterval), LastFrameStage(), ThumbnailStage(), ConcatStage(),
+            GenerateStage(), LastFrameStage(), ThumbnailStage(), ConcatStage(),
             ProbeStage(), AudioCheckStage(), TemplateStage(), SeamStage(),
         ])
         registry.register(ChainMacro())

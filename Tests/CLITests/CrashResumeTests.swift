@@ -1,4 +1,5 @@
 import Foundation
+import Stages
 import Media
 import MediaTestSupport
 import Pipeline
@@ -27,7 +28,7 @@ import Testing
         var name: String
         var faults: [Fault]
         /// Kill once a journal entry reaches this state.
-        var killAt: JournalEntry.State
+        var killAt: GenerationEntry.State
         var testDescription: String { name }
     }
 
@@ -81,15 +82,14 @@ import Testing
         let (emulator, url) = try await startEmulator()
         emulator.injectFaults(script: scenario.faults)
         let child = try launch(folder, backend: url, cache: "cache", out: "out")
-        let journal = try GenerationJournal(root: folder.file("cache/journal"))
-        var reached = false
-        for _ in 0..<1500 where !reached {
-            reached = journal.all().contains { $0.state == scenario.killAt }
+        let reached = await eventually {
+            guard await journaledGenerations(folder.file("cache")).contains(where: { $0.state == scenario.killAt }) else { return false }
             // Before the answer means after the server took it: the ambiguous moment.
-            if reached && scenario.killAt == .intent { reached = await emulator.stats().submitted > 0 }
-            if !reached { try await Task.sleep(for: .milliseconds(10)) }
+            guard scenario.killAt == .intent else { return true }
+            return await emulator.stats().submitted > 0
         }
-        #expect(reached, "the run reached \(scenario.killAt)")
+        // Killed only once the journal shows the moment under test (never at a guessed time).
+        try #require(reached, "the run reached \(scenario.killAt)")
         kill(child.processIdentifier, SIGKILL)
         await child.exited()
         #expect(child.terminationReason == .uncaughtSignal)
@@ -101,7 +101,7 @@ import Testing
         let stats = await emulator.stats()
         #expect(stats.submitted == 3, "each generation submitted exactly once across both runs (\(stats.submitted))")
         #expect(try Data(contentsOf: folder.file("out/film.mp4")) == expected, "the same film as an uninterrupted run")
-        #expect(journal.all().allSatisfy { $0.state == .downloaded })
+        #expect(await journaledGenerations(folder.file("cache")).allSatisfy { $0.state == .downloaded })
         await emulator.stop()
     }
 }
@@ -143,19 +143,28 @@ extension Process {
         let url = try await emulator.start()
         let test = CrashResumeTests()
         let child = try test.launch(folder, backend: url, cache: "cache", out: "out")
-        let journal = try GenerationJournal(root: folder.file("cache/journal"))
-        for _ in 0..<1500 where !journal.all().contains(where: { $0.state == .submitted }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let submitted = await eventually { await journaledGenerations(folder.file("cache")).contains { $0.state == .submitted } }
+        try #require(submitted, "a generation was submitted before the kill")
         kill(child.processIdentifier, SIGKILL)
         await child.exited()
-        // Let every submitted generation finish and then expire on the server.
-        for _ in 0..<600 {
-            let stats = await emulator.stats()
-            if stats.queued == 0 && stats.processing == 0 { break }
-            try await Task.sleep(for: .milliseconds(20))
+        // Wait until every journaled request has expired on the server (its status is a 404).
+        let client = SeedanceClient(endpoints: .single(url), apiKey: APIKey(CrashResumeTests.key), retry: RetryPolicy(maximumAttempts: 1))
+        let ids = await journaledGenerations(folder.file("cache")).compactMap(\.requestID)
+        #expect(!ids.isEmpty)
+        let expired = await eventually(within: .seconds(30)) {
+            for id in ids {
+                do {
+                    _ = try await client.status(of: client.job(requestID: id))
+                    return false
+                } catch let error as SeedanceError where error.code == .notFound {
+                    continue
+                } catch {
+                    return false
+                }
+            }
+            return true
         }
-        try await Task.sleep(for: .seconds(2))
+        try #require(expired, "the requests expired on the server")
         let paid = await emulator.stats().submitted
         try await test.runToEnd(folder, backend: url, cache: "cache", out: "out")
         let stats = await emulator.stats()

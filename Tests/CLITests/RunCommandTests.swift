@@ -1,4 +1,5 @@
 import Foundation
+import Stages
 import Media
 import MediaTestSupport
 import Pipeline
@@ -12,18 +13,16 @@ import Testing
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: CrashResumeTests.key, latency: .seconds(60)))
         let url = try await emulator.start()
         let child = try CrashResumeTests().launch(folder, backend: url, cache: "cache", out: "out")
-        let journal = try GenerationJournal(root: folder.file("cache/journal"))
-        for _ in 0..<1000 where !journal.all().contains(where: { $0.state == .submitted }) {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        let submitted = await eventually { await journaledGenerations(folder.file("cache")).contains { $0.state == .submitted } }
+        try #require(submitted, "the run submitted a generation before it is interrupted")
         let start = ContinuousClock.now
         child.interrupt()
         await child.exited()
         #expect(ContinuousClock.now - start < .seconds(20), "stopped, not waited out (the emulator takes 60 s)")
         #expect(child.terminationStatus == 130)
-        #expect(journal.all().contains { $0.state == .submitted && $0.requestID != nil })
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file("cache")))
-        #expect(cache.allRecords().isEmpty, "nothing partial was cached")
+        #expect(await journaledGenerations(folder.file("cache")).contains { $0.state == .submitted && $0.requestID != nil })
+        let cache = try Storage.local(at: folder.file("cache")).actions
+        #expect(await cache.allRecords().isEmpty, "nothing partial was cached")
         await emulator.stop()
     }
 
@@ -35,15 +34,16 @@ import Testing
         let child = try CrashResumeTests().launch(folder, backend: url, cache: "cache", out: "out")
         await child.exited()
         #expect(child.terminationStatus == 0)
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file("cache")))
-        #expect(cache.allRecords().count == 4)
+        // A cache opened afresh for each look: one instance keeps the records it read in memory.
+        func records() async throws -> [ActionRecord] { await (try Storage.local(at: folder.file("cache"))).actions.allRecords() }
+        #expect(try await records().count == 4)
         let gc = try await SeedpipeBinary.run(["cache", "gc", "--cache", "cache", "--older-than", "0h"], in: folder)
         #expect(gc.status == 0, "\(gc.stderr)")
-        #expect(cache.allRecords().map(\.stage).sorted() == ["g1", "g2", "g3"], "only the unpaid concat went")
+        #expect(try await records().map(\.stage).sorted() == ["g1", "g2", "g3"], "only the unpaid concat went")
         let all = try await SeedpipeBinary.run(["cache", "gc", "--cache", "cache", "--older-than", "0h", "--include-paid"], in: folder)
         #expect(all.status == 0)
-        #expect(cache.allRecords().isEmpty)
-        #expect(cache.store.allObjects().isEmpty)
+        #expect(try await records().isEmpty)
+        #expect(try LocalArtifactStore(root: folder.file("cache")).allObjects().isEmpty)
         await emulator.stop()
     }
 

@@ -1,5 +1,7 @@
 import Foundation
 import MediaTestSupport
+import Pipeline
+import Stages
 
 /// The built `seedpipe` executable, run as a user runs it.
 enum SeedpipeBinary {
@@ -44,4 +46,21 @@ enum SeedpipeBinary {
             }
         }
     }
+}
+
+/// The generations journaled in a cache folder (the cache a child `seedpipe run` writes).
+func journaledGenerations(_ cache: URL) async -> [GenerationEntry] {
+    guard let journal = try? LocalJournal(root: cache.appendingPathComponent("journal")) else { return [] }
+    return (try? await GenerationEntry.all(in: journal)) ?? []
+}
+
+/// Checks `condition` every 10 ms until it holds (true) or `limit` passes (false): a wait
+/// on the event itself, never a sleep that stands in for it.
+func eventually(within limit: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(10))
+    }
+    return await condition()
 }

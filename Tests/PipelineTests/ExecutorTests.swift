@@ -1,6 +1,7 @@
 import Foundation
 import MediaTestSupport
 import Pipeline
+import PipelineTesting
 import Testing
 
 @Suite struct ExecutorTests {
@@ -13,9 +14,10 @@ import Testing
         try yaml.write(to: file, atomically: true, encoding: .utf8)
         let registry = testRegistry(recorder)
         let pipeline = try PipelineValidator.validate(try PipelineFile.load(file, registry: registry), registry: registry)
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
-        return try await Executor(pipeline: pipeline, cache: cache, options: options).run()
+        return try await Executor(pipeline: pipeline, storage: try storage(), options: options).run()
     }
+
+    func storage() throws -> Storage { try Storage.local(at: folder.file(".seedpipe")) }
 
     static let joinYAML = """
         pipeline: greet
@@ -73,14 +75,15 @@ import Testing
             """
         let first = try await run(yaml, recorder: recorder)
         let artifact = try #require(first.stages["m"]?.outputs["image"]?.artifact)
-        let store = try ArtifactStore(root: folder.file(".seedpipe"))
+        let store = try LocalArtifactStore(root: folder.file(".seedpipe"))
         try Data("tampered".utf8).write(to: store.location(of: artifact.digest))
-        #expect(throws: StoreError.self) { try store.verifiedLocation(of: artifact) }
-        #expect(!store.contains(artifact.digest), "the bad object is removed")
+        let error = await #expect(throws: PipelineError.self) { try await store.verifiedLocation(of: artifact) }
+        #expect(error?.code == .corruptedObject)
+        #expect(await !store.contains(artifact.digest), "the bad object is removed")
         let second = try await run(yaml, recorder: recorder)
         #expect(second.outputs["text"] == .string("pixels"))
         #expect(await recorder.count("m") == 2, "rebuilt")
-        #expect(try ArtifactStore.digest(of: store.verifiedLocation(of: artifact)) == artifact.digest)
+        #expect(try ContentDigest.sha256(of: await store.verifiedLocation(of: artifact)) == artifact.digest)
     }
 
     @Test func longestRemainingPathStartsFirst() async throws {
@@ -92,7 +95,7 @@ import Testing
               long2: { uses: wait, with: { ms: 20, after: ["${long1.text}"] } }
               long3: { uses: wait, with: { ms: 20, after: ["${long2.text}"] } }
             """
-        _ = try await run(yaml, recorder: recorder, options: ExecutionOptions(poolLimits: ["cpu": 1]))
+        _ = try await run(yaml, recorder: recorder, options: ExecutionOptions(poolLimits: [.cpu: 1]))
         let order = await recorder.order
         #expect(order.first == "long1", "\(order)")
         #expect(await recorder.peak["cpu"] == 1)
@@ -102,8 +105,8 @@ import Testing
         let recorder = Recorder()
         let yaml = "stages:\n" + (1...6).map { "  g\($0): { uses: remote-wait, with: { ms: 150, tag: g\($0) } }" }.joined(separator: "\n")
         let start = ContinuousClock.now
-        _ = try await run(yaml, recorder: recorder, options: ExecutionOptions(poolLimits: ["seedance": 2]))
-        #expect(await recorder.peak["seedance"] == 2)
+        _ = try await run(yaml, recorder: recorder, options: ExecutionOptions(poolLimits: [Pool("remote"): 2]))
+        #expect(await recorder.peak["remote"] == 2)
         #expect(ContinuousClock.now - start >= .milliseconds(450), "six 150 ms generations, two at a time")
     }
 
@@ -129,12 +132,14 @@ import Testing
               other: { uses: wait, with: { ms: 30000 } }
             """
         let start = ContinuousClock.now
-        let failure = try await #require(throws: StageFailure.self) { try await run(yaml, recorder: recorder) }
+        let failure = try await #require(throws: PipelineError.self) { try await run(yaml, recorder: recorder) }
+        #expect(failure.code == .stageFailed)
         #expect(failure.stage == "broken")
         #expect(failure.description.contains("it broke on purpose"))
+        #expect(failure.rootCause is FailStage.Broken, "the stage's own error is kept, not a string")
+        #expect(failure.report?.failures["broken"]?.rootCause is FailStage.Broken)
         #expect(ContinuousClock.now - start < .seconds(20), "the 30 s branch was cancelled, not waited for")
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
-        #expect(!cache.allRecords().contains { $0.stage == "other" })
+        #expect(try await !storage().actions.allRecords().contains { $0.stage == "other" })
         #expect(await recorder.count("after") == 0)
     }
 
@@ -149,6 +154,7 @@ import Testing
             """
         let report = try await run(yaml, recorder: recorder, options: ExecutionOptions(keepGoing: true))
         #expect(report.failures.keys.sorted() == ["broken"])
+        #expect(report.failures["broken"]?.rootCause is FailStage.Broken)
         #expect(report.stages["after"]?.skipped == true)
         #expect(report.stages["more"]?.outputs["text"] == .string("fine"))
         #expect(!report.succeeded)
@@ -158,13 +164,13 @@ import Testing
         let recorder = Recorder()
         let yaml = "stages:\n  slow: { uses: wait, with: { ms: 60000 } }\n"
         let task = Task { try await run(yaml, recorder: recorder) }
-        try await Task.sleep(for: .milliseconds(200))
+        await recorder.waitForStarts(1)  // the stage is running: now cancel it
         task.cancel()
         let start = ContinuousClock.now
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(ContinuousClock.now - start < .seconds(20), "cancelled, not waited out")
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
-        #expect(cache.allRecords().isEmpty)
+        #expect(await recorder.count("slow") == 1)
+        #expect(try await storage().actions.allRecords().isEmpty)
     }
 
     @Test func yamlAndDSLGiveTheSameGraphAndKeys() async throws {
@@ -191,21 +197,12 @@ import Testing
             Output("line", "${both.text}")
         }
         #expect(fromFile.shape == fromSwift.shape)
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
-        let one = try await Executor(pipeline: PipelineValidator.validate(fromFile, registry: registry), cache: cache).run()
-        let two = try await Executor(pipeline: PipelineValidator.validate(fromSwift, registry: registry), cache: cache).run()
+        let storage = try storage()
+        let one = try await Executor(pipeline: PipelineValidator.validate(fromFile, registry: registry), storage: storage).run()
+        let two = try await Executor(pipeline: PipelineValidator.validate(fromSwift, registry: registry), storage: storage).run()
         #expect(one.outputs["line"] == .string("hello-dear world-x y"))
         #expect(one.stages.mapValues(\.key) == two.stages.mapValues(\.key))
         #expect(two.stages.values.allSatisfy { $0.cached })
     }
 }
 
-@Suite struct StoreTests {
-    @Test func listsObjectsNotFolders() throws {
-        let folder = TemporaryFolder("store")
-        let store = try ArtifactStore(root: folder.url)
-        let a = try store.put(data: Data("a".utf8), type: .text, fileExtension: "txt")
-        let b = try store.put(data: Data("b".utf8), type: .text, fileExtension: "txt")
-        #expect(Set(store.allObjects().map(\.digest)) == [a.digest, b.digest])
-    }
-}

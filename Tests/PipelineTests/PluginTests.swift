@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MediaTestSupport
 @testable import Pipeline
+import PipelineTesting
 import Testing
 
 /// Writes plugin folders (manifest + a POSIX shell or Python program) for the tests.
@@ -39,12 +40,13 @@ struct PluginMaker {
     func run(_ yaml: String, recorder: Recorder = Recorder(), options: ExecutionOptions = ExecutionOptions(),
              events: AsyncStream<ExecutionEvent>.Continuation? = nil, logs: LogBox? = nil) async throws -> RunReport {
         let pipeline = try load(yaml, recorder: recorder)
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
         let logger = logs.map { box in Logger(label: "test") { _ in CapturingLogHandler(box: box) } }
-        return try await Executor(pipeline: pipeline, cache: cache, options: options,
+        return try await Executor(pipeline: pipeline, storage: try storage(), options: options,
                                   logger: logger ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
             .run(events: events)
     }
+
+    func storage() throws -> Storage { try Storage.local(at: folder.file(".seedpipe")) }
 
     func load(_ yaml: String, recorder: Recorder = Recorder()) throws -> ValidatedPipeline {
         let file = folder.file("p.yaml")
@@ -233,8 +235,8 @@ struct PluginMaker {
         #expect(report.outputs["words"] == .string("HELLO"))
         #expect(report.outputs["count"] == .number(7))
         let picture = try #require(report.outputs["picture"]?.artifact)
-        let store = try ArtifactStore(root: folder.file(".seedpipe"))
-        #expect(try Data(contentsOf: store.verifiedLocation(of: picture)) == Data("!slexip".utf8))
+        let store = try storage().artifacts
+        #expect(try Data(contentsOf: await store.verifiedLocation(of: picture)) == Data("!slexip".utf8))
         #expect(picture.type == .image && picture.fileExtension == "png")
         let facts = try #require(report.outputs["facts"]?.object)
         #expect(facts["key"] == .null)
@@ -250,7 +252,7 @@ struct PluginMaker {
         #expect(logged.contains("echo warning careful") && logged.contains("echo info a note for people"), "\(logged)")
     }
 
-    @Test func theRequestCarriesParametersInputsAndFolders() throws {
+    @Test func theRequestCarriesParametersInputsAndFolders() async throws {
         try maker.make("echo", program: "exit 0", stage: """
             inputs: { picture: image, words: text, extra: { type: "[image]", required: false } }
             outputs: { words: text }
@@ -263,10 +265,10 @@ struct PluginMaker {
               echo: { uses: echo, with: { picture: "${img.image}", words: hi } }
             """)
         let stage = try #require(pipeline.step("echo")?.stage as? PluginStage)
-        let store = try ArtifactStore(root: folder.file(".seedpipe"))
-        let artifact = try store.put(data: Data("pixels!".utf8), type: .image, fileExtension: "png")
+        let store = try storage().artifacts
+        let artifact = try await store.put(data: Data("pixels!".utf8), type: .image, fileExtension: "png")
         let work = folder.url.appendingPathComponent("work")
-        let data = try stage.request(StageInvocation(name: "echo", values: ["picture": .artifact(artifact), "words": .string("hi"),
+        let data = try await stage.request(StageInvocation(name: "echo", values: ["picture": .artifact(artifact), "words": .string("hi"),
                                                                             "size": .number(7)]),
                                      store: store, work: work, outputFolder: work.appendingPathComponent("output"))
         let request = try JSONDecoder().decode(Value.self, from: data).object ?? [:]
@@ -317,7 +319,9 @@ struct PluginMaker {
               fine: { uses: emit, with: { value: kept } }
               bad: { uses: bad }
             """, recorder: recorder, options: ExecutionOptions(keepGoing: true))
-        let message = failed.failures["bad"] ?? "no failure"
+        let error = failed.failures["bad"]
+        #expect((error?.rootCause as? PipelineError)?.code == .plugin, "a plugin failure, kept as such")
+        let message = error?.message ?? "no failure"
         let report = try await run("pipeline: p\nstages:\n  fine: { uses: emit, with: { value: kept } }\n", recorder: recorder)
         #expect(report.stages["fine"]?.cached == true, "what was made beside the failure stays in the cache")
         #expect(message.contains("plugin bad 1.0.0") && message.contains(expected), "\(message)")
@@ -353,8 +357,8 @@ struct PluginMaker {
         try maker.make("stubborn", program: "trap '' TERM\necho $$ > \(marker.path)/stubborn\nwhile :; do sleep 0.1; done")
         try maker.make("polite", program: "echo $$ > \(marker.path)/polite\nexec sleep 60")
         let pipeline = try load("pipeline: p\nstages:\n  a: { uses: stubborn }\n  b: { uses: polite }\n")
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
-        let task = Task { try await Executor(pipeline: pipeline, cache: cache).run() }
+        let storage = try storage()
+        let task = Task { try await Executor(pipeline: pipeline, storage: storage).run() }
         func pid(_ name: String) -> pid_t? {
             (try? String(contentsOf: marker.appendingPathComponent(name), encoding: .utf8))
                 .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
@@ -381,7 +385,7 @@ struct PluginMaker {
 
         // A new version number alone reruns alpha.
         try maker.make("alpha", version: "1.1.0", program: answer.replacingOccurrences(of: "%@", with: "a1"))
-        let planned = Planner.plan(try load(yaml), cache: try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe"))))
+        let planned = await Planner.plan(try load(yaml), storage: try storage())
         #expect(planned.steps.first { $0.stage == "a" }?.reason?.contains("the stage changed (version 1.0.0+") == true)
         let second = try await run(yaml)
         #expect(second.stages["a"]?.cached == false)

@@ -20,7 +20,7 @@ struct Shout: Stage {
 }
 
 func shout(cache: URL) async throws -> RunReport {
-    var registry = StageRegistry()  // or BuiltinStages.registry(client:) to add seedpipe's own
+    var registry = StageRegistry()  // or BuiltinStages.registry() to add seedpipe's own
     registry.register(Shout())
     let graph = try PipelineGraph("shouting", registry: registry) {
         Use("once", "shout", ["text": "hello", "marks": 2])
@@ -28,6 +28,6 @@ func shout(cache: URL) async throws -> RunReport {
         Output("line", "${again.text}")
     }
     let pipeline = try PipelineValidator.validate(graph, registry: registry)
-    return try await Executor(pipeline: pipeline, cache: ActionCache(store: ArtifactStore(root: cache))).run()
+    return try await Executor(pipeline: pipeline, storage: Storage.local(at: cache)).run()
 }
 // README: end

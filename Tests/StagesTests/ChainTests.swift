@@ -41,7 +41,7 @@ import Testing
         let seams = try #require(report.outputs["seams"]?.object?["seams"]?.list)
         #expect(seams.count == 2)
         for seam in seams { #expect((seam.object?["psnr"]?.number ?? 0) > 35, "\(seam)") }
-        let film = try harness.file(report.outputs["film"])
+        let film = try await harness.file(report.outputs["film"])
         #expect(abs((try MediaInfo.probe(film).duration ?? 0) - 12) < 0.2)
         let opening = try VideoFile(film).frame(at: 0)
         let openingPSNR = opening.psnr(to: try Self.resized(first)) ?? 0
@@ -77,7 +77,7 @@ import Testing
         let shots = (1...3).compactMap { report.stages["board-\($0)"] }
         let starts = shots.compactMap(\.started), ends = zip(shots.compactMap(\.started), shots.map(\.seconds)).map { $0.addingTimeInterval($1) }
         #expect(starts.max()! < ends.min()!, "all three shots were generating at the same time")
-        let second = try harness.file(report.stages["board-2"]?.outputs["video"])
+        let second = try await harness.file(report.stages["board-2"]?.outputs["video"])
         let keyframe2 = try FrameImage(contentsOf: keys[1]), keyframe3 = try FrameImage(contentsOf: keys[2])
         let opening = try VideoFile(second).frame(at: 0).psnr(to: Self.resized(keyframe2)) ?? 0
         let closing = try VideoFile(second).lastFrame().psnr(to: Self.resized(keyframe3)) ?? 0
@@ -126,10 +126,11 @@ import Testing
         let starts = shots.compactMap(\.started)
         let ends = zip(starts, shots.map(\.seconds)).map { $0.addingTimeInterval($1) }
         #expect(starts.max()! < ends.min()!, "the four shots generated at the same time")
-        let film = try MediaInfo.probe(try harness.file(report.outputs["film"]))
+        let film = try MediaInfo.probe(try await harness.file(report.outputs["film"]))
         #expect(film.video?.width == 480 && film.video?.height == 854)
         #expect(abs((film.video?.duration ?? 0) - 14.5) <= 1.0 / 24, "16 s less three 0.5 s crossfades")
-        #expect(try MediaInfo.probe(try harness.file(report.outputs["sheet"])).video?.width == 800)
+        let sheet = try await harness.file(report.outputs["sheet"])
+        #expect(try MediaInfo.probe(sheet).video?.width == 800)
         #expect(await harness.emulator.stats().submitted == 4)
         _ = try await harness.run(Self.yaml("rising steam"))
         #expect(await harness.emulator.stats().submitted == 5, "only shot 2 was generated again")

@@ -20,25 +20,26 @@ import Testing
         // On top of the dice, two submits refused outright, so runs certainly stop and resume.
         harness.emulator.injectFaults(script: [Fault(status: 500, path: "/v2/seedance", method: "POST"),
                                                Fault(status: 504, path: "/v2/seedance", method: "POST")])
-        var failures: [StageFailure] = []
+        var failures: [PipelineError] = []
         var report: RunReport?
         for _ in 0..<15 where report == nil {
             do {
                 report = try await harness.run(ChainTests.yaml(first: "first.png"))
-            } catch let failure as StageFailure {
+            } catch let failure as PipelineError where failure.code == .stageFailed {
                 failures.append(failure)
             }
         }
         let finished = try #require(report, "the run completed after \(failures.count) interrupted attempts")
         #expect(failures.count >= 2, "the two refused submits each stopped a run")
         for failure in failures {
-            #expect(failure.stage.hasPrefix("shots-"), "\(failure)")
+            #expect(failure.stage?.hasPrefix("shots-") == true, "\(failure)")
+            #expect(failure.rootCause is SeedanceError, "the service's own error is kept: \(failure.rootCause)")
             #expect(!failure.message.isEmpty)
         }
         let stats = await harness.emulator.stats()
         #expect(stats.faultsInjected > 0)
         #expect(stats.submitted == 3 && stats.completed == 3, "each generation paid for once: \(stats.submitted)")
-        #expect(abs((try MediaInfo.probe(try harness.file(finished.outputs["film"])).duration ?? 0) - 12) < 0.2)
+        #expect(abs((try MediaInfo.probe(try await harness.file(finished.outputs["film"])).duration ?? 0) - 12) < 0.2)
         await harness.stop()
     }
 }
@@ -48,7 +49,7 @@ import Testing
         let harness = try await StagesHarness()
         _ = try harness.picture("first.png", hue: 120)
         let blocked = ChainTests.yaml(first: "first.png").replacingOccurrences(of: "beat: noon", with: "beat: moderation-test")
-        let failure = try await #require(throws: StageFailure.self) { try await harness.run(blocked) }
+        let failure = try await #require(throws: PipelineError.self) { try await harness.run(blocked) }
         #expect(failure.stage == "shots-2")
         #expect(failure.message.contains("moderation"), "the server's reason: \(failure.message)")
         #expect(await harness.emulator.stats().failed == 1)

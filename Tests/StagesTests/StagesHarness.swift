@@ -1,49 +1,41 @@
 import Foundation
 import Media
-import MediaTestSupport
 import Pipeline
+import PipelineTesting
 import SeedanceAPI
 import SeedanceEmulator
 import Stages
 
-/// An emulator, the built-in stages talking to it, and a cache, for end-to-end runs.
+/// PipelineTesting's emulator and testbed together, plus painted keyframes.
 struct StagesHarness {
-    let folder = TemporaryFolder("stages")
-    let emulator: SeedanceEmulator
-    let registry: StageRegistry
+    let seedance: EmulatedSeedance
+    let bed: PipelineTestbed
+    var emulator: SeedanceEmulator { seedance.emulator }
+    var folder: URL { bed.folder }
 
     init(latency: Duration = .milliseconds(100), faults: FaultRates = FaultRates(), retry: RetryPolicy = RetryPolicy()) async throws {
-        emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: "k", latency: latency, preset: "ultrafast", faults: faults))
-        let url = try await emulator.start()
-        registry = BuiltinStages.registry(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey("k"), retry: retry),
-                                          pollInterval: .milliseconds(50))
+        seedance = try await EmulatedSeedance.start(latency: latency, faults: faults)
+        bed = try PipelineTestbed(services: seedance.services(retry: retry))
     }
 
     func load(_ yaml: String, overrides: [String: String] = [:]) throws -> ValidatedPipeline {
-        let file = folder.file("p.yaml")
-        try yaml.write(to: file, atomically: true, encoding: .utf8)
-        return try PipelineValidator.validate(try PipelineFile.load(file, overrides: overrides, registry: registry), registry: registry)
+        try bed.load(yaml, overrides: overrides)
     }
 
     func run(_ yaml: String, overrides: [String: String] = [:]) async throws -> RunReport {
-        let cache = try ActionCache(store: try ArtifactStore(root: folder.file(".seedpipe")))
-        return try await Executor(pipeline: try load(yaml, overrides: overrides), cache: cache).run()
+        try await bed.run(yaml, overrides: overrides)
     }
 
-    func file(_ value: Value?) throws -> URL {
-        let store = try ArtifactStore(root: folder.file(".seedpipe"))
-        return try store.verifiedLocation(of: value!.artifact!)
-    }
+    func file(_ value: Value?) async throws -> URL { try await bed.file(value) }
 
     /// A small image of one colour with a bright block (distinct per hue).
     func picture(_ name: String, hue: UInt8) throws -> URL {
         var image = FrameImage(width: 320, height: 180, red: hue, green: 255 &- hue, blue: 90)
         for y in 40..<90 { for x in 60..<140 { let o = (y * 320 + x) * 3; image.pixels[o] = 250; image.pixels[o + 1] = 250; image.pixels[o + 2] = 250 } }
-        let url = folder.file(name)
+        let url = bed.file(name)
         try image.write(to: url)
         return url
     }
 
-    func stop() async { await emulator.stop() }
+    func stop() async { await seedance.stop() }
 }

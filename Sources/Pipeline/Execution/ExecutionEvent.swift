@@ -7,7 +7,7 @@ public enum ExecutionEvent: Sendable {
     case progress(stage: String, fraction: Double?, status: String)
     case cacheHit(stage: String, key: String)
     case finished(stage: String, key: String, seconds: Double)
-    case failed(stage: String, message: String)
+    case failed(stage: String, error: PipelineError)
     /// Not run because a stage it depends on failed (with --keep-going).
     case skipped(stage: String, because: String)
     /// A message a stage logged at `info` or above (a plugin's log and stderr lines, a weak
@@ -37,24 +37,26 @@ struct StageEventLogHandler: LogHandler {
 
 /// How a run behaves.
 public struct ExecutionOptions: Sendable {
-    /// At most this many stages of each pool at once (`seedance` 4, `cpu` the core count).
-    public var poolLimits: [String: Int]
+    /// At most this many stages of each pool at once; a pool not named here gets `defaultLimit`.
+    public var poolLimits: [Pool: Int]
+    /// The limit of every pool not in `poolLimits` (default: the core count).
+    public var defaultLimit: Int
     /// Finish every branch that does not depend on a failure instead of stopping at the first.
     public var keepGoing: Bool
 
-    public init(poolLimits: [String: Int] = [:], keepGoing: Bool = false) {
-        var limits = ["seedance": 4, "cpu": ProcessInfo.processInfo.activeProcessorCount]
-        for (pool, limit) in poolLimits { limits[pool] = max(1, limit) }
-        self.poolLimits = limits
+    public init(poolLimits: [Pool: Int] = [:], defaultLimit: Int = ProcessInfo.processInfo.activeProcessorCount,
+                keepGoing: Bool = false) {
+        self.poolLimits = poolLimits.mapValues { max(1, $0) }
+        self.defaultLimit = max(1, defaultLimit)
         self.keepGoing = keepGoing
     }
 
-    func limit(_ pool: Pool) -> Int { poolLimits[pool.name] ?? ProcessInfo.processInfo.activeProcessorCount }
+    public func limit(_ pool: Pool) -> Int { poolLimits[pool] ?? defaultLimit }
 }
 
 /// What a run did, stage by stage.
 public struct RunReport: Sendable {
-    public struct StageReport: Sendable, Codable {
+    public struct StageReport: Sendable {
         public var stage: String
         public var kind: String
         public var key: String?
@@ -62,28 +64,23 @@ public struct RunReport: Sendable {
         public var started: Date?
         public var seconds: Double
         public var outputs: [String: Value]
-        public var error: String?
+        /// Why it failed, with the stage's own error inside (``PipelineError/underlying``).
+        public var error: PipelineError?
         public var skipped: Bool
+        /// What running it cost (``Cost/free`` for a cache hit, a skipped or failed stage).
+        public var cost: Cost
     }
 
     public var stages: [String: StageReport]
     /// The pipeline's `outputs:`, resolved.
     public var outputs: [String: Value]
-    public var failures: [String: String]
+    public var failures: [String: PipelineError]
     public var succeeded: Bool { failures.isEmpty && stages.values.allSatisfy { !$0.skipped } }
-}
+    /// What the run paid for, all stages together.
+    public var cost: Cost { stages.values.map(\.cost).reduce(.free, +) }
 
-/// The first failure of a run, naming the stage.
-public struct StageFailure: Error, Sendable, CustomStringConvertible {
-    public var stage: String
-    public var message: String
-    public var report: RunReport?
-
-    public init(stage: String, message: String, report: RunReport? = nil) {
-        self.stage = stage
-        self.message = message
-        self.report = report
+    /// The first failure in the pipeline's order (the one to tell a person about).
+    public func firstFailure(in pipeline: ValidatedPipeline) -> PipelineError? {
+        pipeline.steps.lazy.compactMap { failures[$0.node.name] }.first ?? failures.values.first
     }
-
-    public var description: String { "stage `\(stage)` failed: \(message)" }
 }

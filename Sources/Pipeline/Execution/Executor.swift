@@ -10,20 +10,25 @@ import Logging
 /// running stages, and nothing partial is ever recorded.
 public struct Executor: Sendable {
     public let pipeline: ValidatedPipeline
-    public let store: ArtifactStore
-    public let cache: ActionCache
+    public let storage: Storage
+    /// Handed to every stage through its context (clients of remote services, settings).
+    public let services: Services
     public let options: ExecutionOptions
     public let logger: Logger
     private let inFlight = InFlightActions()
 
-    public init(pipeline: ValidatedPipeline, cache: ActionCache, options: ExecutionOptions = ExecutionOptions(),
+    public init(pipeline: ValidatedPipeline, storage: Storage, services: Services = Services(),
+                options: ExecutionOptions = ExecutionOptions(),
                 logger: Logger = Logger(label: "seedpipe.executor", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.pipeline = pipeline
-        self.store = cache.store
-        self.cache = cache
+        self.storage = storage
+        self.services = services
         self.options = options
         self.logger = logger
     }
+
+    var store: any ArtifactStore { storage.artifacts }
+    var cache: any ActionCache { storage.actions }
 
     struct Outcome: Sendable {
         var name: String
@@ -35,7 +40,7 @@ public struct Executor: Sendable {
         var schedule = Schedule(pipeline)
         var outputs: [String: [String: Value]] = [:]
         var reports: [String: RunReport.StageReport] = [:]
-        var failures: [String: String] = [:]
+        var failures: [String: PipelineError] = [:]
         var running: [String: Int] = [:]
 
         try await withThrowingTaskGroup(of: Outcome.self) { group in
@@ -65,13 +70,14 @@ public struct Executor: Sendable {
                     failures[outcome.name] = error
                     if !options.keepGoing {
                         group.cancelAll()
-                        try? cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
-                        throw StageFailure(stage: outcome.name, message: error,
-                                           report: RunReport(stages: reports, outputs: [:], failures: failures))
+                        try? await cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
+                        var stopped = error
+                        stopped.report = RunReport(stages: reports, outputs: [:], failures: failures)
+                        throw stopped
                     }
                     for name in schedule.skipDependents(of: outcome.name) {
                         reports[name] = .init(stage: name, kind: schedule.steps[name]!.node.kind, key: nil, cached: false,
-                                              started: nil, seconds: 0, outputs: [:], error: nil, skipped: true)
+                                              started: nil, seconds: 0, outputs: [:], error: nil, skipped: true, cost: .free)
                         events?.yield(.skipped(stage: name, because: outcome.name))
                     }
                 } else {
@@ -81,12 +87,12 @@ public struct Executor: Sendable {
                 launchReady()
             }
         }
-        try? cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
+        try? await cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
         try Task.checkCancellation()
         var resolvedOutputs: [String: Value] = [:]
         if failures.isEmpty {
             for (name, expression) in pipeline.graph.outputs {
-                resolvedOutputs[name] = try resolve(expression, upstream: outputs, port: nil)
+                resolvedOutputs[name] = try await resolve(expression, upstream: outputs, port: nil)
             }
         }
         return RunReport(stages: reports, outputs: resolvedOutputs, failures: failures)
@@ -149,23 +155,22 @@ public struct Executor: Sendable {
         let name = step.node.name
         let started = Date()
         let clock = ContinuousClock.now
-        func report(key: String?, cached: Bool, outputs: [String: Value] = [:], error: String? = nil) -> Outcome {
-            let elapsed = ContinuousClock.now - clock
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            return Outcome(name: name, report: .init(stage: name, kind: step.node.kind, key: key, cached: cached,
-                                                     started: started, seconds: seconds, outputs: outputs, error: error,
-                                                     skipped: false))
+        func report(key: String?, cached: Bool, outputs: [String: Value] = [:], error: PipelineError? = nil,
+                    cost: Cost = .free) -> Outcome {
+            Outcome(name: name, report: .init(stage: name, kind: step.node.kind, key: key, cached: cached,
+                                              started: started, seconds: Self.seconds(since: clock), outputs: outputs,
+                                              error: error, skipped: false, cost: cost))
         }
         var key: String?
         do {
             var values: [String: Value] = [:]
             let ports = Dictionary(uniqueKeysWithValues: step.stage.signature.inputs.map { ($0.name, $0) })
             for (parameter, expression) in step.with {
-                values[parameter] = try resolve(expression, upstream: upstream, port: ports[parameter])
+                values[parameter] = try await resolve(expression, upstream: upstream, port: ports[parameter])
             }
-            let actionKey = ActionCache.key(kind: step.stage.kind, version: step.stage.version, values: values)
+            let actionKey = ActionKey.make(kind: step.stage.kind, version: step.stage.version, values: values)
             key = actionKey
-            if let hit = cache.lookup(actionKey) {
+            if let hit = await cache.lookup(actionKey) {
                 events?.yield(.cacheHit(stage: name, key: actionKey))
                 return report(key: actionKey, cached: true, outputs: hit.outputs)
             }
@@ -173,23 +178,28 @@ public struct Executor: Sendable {
             let resolved = values
             let (result, shared) = try await inFlight.run(actionKey) {
                 // Another process may be running this very action: wait for it, then reuse its result.
-                let lock = try await cache.locks.acquire(actionKey)
-                defer { withExtendedLifetime(lock) {} }
-                if let hit = cache.lookup(actionKey) { return (hit.outputs, true) }
-                return (try await perform(step, values: resolved, key: actionKey, started: started, events: events), false)
+                try await cache.exclusively(actionKey) {
+                    if let hit = await cache.lookup(actionKey) { return (hit.outputs, true) }
+                    return (try await perform(step, values: resolved, key: actionKey, started: started, events: events), false)
+                }
             }
-            let produced = result.outputs
             if shared || result.fromCache {
                 events?.yield(.cacheHit(stage: name, key: actionKey))
-                return report(key: actionKey, cached: true, outputs: produced)
+                return report(key: actionKey, cached: true, outputs: result.outputs)
             }
-            return report(key: actionKey, cached: false, outputs: produced)
+            return report(key: actionKey, cached: false, outputs: result.outputs, cost: step.stage.cost(resolved))
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            events?.yield(.failed(stage: name, message: "\(error)"))
-            return report(key: key, cached: false, error: "\(error)")
+            let failure = PipelineError.stage(name, failed: error)
+            events?.yield(.failed(stage: name, error: failure))
+            return report(key: key, cached: false, error: failure)
         }
+    }
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
     /// Runs the stage for real and records its outputs under `key`.
@@ -198,7 +208,7 @@ public struct Executor: Sendable {
         let name = step.node.name
         let clock = ContinuousClock.now
         events?.yield(.started(stage: name, kind: step.node.kind))
-        let scratch = store.root.appendingPathComponent("scratch/\(UUID().uuidString)", isDirectory: true)
+        let scratch = storage.scratch.appendingPathComponent(UUID().uuidString, isDirectory: true)
         var stageLogger = logger
         if let events {
             // The run's own handler at its own level, and the event stream, which takes `info` and above.
@@ -207,70 +217,82 @@ public struct Executor: Sendable {
         }
         stageLogger[metadataKey: "stage"] = "\(name)"
         let context = StageContext(
-            store: store, logger: stageLogger, scratch: scratch, baseFolder: pipeline.graph.baseFolder, actionKey: actionKey,
-            pipeline: pipeline.graph.name, journal: cache.journal
+            store: store, journal: storage.journal, services: services, logger: stageLogger, scratch: scratch,
+            baseFolder: pipeline.graph.baseFolder, actionKey: actionKey, kind: step.stage.kind, stage: name,
+            pipeline: pipeline.graph.name
         ) { fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status)) }
         defer { context.scratchFolder.remove() }
         let produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
         try Task.checkCancellation()
         let missing = step.stage.signature.outputs.filter { $0.required && produced[$0.name] == nil }.map(\.name)
         guard missing.isEmpty else {
-            throw StoreError("the stage did not produce \(missing.joined(separator: ", "))")
+            throw PipelineError(.missingOutput, "the stage did not produce \(missing.joined(separator: ", "))", stage: name)
         }
-        let elapsed = ContinuousClock.now - clock
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        try cache.record(ActionRecord(
+        let seconds = Self.seconds(since: clock)
+        let cost = step.stage.cost(values)
+        try await cache.record(ActionRecord(
             key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name, values: values,
-            outputs: produced, createdAt: started, seconds: seconds,
-            paid: step.stage.signature.pool == .seedance, requestIDs: []))
+            outputs: produced, createdAt: started, seconds: seconds, paid: !cost.isFree, cost: cost.isFree ? nil : cost))
         events?.yield(.finished(stage: name, key: actionKey, seconds: seconds))
         return produced
     }
 
     /// Evaluates an expression against finished stages' outputs. A literal path given to a
     /// file port is read into the store (so it counts by its bytes).
-    func resolve(_ expression: ValueExpression, upstream: [String: [String: Value]], port: Port?, storeFiles: Bool = true) throws -> Value {
+    func resolve(_ expression: ValueExpression, upstream: [String: [String: Value]], port: Port?, storeFiles: Bool = true) async throws -> Value {
         switch expression {
         case .literal(let value):
             guard let port, port.type.isFile else { return value }
             let element: ArtifactType = if case .list(let inner) = port.type { inner } else { port.type }
-            func file(_ value: Value) throws -> Value {
+            func file(_ value: Value) async throws -> Value {
                 guard let path = value.string else { return value }
                 let url = URL(fileURLWithPath: path, relativeTo: pipeline.graph.baseFolder)
                 guard storeFiles else {
                     // Planning: the digest alone, nothing written.
-                    return .artifact(Artifact(digest: try ArtifactStore.digest(of: url), type: element,
-                                              fileExtension: url.pathExtension.lowercased(), size: 0))
+                    let digest = try await BlockingIO.run { try ContentDigest.sha256(of: url) }
+                    return .artifact(Artifact(digest: digest, type: element, fileExtension: url.pathExtension.lowercased(), size: 0))
                 }
-                return .artifact(try store.put(file: url, type: element))
+                return .artifact(try await store.put(file: url, type: element))
             }
-            if let list = value.list { return .list(try list.map(file)) }
-            return try file(value)
+            if let list = value.list {
+                var files: [Value] = []
+                for item in list { files.append(try await file(item)) }
+                return .list(files)
+            }
+            return try await file(value)
         case .reference(let reference):
             guard var value = upstream[reference.stage]?[reference.output] else {
-                throw StoreError("\(reference) has no value (stage `\(reference.stage)` did not produce `\(reference.output)`)")
+                throw PipelineError(.unresolvedReference,
+                                    "\(reference) has no value (stage `\(reference.stage)` did not produce `\(reference.output)`)")
             }
             if let index = reference.index {
                 guard let items = value.list, items.indices.contains(index) else {
-                    throw StoreError("\(reference): `\(reference.output)` has \(value.list?.count ?? 1) items, so there is no item \(index) (counting from 0)")
+                    throw PipelineError(.unresolvedReference,
+                                        "\(reference): `\(reference.output)` has \(value.list?.count ?? 1) items, so there is no item \(index) (counting from 0)")
                 }
                 value = items[index]
             }
             if let port, case .list(let element) = port.type, value.list == nil, element != .json { return .list([value]) }
             return value
         case .interpolation(let parts):
-            return .string(try parts.map { part in
+            var text = ""
+            for part in parts {
                 switch part {
-                case .text(let text): return text
+                case .text(let piece): text += piece
                 case .reference(let reference):
-                    return try resolve(.reference(reference), upstream: upstream, port: nil, storeFiles: storeFiles).text
+                    text += try await resolve(.reference(reference), upstream: upstream, port: nil, storeFiles: storeFiles).text
                 }
-            }.joined())
+            }
+            return .string(text)
         case .list(let items):
             let element: Port? = port.map { if case .list(let inner) = $0.type { Port($0.name, inner) } else { $0 } }
-            return .list(try items.map { try resolve($0, upstream: upstream, port: element, storeFiles: storeFiles) })
+            var values: [Value] = []
+            for item in items { values.append(try await resolve(item, upstream: upstream, port: element, storeFiles: storeFiles)) }
+            return .list(values)
         case .object(let items):
-            return .object(try items.mapValues { try resolve($0, upstream: upstream, port: nil, storeFiles: storeFiles) })
+            var values: [String: Value] = [:]
+            for (name, item) in items { values[name] = try await resolve(item, upstream: upstream, port: nil, storeFiles: storeFiles) }
+            return .object(values)
         }
     }
 }

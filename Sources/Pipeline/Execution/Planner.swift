@@ -3,7 +3,12 @@ import Foundation
 /// What a run would do, without running anything or touching the network.
 public struct Plan: Sendable {
     public enum Status: String, Sendable, Codable {
-        case cached, run, generate
+        /// In the cache: nothing to do.
+        case cached
+        /// Local work to run.
+        case run
+        /// Work that costs money (the stage declares a cost): a paid generation.
+        case generate
     }
 
     public struct Step: Sendable, Codable {
@@ -12,55 +17,66 @@ public struct Plan: Sendable {
         public var status: Status
         /// Why it misses the cache: which parameter or input changed since its last run.
         public var reason: String?
-        /// Seconds of video to pay for (generations).
-        public var seconds: Int
+        /// What running it would cost (``Cost/free`` when cached or local).
+        public var cost: Cost
+        /// Seconds of media to pay for.
+        public var seconds: Int { Int(cost.seconds.rounded()) }
     }
 
     public var steps: [Step]
-    public var generations: Int { steps.filter { $0.status == .generate }.count }
-    public var secondsToPay: Int { steps.filter { $0.status == .generate }.map(\.seconds).reduce(0, +) }
+    public var generations: Int { steps.map(\.cost.generations).reduce(0, +) }
+    public var secondsToPay: Int { Int(cost.seconds.rounded()) }
+    /// Everything the run would pay for.
+    public var cost: Cost { steps.map(\.cost).reduce(.free, +) }
 }
 
 public enum Planner {
-    public static func plan(_ pipeline: ValidatedPipeline, cache: ActionCache) -> Plan {
+    /// Walks the pipeline in order, resolving what is known without running anything: a
+    /// stage whose inputs all come from cached stages is looked up by its action key; the
+    /// rest will run, at the cost each stage declares for its known parameters.
+    public static func plan(_ pipeline: ValidatedPipeline, storage: Storage) async -> Plan {
         var known: [String: [String: Value]] = [:]
         var steps: [Plan.Step] = []
-        let executor = Executor(pipeline: pipeline, cache: cache)
+        let executor = Executor(pipeline: pipeline, storage: storage)
         for step in pipeline.steps {
-            let remote = step.stage.signature.pool == .seedance
-            let seconds = remote ? Int(step.with["duration"].flatMap { if case .literal(let v) = $0 { v.number } else { nil } } ?? 5) : 0
-            let missStatus: Plan.Status = remote ? .generate : .run
+            let literals = step.with.compactMapValues { if case .literal(let value) = $0 { value } else { nil } }
+            let cost = step.stage.cost(literals)
+            let missStatus: Plan.Status = cost.isFree ? .run : .generate
+            func miss(_ reason: String) {
+                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: missStatus, reason: reason, cost: cost))
+            }
             let upstream = step.node.dependencies.filter { known[$0] == nil }
             guard upstream.isEmpty else {
-                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: missStatus,
-                                   reason: "after \(upstream.sorted().joined(separator: ", ")) runs", seconds: seconds))
+                miss("after \(upstream.sorted().joined(separator: ", ")) runs")
                 continue
             }
             var values: [String: Value] = [:]
             let ports = Dictionary(uniqueKeysWithValues: step.stage.signature.inputs.map { ($0.name, $0) })
             do {
                 for (name, expression) in step.with {
-                    values[name] = try executor.resolve(expression, upstream: known, port: ports[name], storeFiles: false)
+                    values[name] = try await executor.resolve(expression, upstream: known, port: ports[name], storeFiles: false)
                 }
             } catch {
-                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: missStatus, reason: "\(error)", seconds: seconds))
+                miss("\(error)")
                 continue
             }
-            let key = ActionCache.key(kind: step.stage.kind, version: step.stage.version, values: values)
-            if let hit = cache.lookup(key) {
+            let key = ActionKey.make(kind: step.stage.kind, version: step.stage.version, values: values)
+            if let hit = await storage.actions.lookup(key) {
                 known[step.node.name] = hit.outputs
-                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: .cached, reason: nil, seconds: 0))
+                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: .cached, reason: nil, cost: .free))
                 continue
             }
-            steps.append(.init(stage: step.node.name, kind: step.node.kind, status: missStatus,
-                               reason: why(step, values: values, cache: cache, pipeline: pipeline.graph.name), seconds: seconds))
+            let full = step.stage.cost(values)
+            steps.append(.init(stage: step.node.name, kind: step.node.kind, status: full.isFree ? .run : .generate,
+                               reason: await why(step, values: values, cache: storage.actions, pipeline: pipeline.graph.name),
+                               cost: full))
         }
         return Plan(steps: steps)
     }
 
     /// Compares with the stage's last run: the parameters and inputs that changed.
-    static func why(_ step: ValidatedPipeline.Step, values: [String: Value], cache: ActionCache, pipeline: String) -> String {
-        guard let last = cache.lastRun(pipeline: pipeline, stage: step.node.name) else { return "never run" }
+    static func why(_ step: ValidatedPipeline.Step, values: [String: Value], cache: any ActionCache, pipeline: String) async -> String {
+        guard let last = await cache.lastRun(pipeline: pipeline, stage: step.node.name) else { return "never run" }
         if last.version != step.stage.version { return "the stage changed (version \(last.version) → \(step.stage.version))" }
         let changed = Set(values.keys).union(last.values.keys).sorted().filter { values[$0]?.keyForm != last.values[$0]?.keyForm }
         guard !changed.isEmpty else { return "its outputs are no longer in the cache" }

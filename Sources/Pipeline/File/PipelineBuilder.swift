@@ -5,8 +5,8 @@ import Foundation
 /// ```swift
 /// let graph = try PipelineGraph("teaser", registry: registry) {
 ///     Var("place", "a waterfall")
-///     Defaults("seedance", ["duration": 5])
-///     Use("shot", "seedance.generate", ["prompt": "Shot 1: ${vars.place}"])
+///     Defaults("render", ["quality": "draft"])
+///     Use("shot", "render.scene", ["description": "Shot 1: ${vars.place}"])
 ///     Use("poster", "thumbnail", ["video": "${shot.video}", "at": 1.5])
 ///     Output("poster", "${poster.image}")
 /// }

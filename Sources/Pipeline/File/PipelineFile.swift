@@ -56,7 +56,7 @@ public enum PipelineFile {
                 for (k, v) in mapping { vars[k.string ?? ""] = value(of: v) }
             case "defaults":
                 guard let mapping = valueNode.mapping else {
-                    diagnostics.append(Diagnostic("`defaults` must be a mapping such as `seedance: {duration: 5}`", at: at(valueNode)))
+                    diagnostics.append(Diagnostic("`defaults` must be a mapping of groups to parameters, such as `concat: {reencode: true}`", at: at(valueNode)))
                     continue
                 }
                 for (group, settings) in mapping {

@@ -30,7 +30,7 @@ public struct StageNode: Sendable, Hashable {
 public struct PipelineGraph: Sendable, Hashable {
     public var name: String
     public var vars: [String: Value]
-    /// Parameter defaults by group (`seedance:` applies to `seedance.*` stages).
+    /// Parameter defaults by group (`render:` applies to `render.*` stages, `concat:` to `concat`).
     public var defaults: [String: [String: Value]]
     /// Stages in declaration order (macros already expanded).
     public var stages: [StageNode]

@@ -169,8 +169,8 @@ public enum PipelineValidator {
         return ValidatedPipeline(graph: graph, steps: steps)
     }
 
-    /// `with:` plus defaults: `defaults.<group>` (the kind's prefix, `seedance` for
-    /// `seedance.generate`, or the kind itself), then each parameter's own default.
+    /// `with:` plus defaults: `defaults.<group>` (the kind's prefix, `render` for
+    /// `render.frames`, or the kind itself), then each parameter's own default.
     static func effectiveWith(_ node: StageNode, signature: StageSignature, defaults: [String: [String: Value]],
                               vars: [String: Value] = [:]) -> [String: ValueExpression] {
         var with = node.with

@@ -36,18 +36,6 @@ public struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
-/// A pipeline that cannot run, with every problem found.
-public struct PipelineError: Error, Sendable, CustomStringConvertible {
-    public var diagnostics: [Diagnostic]
-
-    public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
-    public init(_ message: String, at location: SourceLocation? = nil, fix: String? = nil) {
-        diagnostics = [Diagnostic(message, at: location, fix: fix)]
-    }
-
-    public var description: String { diagnostics.map(\.description).joined(separator: "\n") }
-}
-
 /// The closest candidate to a misspelt name, for "did you mean" (nil when none is close).
 public func closest(to name: String, in candidates: some Sequence<String>) -> String? {
     var best: (String, Int)?

@@ -52,7 +52,7 @@ public struct ExecutablePlugin: Sendable {
         var hasher = SHA256()
         for piece in pieces {
             do {
-                hasher.update(data: Data(try ArtifactStore.digest(of: piece).utf8))
+                hasher.update(data: Data(try ContentDigest.sha256(of: piece).utf8))
             } catch {
                 throw PipelineError("plugin \(manifest.name): cannot read \(displayPath(piece)) (\(error))", at: manifest.commandLocation)
             }

@@ -27,7 +27,7 @@ public struct PluginStage: Stage {
         let work = context.scratch.appendingPathComponent("plugin", isDirectory: true)
         let outputFolder = work.appendingPathComponent("output", isDirectory: true)
         try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
-        let request = try self.request(invocation, store: context.store, work: work, outputFolder: outputFolder)
+        let request = try await self.request(invocation, store: context.store, work: work, outputFolder: outputFolder)
 
         let environment = Self.environment(from: ProcessInfo.processInfo.environment, plugin: plugin.manifest.folder)
         let process = PluginProcess(program: plugin.program, arguments: plugin.arguments, directory: work, environment: environment)
@@ -68,7 +68,7 @@ public struct PluginStage: Stage {
         guard let outputs = outcome.result else {
             throw failure("exited without a result (a line {\"type\": \"result\", \"outputs\": {…}} on stdout)", transcript: outcome)
         }
-        return try collect(outputs, from: outputFolder, store: context.store, transcript: outcome)
+        return try await collect(outputs, from: outputFolder, store: context.store, transcript: outcome)
     }
 
     // MARK: The request
@@ -82,7 +82,7 @@ public struct PluginStage: Stage {
         return environment
     }
 
-    func request(_ invocation: StageInvocation, store: ArtifactStore, work: URL, outputFolder: URL) throws -> Data {
+    func request(_ invocation: StageInvocation, store: any ArtifactStore, work: URL, outputFolder: URL) async throws -> Data {
         var parameters: [String: Value] = [:]
         for parameter in signature.parameters {
             if let value = invocation[parameter.name] ?? parameter.defaultValue, value != .null { parameters[parameter.name] = value }
@@ -101,7 +101,7 @@ public struct PluginStage: Stage {
             let artifacts = value.artifacts
             var described: [Value] = []
             for (index, artifact) in artifacts.enumerated() {
-                let stored = try store.verifiedLocation(of: artifact)
+                let stored = try await store.verifiedLocation(of: artifact)
                 // A link named with the extension, for programs that go by it.
                 let suffix = artifact.fileExtension.isEmpty ? "" : ".\(artifact.fileExtension)"
                 let link = links.appendingPathComponent(value.list == nil ? "\(port.name)\(suffix)" : "\(port.name)-\(index + 1)\(suffix)")
@@ -110,7 +110,8 @@ public struct PluginStage: Stage {
                     "path": .string(link.path), "type": .string(artifact.type.description), "digest": .string(artifact.digest),
                     "size": .number(Double(artifact.size)),
                 ]
-                for (key, fact) in describe?(stored, artifact.type) ?? [:] where fields[key] == nil { fields[key] = fact }
+                let facts: [String: Value] = if let describe { try await BlockingIO.run { describe(stored, artifact.type) } } else { [:] }
+                for (key, fact) in facts where fields[key] == nil { fields[key] = fact }
                 described.append(.object(fields))
             }
             inputs[port.name] = value.list == nil ? (described.first ?? .null) : .list(described)
@@ -131,7 +132,7 @@ public struct PluginStage: Stage {
 
     // MARK: The result
 
-    func collect(_ outputs: [String: Value], from folder: URL, store: ArtifactStore, transcript: PluginTranscript.Snapshot) throws
+    func collect(_ outputs: [String: Value], from folder: URL, store: any ArtifactStore, transcript: PluginTranscript.Snapshot) async throws
         -> [String: Value] {
         let declared = Dictionary(uniqueKeysWithValues: signature.outputs.map { ($0.name, $0) })
         if let stray = outputs.keys.sorted().first(where: { declared[$0] == nil }) {
@@ -139,7 +140,7 @@ public struct PluginStage: Stage {
                           transcript: transcript)
         }
         let base = folder.standardizedFileURL.resolvingSymlinksInPath().path + "/"
-        func file(_ value: Value, port: Port, type: ArtifactType) throws -> Value {
+        func file(_ value: Value, port: Port, type: ArtifactType) async throws -> Value {
             guard let path = value.string, !path.isEmpty else {
                 throw failure("output `\(port.name)` must be a path in the output folder (got \(value.canonicalJSON))", transcript: transcript)
             }
@@ -153,7 +154,7 @@ public struct PluginStage: Stage {
             guard FileManager.default.fileExists(atPath: real.path, isDirectory: &isFolder), !isFolder.boolValue else {
                 throw failure("output `\(port.name)` names \(path), which it did not write", transcript: transcript)
             }
-            return .artifact(try store.put(file: real, type: type))
+            return .artifact(try await store.put(file: real, type: type))
         }
         var values: [String: Value] = [:]
         for port in signature.outputs {
@@ -168,9 +169,11 @@ public struct PluginStage: Stage {
                 guard let items = value.list else {
                     throw failure("output `\(port.name)` must be a list of paths (got \(value.canonicalJSON))", transcript: transcript)
                 }
-                values[port.name] = .list(try items.map { try file($0, port: port, type: element) })
+                var stored: [Value] = []
+                for item in items { stored.append(try await file(item, port: port, type: element)) }
+                values[port.name] = .list(stored)
             case let type where type.isFile:
-                values[port.name] = try file(value, port: port, type: type)
+                values[port.name] = try await file(value, port: port, type: type)
             case .number:
                 guard value.number != nil else {
                     throw failure("output `\(port.name)` must be a number (got \(value.canonicalJSON))", transcript: transcript)
@@ -188,8 +191,15 @@ public struct PluginStage: Stage {
         return values
     }
 
-    func failure(_ message: String, transcript: PluginTranscript.Snapshot?) -> PluginFailure {
-        PluginFailure(plugin: plugin.name, version: plugin.manifest.version, message: message, stderr: transcript?.stderrTail ?? [])
+    /// A plugin failure (``PipelineError/Code/plugin``): the plugin, its version, what went
+    /// wrong and the end of what it wrote on stderr.
+    func failure(_ message: String, transcript: PluginTranscript.Snapshot?) -> PipelineError {
+        var text = "plugin \(plugin.name) \(plugin.manifest.version) \(message)"
+        let stderr = transcript?.stderrTail ?? []
+        if !stderr.isEmpty {
+            text += "\n  its stderr ended with:\n" + stderr.map { "    \($0)" }.joined(separator: "\n")
+        }
+        return PipelineError(.plugin, text)
     }
 
     static func seconds(_ duration: Duration) -> String {
@@ -201,22 +211,6 @@ public struct PluginStage: Stage {
         let names: [Int32: String] = [SIGSEGV: "SIGSEGV", SIGABRT: "SIGABRT", SIGKILL: "SIGKILL", SIGTERM: "SIGTERM",
                                       SIGBUS: "SIGBUS", SIGILL: "SIGILL", SIGFPE: "SIGFPE", SIGINT: "SIGINT"]
         return names[number].map { ", \($0)" } ?? ""
-    }
-}
-
-/// Why a plugin stage failed, with the end of what the plugin wrote on stderr.
-public struct PluginFailure: Error, Sendable, CustomStringConvertible {
-    public var plugin: String
-    public var version: String
-    public var message: String
-    public var stderr: [String]
-
-    public var description: String {
-        var text = "plugin \(plugin) \(version) \(message)"
-        if !stderr.isEmpty {
-            text += "\n  its stderr ended with:\n" + stderr.map { "    \($0)" }.joined(separator: "\n")
-        }
-        return text
     }
 }
 
@@ -304,7 +298,7 @@ extension PluginStage {
     /// Runs the stage's `example:` (what `seedpipe plugins check` does): the values are
     /// checked against the signature, file inputs (paths relative to the plugin folder) are
     /// stored in `store`, and the plugin is run once by the protocol. Returns its outputs.
-    public func runExample(store: ArtifactStore, logger: Logger) async throws -> [String: Value]? {
+    public func runExample(storage: Storage, logger: Logger) async throws -> [String: Value]? {
         guard let example = spec.example else { return nil }
         var problems: [String] = []
         var values: [String: Value] = [:]
@@ -330,7 +324,7 @@ extension PluginStage {
                     problems.append("input `\(port.name)`: \(displayPath(file)) does not exist")
                     continue
                 }
-                artifacts.append(.artifact(try store.put(file: file, type: element)))
+                artifacts.append(.artifact(try await storage.artifacts.put(file: file, type: element)))
             }
             values[port.name] = value.list == nil ? (artifacts.first ?? .null) : .list(artifacts)
         }
@@ -346,10 +340,10 @@ extension PluginStage {
         guard problems.isEmpty else {
             throw PipelineError(problems.map { Diagnostic("example of `\(kind)`: \($0)", at: spec.location) })
         }
-        let context = StageContext(store: store, logger: logger,
-                                   scratch: store.root.appendingPathComponent("scratch/\(UUID().uuidString)", isDirectory: true),
-                                   baseFolder: plugin.manifest.folder, actionKey: "example", pipeline: "plugins-check",
-                                   journal: try GenerationJournal(root: store.root.appendingPathComponent("journal")))
+        let context = StageContext(store: storage.artifacts, journal: storage.journal, logger: logger,
+                                   scratch: storage.scratch.appendingPathComponent(UUID().uuidString, isDirectory: true),
+                                   baseFolder: plugin.manifest.folder, actionKey: "example", kind: kind, stage: "example",
+                                   pipeline: "plugins-check")
         defer { context.scratchFolder.remove() }
         return try await run(StageInvocation(name: "example", values: values), context: context)
     }

@@ -19,14 +19,19 @@ public protocol Stage: Sendable {
     /// Part of every action key: change it when the stage's output for the same inputs changes.
     var version: String { get }
     var signature: StageSignature { get }
-    /// Rules beyond the parameter specs (e.g. a Seedance duration of 7), one message each.
+    /// Rules beyond the parameter specs (e.g. a duration the service does not offer), one message each.
     func check(_ parameters: [String: Value]) -> [String]
+    /// What one run with these parameters costs (``Cost/free`` for local work). `plan` calls
+    /// it with the parameters known before running (literals and defaults); the executor
+    /// with every value resolved.
+    func cost(_ parameters: [String: Value]) -> Cost
     func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value]
 }
 
 extension Stage {
     public var version: String { "1" }
     public func check(_ parameters: [String: Value]) -> [String] { [] }
+    public func cost(_ parameters: [String: Value]) -> Cost { .free }
 }
 
 /// What a stage takes and makes.
@@ -61,14 +66,14 @@ public struct Port: Sendable, Hashable {
     }
 }
 
-/// Resource pools: at most so many stages of a pool run at once.
+/// Resource pools: at most so many stages of a pool run at once, as the run's
+/// ``ExecutionOptions`` say. A stage module names the pools it needs (a remote service's
+/// own, say); the core has only `cpu`.
 public struct Pool: Sendable, Hashable, CustomStringConvertible {
     public var name: String
     public init(_ name: String) { self.name = name }
-    /// Local computation (default limit: the core count).
+    /// Local computation.
     public static let cpu = Pool("cpu")
-    /// Remote Seedance generations (default limit: 4).
-    public static let seedance = Pool("seedance")
     public var description: String { name }
 }
 
@@ -142,9 +147,10 @@ public struct StageInvocation: Sendable {
     public func text(_ key: String) -> String { values[key]?.text ?? "" }
 }
 
-/// What a running stage can use: the store, a logger, progress, cancellation.
+/// What a running stage can use: the store, its journal entry, the run's services, a
+/// logger, progress, a scratch folder.
 public struct StageContext: Sendable {
-    public let store: ArtifactStore
+    public let store: any ArtifactStore
     public let logger: Logger
     /// Reports progress (0…1) and a short status.
     public let progress: @Sendable (Double?, String) -> Void
@@ -153,23 +159,26 @@ public struct StageContext: Sendable {
     let scratchFolder: ScratchFolder
     /// Folder the pipeline file is in (relative paths resolve against it).
     public let baseFolder: URL
-    /// This run's action key (a remote generation journals under it).
+    /// This run's action key.
     public let actionKey: String
     /// The pipeline's name.
     public let pipeline: String
-    /// Durable records of remote generations.
-    public let journal: GenerationJournal
+    /// The durable record of this action: what to resume from after a crash.
+    public let journal: JournalEntryHandle
+    /// Clients and settings the run was given (see ``Services``).
+    public let services: Services
 
-    public init(store: ArtifactStore, logger: Logger, scratch: URL, baseFolder: URL, actionKey: String = "",
-                pipeline: String = "", journal: GenerationJournal,
-                progress: @escaping @Sendable (Double?, String) -> Void = { _, _ in }) {
+    public init(store: any ArtifactStore, journal: any ActionJournal, services: Services = Services(), logger: Logger,
+                scratch: URL, baseFolder: URL, actionKey: String = "", kind: String = "", stage: String = "",
+                pipeline: String = "", progress: @escaping @Sendable (Double?, String) -> Void = { _, _ in }) {
         self.store = store
         self.logger = logger
         self.scratchFolder = ScratchFolder(scratch)
         self.baseFolder = baseFolder
         self.actionKey = actionKey
         self.pipeline = pipeline
-        self.journal = journal
+        self.journal = JournalEntryHandle(journal: journal, key: actionKey, kind: kind, pipeline: pipeline, stage: stage)
+        self.services = services
         self.progress = progress
     }
 

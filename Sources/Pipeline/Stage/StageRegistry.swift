@@ -18,8 +18,8 @@ public struct StageRegistry: Sendable {
     public var kinds: [String] { (Array(stages.keys) + Array(macros.keys)).sorted() }
 }
 
-/// A stage that expands into plain stages before validation (so `seedance.chain` of N
-/// prompts becomes N generations and the last-frame edges between them, visible in `plan`).
+/// A stage that expands into plain stages before validation (so a chain of N shots becomes
+/// N generations and the edges between them, visible in `plan`).
 public protocol MacroStage: Sendable {
     var kind: String { get }
     /// The keys `with:` accepts.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Stages
 
 struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,19 +29,26 @@ struct CacheCommand: ParsableCommand {
                 ?? URL(fileURLWithPath: ".seedpipe")
         }
 
-        func actionCache() throws -> ActionCache { try ActionCache(store: try ArtifactStore(root: folder)) }
+        /// The local cache's parts, for the commands that look inside it.
+        func local() throws -> (store: LocalArtifactStore, actions: LocalActionCache, journal: LocalJournal) {
+            let store = try LocalArtifactStore(root: folder)
+            return (store, try LocalActionCache(store: store), try LocalJournal(root: folder.appendingPathComponent("journal")))
+        }
+
+        func storage() throws -> Storage { try Storage.local(at: folder) }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "ls", abstract: "Count what the cache holds.")
         @OptionGroup var location: Location
 
-        func run() throws {
-            let cache = try location.actionCache()
+        func run() async throws {
+            let cache = try location.local()
             let objects = cache.store.allObjects()
-            let records = cache.allRecords()
+            let records = await cache.actions.allRecords()
+            let journaled = try await cache.journal.all().count
             print("\(cache.store.root.relativePath): \(objects.count) objects, \(Format.bytes(objects.map(\.size).reduce(0, +))); "
-                  + "\(records.count) actions (\(records.filter(\.paid).count) paid generations); \(cache.journal.all().count) journal entries")
+                  + "\(records.count) actions (\(records.filter(\.paid).count) paid generations); \(journaled) journal entries")
             for record in records.sorted(by: { $0.createdAt > $1.createdAt }).prefix(50) {
                 print("  \(record.key.prefix(12))  \(record.stage) (\(record.kind))\(record.paid ? "  paid" : "")")
             }
@@ -53,12 +61,12 @@ struct CacheCommand: ParsableCommand {
         @OptionGroup var location: Location
 
         func run() throws {
-            let store = try location.actionCache().store
+            let store = try location.local().store
             var bad = 0
             let objects = store.allObjects()
-            for object in objects where (try? ArtifactStore.digest(of: store.location(of: object.digest))) != object.digest {
+            for object in objects where (try? ContentDigest.sha256(of: store.location(of: object.digest))) != object.digest {
                 bad += 1
-                try? FileManager.default.removeItem(at: store.location(of: object.digest))
+                store.remove(object.digest)
                 print("corrupted: \(object.digest) (removed)")
             }
             print("\(objects.count) objects checked, \(bad) corrupted")
@@ -66,7 +74,7 @@ struct CacheCommand: ParsableCommand {
         }
     }
 
-    struct Collect: ParsableCommand {
+    struct Collect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
             abstract: "Remove old cached results. Outputs of paid generations are kept unless --include-paid.")
@@ -86,45 +94,46 @@ struct CacheCommand: ParsableCommand {
             if let maxSize, Self.bytes(maxSize) == nil { throw ValidationError("--max-size \(maxSize): use 500MB or 20GB") }
         }
 
-        func run() throws {
-            let cache = try location.actionCache()
-            guard let lock = try FileLock.attempt(cache.cacheLockFile) else {
+        func run() async throws {
+            let cache = try location.local()
+            guard let lock = try FileLock.attempt(Storage.lockFile(of: location.folder)) else {
                 throw ValidationError("a run is using this cache; try gc again when it has finished")
             }
             defer { withExtendedLifetime(lock) {} }
-            var records = cache.allRecords().sorted { $0.createdAt < $1.createdAt }
+            var records = await cache.actions.allRecords().sorted { $0.createdAt < $1.createdAt }
             var removed = 0
-            func remove(_ record: ActionRecord) {
-                cache.remove(record.key)
+            func remove(_ record: ActionRecord) async {
+                await cache.actions.remove(record.key)
                 records.removeAll { $0.key == record.key }
                 removed += 1
             }
             if let olderThan, let age = Self.seconds(olderThan) {
                 for record in records where Date().timeIntervalSince(record.createdAt) > age && (includePaid || !record.paid) {
-                    remove(record)
+                    await remove(record)
                 }
             }
             var kept = Set(records.flatMap { $0.outputs.values.flatMap(\.artifacts).map(\.digest) })
             if !includePaid {
                 // Downloaded generations stay, even without their action record. The journal
                 // entries themselves always stay: they hold the request ids to recover from.
-                kept.formUnion(cache.journal.all().flatMap { ($0.outputs ?? [:]).values.flatMap(\.artifacts).map(\.digest) })
+                // Whatever a journal record names is kept: a stage journals what it paid for.
+                kept.formUnion(try await cache.journal.all().flatMap { $0.payload.artifacts.map(\.digest) })
             }
             var freed = 0
             var objects = cache.store.allObjects()
             for object in objects where !kept.contains(object.digest) {
-                try? FileManager.default.removeItem(at: cache.store.location(of: object.digest))
+                cache.store.remove(object.digest)
                 freed += object.size
             }
             objects = cache.store.allObjects()
             if let maxSize, let limit = Self.bytes(maxSize) {
                 var total = objects.map(\.size).reduce(0, +)
                 for record in records where total > limit && (includePaid || !record.paid) {
-                    remove(record)
+                    await remove(record)
                     for artifact in record.outputs.values.flatMap(\.artifacts) where !records.contains(where: {
                         $0.outputs.values.flatMap(\.artifacts).contains(artifact)
                     }) {
-                        try? FileManager.default.removeItem(at: cache.store.location(of: artifact.digest))
+                        cache.store.remove(artifact.digest)
                         total -= artifact.size
                         freed += artifact.size
                     }

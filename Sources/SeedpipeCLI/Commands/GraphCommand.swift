@@ -19,7 +19,7 @@ struct GraphCommand: ParsableCommand {
     var format: PipelineGraph.GraphFormat = .dot
 
     func run() throws {
-        print(try options.load(registry: PipelineOptions.offlineRegistry).graph.rendered(as: format))
+        print(try options.load().graph.rendered(as: format))
     }
 }
 

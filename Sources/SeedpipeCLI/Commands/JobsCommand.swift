@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import Stages
 
-struct JobsCommand: ParsableCommand {
+struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
         abstract: "List the remote generations in the journal and their state.",
@@ -22,9 +23,9 @@ struct JobsCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    func run() throws {
+    func run() async throws {
         let folder = location.folder
-        let entries = try GenerationJournal(root: folder.appendingPathComponent("journal")).all()
+        let entries = try await GenerationEntry.all(in: try location.storage().journal)
         if json { return try Terminal.json(entries) }
         guard !entries.isEmpty else { return print("no journaled generations in \(folder.relativePath)") }
         let formatter = ISO8601DateFormatter()

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 
-struct PlanCommand: ParsableCommand {
+struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Say what a run would do and what it would cost, without running anything.",
@@ -20,9 +20,9 @@ struct PlanCommand: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    func run() throws {
-        let pipeline = try options.load(registry: PipelineOptions.offlineRegistry)
-        let plan = Planner.plan(pipeline, cache: try options.actionCache())
+    func run() async throws {
+        let pipeline = try options.load()
+        let plan = await Planner.plan(pipeline, storage: try options.storage())
         if json {
             struct Output: Encodable { var steps: [Plan.Step]; var generations: Int; var seconds: Int }
             return try Terminal.json(Output(steps: plan.steps, generations: plan.generations, seconds: plan.secondsToPay))

@@ -100,7 +100,7 @@ struct PluginsCommand: AsyncParsableCommand {
             var failed = false
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seedpipe-plugins-check-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: scratch) }
-            let store = try ArtifactStore(root: scratch)
+            let storage = try Storage.local(at: scratch)
             var logger = Logger(label: "seedpipe.plugins")
             logger.logLevel = global.verbose ? .debug : .warning
             for stage in catalog.stages(describe: BuiltinStages.describeMedia) {
@@ -111,14 +111,14 @@ struct PluginsCommand: AsyncParsableCommand {
                 }
                 let started = Date()
                 do {
-                    let outputs = try await stage.runExample(store: store, logger: logger) ?? [:]
+                    let outputs = try await stage.runExample(storage: storage, logger: logger) ?? [:]
                     let listed = outputs.keys.sorted().map { key in
                         let value = outputs[key]!
                         return value.artifacts.isEmpty ? "\(key) = \(value.text)"
                             : "\(key) = \(value.artifacts.map { "\($0.type) \($0.size) bytes" }.joined(separator: ", "))"
                     }
                     print("\(name): example ok in \(String(format: "%.2f", Date().timeIntervalSince(started))) s (\(listed.joined(separator: "; ")))")
-                } catch let error as PipelineError {
+                } catch let error as PipelineError where error.code == .invalidPipeline {
                     Terminal.error(error.description)
                     throw ExitCode(2)
                 } catch {

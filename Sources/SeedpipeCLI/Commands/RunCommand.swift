@@ -35,6 +35,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Generations at once (the seedance pool).")
     var jobs = 4
 
+    @Option(help: "Local stages at once (the cpu pool; default: the core count).")
+    var cpuJobs = ProcessInfo.processInfo.activeProcessorCount
+
     @Flag(help: "Write one JSON event per line on standard output.")
     var json = false
 
@@ -43,33 +46,36 @@ struct RunCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more") }
+        guard cpuJobs >= 1 else { throw ValidationError("--cpu-jobs must be 1 or more") }
         if let maxGenerations, maxGenerations < 0 { throw ValidationError("--max-generations must be 0 or more") }
     }
 
     func run() async throws {
         global.apply()
         // Validate and plan before connecting: nothing starts for a broken or too costly pipeline.
-        let checked = try options.load(registry: PipelineOptions.offlineRegistry)
-        let cache = try options.actionCache()
-        let plan = Planner.plan(checked, cache: cache)
+        // The pipeline is loaded once; the client reaches the stages through the run's services.
+        let pipeline = try options.load()
+        let storage = try options.storage()
+        let plan = await Planner.plan(pipeline, storage: storage)
         Terminal.error(PlanCommand.summary(plan))
         if let maxGenerations, plan.generations > maxGenerations {
             throw ValidationError("this run would pay for \(plan.generations) generations (\(plan.secondsToPay) s of video), "
                                   + "more than --max-generations \(maxGenerations); nothing was started")
         }
         // Shared with other runs; `cache gc` waits for it.
-        let cacheLock = try await FileLock.acquire(cache.cacheLockFile, exclusive: false)
+        let cacheLock = try await FileLock.acquire(Storage.lockFile(of: options.cacheFolder), exclusive: false)
         defer { withExtendedLifetime(cacheLock) {} }
         // Connect (or start the offline emulator) only when something is to be generated.
         // Should a cached object vanish mid-run, its generation fails with a clear
-        // "cannot reach" and the next run plans it properly.
+        // "no SeedanceService" error and the next run plans it properly.
         let connection = plan.generations > 0 ? try await backend.connect() : nil
-        let registry = connection.map {
-            BuiltinStages.registry(client: $0.client, pollInterval: $0.emulator == nil ? .seconds(2) : .milliseconds(200))
-        } ?? PipelineOptions.offlineRegistry
-        let pipeline = try options.load(registry: registry)
-        let executor = Executor(pipeline: pipeline, cache: cache,
-                                options: ExecutionOptions(poolLimits: ["seedance": jobs], keepGoing: keepGoing))
+        var services = Services()
+        if let connection {
+            services.set(SeedanceService(client: connection.client,
+                                         pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200)))
+        }
+        let executor = Executor(pipeline: pipeline, storage: storage, services: services,
+                                options: ExecutionOptions(poolLimits: [.seedance: jobs, .cpu: cpuJobs], keepGoing: keepGoing))
         let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
         let printer = Task { await EventPrinter(json: json, verbose: global.verbose).print(events) }
         let started = Date()
@@ -90,26 +96,23 @@ struct RunCommand: AsyncParsableCommand {
         case .failure(is CancellationError):
             Terminal.error("interrupted: nothing partial was cached; remote generations stay journaled (seedpipe jobs), run again to resume")
             throw ExitCode(130)
-        case .failure(let error as StageFailure):
-            if let partial = error.report { try write(partial, pipeline: pipeline, started: started) }
+        case .failure(let error as PipelineError):
+            if let partial = error.report { try await write(partial, pipeline: pipeline, storage: storage, started: started) }
             throw error
         case .failure(let error):
             throw error
         }
-        let folder = try write(report, pipeline: pipeline, started: started)
+        let folder = try await write(report, pipeline: pipeline, storage: storage, started: started)
         let hits = report.stages.values.filter(\.cached).count
         Terminal.error("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(report.stages.count) stages, \(hits) from cache; outputs and report.html in \(folder.relativePath)/")
-        if !report.succeeded {
-            throw StageFailure(stage: report.failures.keys.sorted().first ?? "?", message: report.failures.values.first ?? "failed")
-        }
+        if let failure = report.firstFailure(in: pipeline) { throw failure }
     }
 
     /// Copies the outputs out of the store and writes run.json.
     @discardableResult
-    private func write(_ report: RunReport, pipeline: ValidatedPipeline, started: Date) throws -> URL {
+    private func write(_ report: RunReport, pipeline: ValidatedPipeline, storage: Storage, started: Date) async throws -> URL {
         let folder = URL(fileURLWithPath: out ?? "out/\(pipeline.graph.name)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let store = try options.actionCache().store
         var files: [String: [String]] = [:]
         for (name, value) in report.outputs.sorted(by: { $0.key < $1.key }) {
             let artifacts = value.artifacts
@@ -117,12 +120,11 @@ struct RunCommand: AsyncParsableCommand {
                 let file = folder.appendingPathComponent(artifacts.count == 1 ? "\(name).\(artifact.fileExtension)"
                                                              : "\(name)-\(index + 1).\(artifact.fileExtension)")
                 try? FileManager.default.removeItem(at: file)
-                try FileManager.default.copyItem(at: try store.verifiedLocation(of: artifact), to: file)
+                try FileManager.default.copyItem(at: try await storage.artifacts.verifiedLocation(of: artifact), to: file)
                 files[name, default: []].append(file.lastPathComponent)
             }
         }
-        let summary = RunSummary(report: report, pipeline: pipeline, journal: try options.actionCache().journal,
-                                 started: started, files: files)
+        let summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -164,7 +166,7 @@ struct EventPrinter {
             case .progress: break
             case .cacheHit(let stage, _): Terminal.error("• \(stage): cached")
             case .finished(let stage, _, let seconds): Terminal.error("✓ \(stage) \(String(format: "%.1f", seconds)) s")
-            case .failed(let stage, let message): Terminal.error("✗ \(stage): \(message)")
+            case .failed(let stage, let error): Terminal.error("✗ \(stage): \(error.message)")
             case .skipped(let stage, let because): Terminal.error("– \(stage): skipped (\(because) failed)")
             case .log(let stage, let level, let message):
                 if let line = Self.logLine(stage: stage, level: level, message: message, verbose: verbose) {
@@ -190,7 +192,8 @@ struct EventPrinter {
         case .cacheHit(let stage, let key): fields = ["event": .string("cache_hit"), "stage": .string(stage), "key": .string(key)]
         case .finished(let stage, let key, let seconds):
             fields = ["event": .string("finished"), "stage": .string(stage), "key": .string(key), "seconds": .number(seconds)]
-        case .failed(let stage, let message): fields = ["event": .string("failed"), "stage": .string(stage), "message": .string(message)]
+        case .failed(let stage, let error):
+            fields = ["event": .string("failed"), "stage": .string(stage), "message": .string(error.message)]
         case .skipped(let stage, let because): fields = ["event": .string("skipped"), "stage": .string(stage), "because": .string(because)]
         case .log(let stage, let level, let message):
             fields = ["event": .string("log"), "stage": .string(stage), "level": .string(level.rawValue), "message": .string(message)]

@@ -18,7 +18,7 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var options: PipelineOptions
 
     func run() throws {
-        let pipeline = try options.load(registry: PipelineOptions.offlineRegistry)
+        let pipeline = try options.load()
         let generations = pipeline.steps.filter { $0.stage.signature.pool == .seedance }.count
         print("\(options.pipeline): ok (\(pipeline.steps.count) stages, \(generations) generations)")
     }

@@ -40,9 +40,20 @@ struct BackendOptions: ParsableArguments {
             Terminal.error("offline preview: clips are rendered locally; set SEGMIND_API_KEY to generate with Seedance")
             return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey(secret)), emulator: emulator)
         default:
+            // The key goes to a server of the user's own only because they typed its URL here,
+            // on the command line (never from a pipeline file, a plugin or an environment default).
             let url = URL(string: backend)!
+            if key != nil, !Self.isLoopback(url) {
+                Terminal.error("note: SEGMIND_API_KEY is sent to \(url.host ?? backend), because --backend names it")
+            }
             return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: key ?? APIKey("local")), emulator: nil)
         }
+    }
+
+    /// 127.0.0.0/8, ::1 and localhost.
+    static func isLoopback(_ url: URL) -> Bool {
+        guard let host = url.host?.lowercased() else { return false }
+        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 
     struct Connection {

@@ -31,8 +31,8 @@ actor LiveDisplay {
             finish(stage, line: "✓ \(stage) \(String(format: "%.1f", seconds)) s")
         case .cacheHit(let stage, _):
             finish(stage, line: "• \(stage): cached")
-        case .failed(let stage, let message):
-            finish(stage, line: "✗ \(stage): \(message)")
+        case .failed(let stage, let error):
+            finish(stage, line: "✗ \(stage): \(error.message)")
         case .skipped(let stage, let because):
             finish(stage, line: "– \(stage): skipped (\(because) failed)")
         case .log(let stage, let level, let message):

@@ -43,7 +43,7 @@ struct PipelineOptions: ParsableArguments {
     /// is reported at once (exit 2). A broken plugin is part of the error when the pipeline
     /// does not validate (it may be why a kind is unknown), and a warning, printed once, when
     /// the pipeline validates without it.
-    func load(registry: StageRegistry) throws -> ValidatedPipeline {
+    func load(registry: StageRegistry = BuiltinStages.registry()) throws -> ValidatedPipeline {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("\(pipeline): no such pipeline file")
         }
@@ -56,15 +56,9 @@ struct PipelineOptions: ParsableArguments {
         } catch let error as PipelineError where !pluginProblems.isEmpty {
             throw PipelineError(error.diagnostics + pluginProblems.filter { !error.diagnostics.contains($0) })
         }
-        let key = url.standardizedFileURL.path
-        if !pluginProblems.isEmpty, Self.warned.withLock({ $0.insert(key).inserted }) {
-            for problem in pluginProblems { Terminal.error(problem.formatted(as: "warning")) }
-        }
+        for problem in pluginProblems { Terminal.error(problem.formatted(as: "warning")) }
         return validated
     }
-
-    /// Pipelines whose plugin warnings were printed (a run loads its pipeline twice).
-    private static let warned = Mutex<Set<String>>([])
 
     /// The plugins on this pipeline's search path (found once per process).
     var plugins: PluginCatalog {
@@ -79,12 +73,6 @@ struct PipelineOptions: ParsableArguments {
 
     private static let catalogs = Mutex<[String: PluginCatalog]>([:])
 
-    func actionCache() throws -> ActionCache {
-        try ActionCache(store: try ArtifactStore(root: cacheFolder))
-    }
-
-    /// The built-in stages, for commands that never reach the network.
-    static var offlineRegistry: StageRegistry {
-        BuiltinStages.registry(client: SeedanceClient(endpoints: .single(URL(string: "http://127.0.0.1:9")!), apiKey: nil))
-    }
+    /// The local cache (`.seedpipe/` beside the pipeline, `--cache`, or `$SEEDPIPE_CACHE`).
+    func storage() throws -> Storage { try Storage.local(at: cacheFolder) }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import Stages
 
 /// Everything a finished run tells a person: written as run.json and report.html.
 struct RunSummary: Encodable {
@@ -32,28 +33,26 @@ struct RunSummary: Encodable {
     var secondsPaid: Int
     var cacheHits: Int
 
-    init(report: RunReport, pipeline: ValidatedPipeline, journal: GenerationJournal, started: Date, files: [String: [String]]) {
+    init(report: RunReport, pipeline: ValidatedPipeline, journal: any ActionJournal, started: Date,
+         files: [String: [String]]) async {
         self.pipeline = pipeline.graph.name
         self.started = started
         seconds = Date().timeIntervalSince(started)
-        var paid = 0, paidSeconds = 0
-        stages = pipeline.steps.compactMap { step in
-            guard let stage = report.stages[step.node.name] else { return nil }
-            let entry = stage.key.flatMap(journal.entry)
-            let isPaid = step.stage.signature.pool == .seedance && !stage.cached && stage.error == nil && !stage.skipped
-            if isPaid {
-                paid += 1
-                paidSeconds += entry?.seconds ?? 0
-            }
-            return Stage(stage: stage.stage, kind: stage.kind, key: stage.key, cached: stage.cached, skipped: stage.skipped,
-                         offset: stage.started.map { $0.timeIntervalSince(started) }, seconds: stage.seconds, error: stage.error,
-                         requestID: entry?.requestID, paid: isPaid, outputs: stage.outputs)
+        var stages: [Stage] = []
+        for step in pipeline.steps {
+            guard let stage = report.stages[step.node.name] else { continue }
+            let entry = step.stage.kind == GenerateStage.kind ? await stage.key.asyncFlatMap { await GenerationEntry.find($0, in: journal) } : nil
+            stages.append(Stage(stage: stage.stage, kind: stage.kind, key: stage.key, cached: stage.cached, skipped: stage.skipped,
+                                offset: stage.started.map { $0.timeIntervalSince(started) }, seconds: stage.seconds,
+                                error: stage.error?.message, requestID: entry?.requestID, paid: !stage.cost.isFree,
+                                outputs: stage.outputs))
         }
+        self.stages = stages
         outputs = report.outputs
         self.files = files
-        failures = report.failures
-        generationsPaid = paid
-        secondsPaid = paidSeconds
+        failures = report.failures.mapValues(\.message)
+        generationsPaid = report.cost.generations
+        secondsPaid = Int(report.cost.seconds.rounded())
         cacheHits = report.stages.values.filter(\.cached).count
     }
 
@@ -64,5 +63,12 @@ struct RunSummary: Encodable {
 
     var audioReports: [(stage: String, report: [String: Value])] {
         stages.filter { $0.kind == "audio-check" }.compactMap { stage in stage.outputs["report"]?.object.map { (stage.stage, $0) } }
+    }
+}
+
+extension Optional {
+    func asyncFlatMap<T>(_ transform: (Wrapped) async -> T?) async -> T? {
+        guard let self else { return nil }
+        return await transform(self)
     }
 }

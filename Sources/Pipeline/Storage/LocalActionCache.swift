@@ -1,0 +1,142 @@
+import Foundation
+import Synchronization
+
+/// Action records in a folder, `ROOT/actions/KEY.json`, beside a ``LocalArtifactStore``.
+///
+/// A record is written to a temporary file and renamed into place, without fsync: a record
+/// torn by a crash does not decode and is a miss, and the work it described runs again
+/// (paid work is safe in the journal, which does fsync). Records read or written once are
+/// kept in memory for the rest of the process, and so is the last-run index.
+public final class LocalActionCache: ActionCache {
+    public let root: URL
+    public let store: LocalArtifactStore
+    private let locks: ActionLocks
+    private let known = Mutex<[String: ActionRecord]>([:])
+    private let lastRuns = Mutex<[String: [String: String]]>([:])
+
+    public init(store: LocalArtifactStore) throws {
+        self.store = store
+        root = store.root.appendingPathComponent("actions", isDirectory: true)
+        locks = try ActionLocks(file: store.root.appendingPathComponent("actions.lock"))
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: lastRunFolder, withIntermediateDirectories: true)
+    }
+
+    var lastRunFolder: URL { store.root.appendingPathComponent("last-run", isDirectory: true) }
+
+    private func file(for key: String) -> URL { root.appendingPathComponent("\(key).json") }
+
+    public func lookup(_ key: String) async -> ActionRecord? {
+        try? await BlockingIO.run { self.lookupNow(key) }
+    }
+
+    /// `lookup` on the calling thread.
+    public func lookupNow(_ key: String) -> ActionRecord? {
+        guard let record = readRecord(key) else { return nil }
+        for artifact in record.outputs.values.flatMap(\.artifacts) {
+            guard (try? store.verifiedLocationNow(of: artifact)) != nil else { return nil }
+        }
+        return record
+    }
+
+    private func readRecord(_ key: String) -> ActionRecord? {
+        if let record = known.withLock({ $0[key] }) { return record }
+        guard let data = FileManager.default.contents(atPath: file(for: key).path),
+              let record = try? JSONDecoder.iso.decode(ActionRecord.self, from: data) else { return nil }
+        known.withLock { $0[key] = record }
+        return record
+    }
+
+    public func record(_ record: ActionRecord) async throws {
+        let data = try JSONEncoder.iso.encode(record)
+        try await BlockingIO.run {
+            try AtomicFile.write(data, to: self.file(for: record.key), durable: false)
+            self.known.withLock { $0[record.key] = record }
+        }
+    }
+
+    public func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        try await locks.exclusively(key, body)
+    }
+
+    public func rememberLastRun(pipeline: String, keys: [String: String]) async throws {
+        try await BlockingIO.run {
+            var index = self.lastRunIndex(pipeline)
+            index.merge(keys) { $1 }
+            self.lastRuns.withLock { $0[pipeline] = index }
+            // It only ever explains a miss: atomic, not synced.
+            try AtomicFile.write(try JSONEncoder.iso.encode(index),
+                                 to: self.lastRunFolder.appendingPathComponent("\(pipeline).json"), durable: false)
+        }
+    }
+
+    private func lastRunIndex(_ pipeline: String) -> [String: String] {
+        if let index = lastRuns.withLock({ $0[pipeline] }) { return index }
+        let data = FileManager.default.contents(atPath: lastRunFolder.appendingPathComponent("\(pipeline).json").path)
+        let index = data.flatMap { try? JSONDecoder.iso.decode([String: String].self, from: $0) } ?? [:]
+        lastRuns.withLock { $0[pipeline] = index }
+        return index
+    }
+
+    public func lastRun(pipeline: String, stage: String) async -> ActionRecord? {
+        try? await BlockingIO.run { self.lastRunIndex(pipeline)[stage].flatMap(self.readRecord) }
+    }
+
+    public func allRecords() async -> [ActionRecord] {
+        (try? await BlockingIO.run {
+            let files = (try? FileManager.default.contentsOfDirectory(at: self.root, includingPropertiesForKeys: nil)) ?? []
+            return files.filter { $0.pathExtension == "json" }.compactMap { self.readRecord($0.deletingPathExtension().lastPathComponent) }
+        }) ?? []
+    }
+
+    public func remove(_ key: String) async {
+        known.withLock { _ = $0.removeValue(forKey: key) }
+        unlink(file(for: key).path)
+    }
+}
+
+/// Temporary file, rename: the file appears whole or not at all. `durable` adds an fsync of
+/// the file before the rename and of its folder after, so the new name survives a power cut.
+enum AtomicFile {
+    static func write(_ data: Data, to url: URL, durable: Bool) throws {
+        let folder = url.deletingLastPathComponent()
+        let staging = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
+        let descriptor = open(staging.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw failure("cannot write \(staging.path)") }
+        var written = 0
+        let ok = data.withUnsafeBytes { bytes -> Bool in
+            while written < bytes.count {
+                let count = Glibc.write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                written += count
+            }
+            return true
+        }
+        let synced = !durable || fsync(descriptor) == 0
+        close(descriptor)
+        guard ok, synced else {
+            let error = failure("cannot write \(url.path)")
+            unlink(staging.path)
+            throw error
+        }
+        guard rename(staging.path, url.path) == 0 else {
+            let error = failure("cannot write \(url.path)")
+            unlink(staging.path)
+            throw error
+        }
+        if durable {
+            let directory = open(folder.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if directory >= 0 {
+                defer { close(directory) }
+                guard fsync(directory) == 0 else { throw failure("cannot sync \(folder.path)") }
+            }
+        }
+    }
+
+    private static func failure(_ message: String) -> PipelineError {
+        PipelineError(.storage, "\(message): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Pipeline
+import SeedanceAPI
+
+/// One Seedance generation as the journal knows it: the payload `seedance.generate` keeps
+/// in its action's journal record, written durably before each step that costs money.
+public struct GenerationEntry: Sendable, Codable, Hashable {
+    public enum State: String, Sendable, Codable {
+        /// About to submit: the body is recorded, no answer yet (the submit may or may not have happened).
+        case intent
+        /// The submit answered: the request id is known and the generation is paid for.
+        case submitted
+        /// The generation finished; its output URLs are known.
+        case completed
+        /// The output is in the artifact store.
+        case downloaded
+        /// It ended FAILED (nothing to recover).
+        case failed
+    }
+
+    /// The action key of the stage run (one generation per key).
+    public var key: String
+    public var pipeline: String
+    public var stage: String
+    public var state: State
+    /// The request body as sent, without secrets.
+    public var requestBody: Value
+    public var requestID: String?
+    public var outputURL: String?
+    public var lastFrameURL: String?
+    /// Store digests once downloaded.
+    public var outputs: [String: Value]?
+    public var error: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    /// Seconds of video this generation pays for.
+    public var seconds: Int
+
+    public init(key: String, pipeline: String, stage: String, requestBody: Value, seconds: Int) {
+        self.key = key
+        self.pipeline = pipeline
+        self.stage = stage
+        self.state = .intent
+        self.requestBody = requestBody
+        self.seconds = seconds
+        createdAt = Date()
+        updatedAt = createdAt
+    }
+
+    /// The generations in a journal (records other stages wrote are left out), newest first.
+    public static func all(in journal: any ActionJournal) async throws -> [GenerationEntry] {
+        try await journal.all().filter { $0.kind == GenerateStage.kind || $0.kind.isEmpty }
+            .compactMap { try? $0.payload.decode(GenerationEntry.self) }
+            .sorted { $0.createdAt > $1.createdAt }
+    }
+
+    /// The generation journaled under an action key, if any.
+    public static func find(_ key: String, in journal: any ActionJournal) async -> GenerationEntry? {
+        guard let record = try? await journal.read(key) else { return nil }
+        return try? record.payload.decode(GenerationEntry.self)
+    }
+}
+
+/// What `seedance.generate` needs from the run: the client, how often to poll and how long
+/// to wait. The client carries its own clock for backoff and polling (`ImmediateClock` in tests).
+public struct SeedanceService: Sendable {
+    public var client: SeedanceClient
+    /// Between status polls.
+    public var pollInterval: Duration
+    /// Longest wait in one run (the request keeps running after; a rerun resumes it).
+    public var waitTimeout: Duration
+
+    public init(client: SeedanceClient, pollInterval: Duration = .seconds(2), waitTimeout: Duration = .seconds(3600)) {
+        self.client = client
+        self.pollInterval = pollInterval
+        self.waitTimeout = waitTimeout
+    }
+}
+
+extension Pool {
+    /// Remote Seedance generations: `seedpipe run --jobs N` sets its limit.
+    public static let seedance = Pool("seedance")
+}

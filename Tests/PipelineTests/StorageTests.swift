@@ -1,0 +1,109 @@
+import Foundation
+import MediaTestSupport
+import Pipeline
+import PipelineTesting
+import Testing
+
+@Suite struct StoreTests {
+    @Test func listsObjectsNotFolders() async throws {
+        let folder = TemporaryFolder("store")
+        let store = try LocalArtifactStore(root: folder.url)
+        let a = try await store.put(data: Data("a".utf8), type: .text, fileExtension: "txt")
+        let b = try await store.put(data: Data("b".utf8), type: .text, fileExtension: "txt")
+        #expect(Set(store.allObjects().map(\.digest)) == [a.digest, b.digest])
+    }
+
+    /// An object is hashed once per process: a file whose size, inode and modification time
+    /// are unchanged is trusted without reading it again; any change hashes it again.
+    @Test func anObjectIsHashedOncePerProcessAndAgainWhenItChanges() async throws {
+        let folder = TemporaryFolder("store")
+        let store = try LocalArtifactStore(root: folder.url)
+        let artifact = try await store.put(data: Data("original".utf8), type: .text, fileExtension: "txt")
+        let url = try await store.verifiedLocation(of: artifact)
+        var before = stat()
+        #expect(stat(url.path, &before) == 0)
+        // Same size, same inode, modification time put back: not hashed again.
+        try Self.overwrite(url, with: "ORIGINAL")
+        var times = [before.st_atim, before.st_mtim]
+        #expect(utimensat(AT_FDCWD, url.path, &times, 0) == 0)
+        #expect(try await store.verifiedLocation(of: artifact) == url, "trusted from the first check")
+        // A new modification time: hashed again, found corrupted, removed.
+        try Self.overwrite(url, with: "ORIGINAL")
+        times = [before.st_atim, timespec(tv_sec: before.st_mtim.tv_sec + 5, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, url.path, &times, 0) == 0)
+        let error = await #expect(throws: PipelineError.self) { try await store.verifiedLocation(of: artifact) }
+        #expect(error?.code == .corruptedObject)
+        #expect(await !store.contains(artifact.digest))
+    }
+
+    static func overwrite(_ url: URL, with text: String) throws {
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+    }
+
+    /// Locks are held by open file descriptions: two caches on one folder in one process
+    /// exclude each other, and closing some other descriptor of the lock file drops nothing
+    /// (with classic fcntl locks, both would fail).
+    @Test func actionLocksExcludeAcrossCachesAndSurviveOtherCloses() async throws {
+        let folder = TemporaryFolder("locks")
+        let one = try LocalActionCache(store: try LocalArtifactStore(root: folder.url))
+        let two = try LocalActionCache(store: try LocalArtifactStore(root: folder.url))
+        let key = String(repeating: "ab", count: 32)
+        let (entered, enter) = AsyncStream.makeStream(of: Void.self)
+        let (release, leave) = AsyncStream.makeStream(of: Void.self)
+        let holder = Task {
+            try await one.exclusively(key) {
+                enter.yield()
+                for await _ in release { break }
+            }
+        }
+        for await _ in entered { break }
+        // Another descriptor of the lock file, opened and closed: the lock must stay.
+        close(open(folder.file("actions.lock").path, O_RDWR))
+        let second = Task { try await two.exclusively(key) { ContinuousClock.now } }
+        try await Task.sleep(for: .milliseconds(300))
+        let released = ContinuousClock.now
+        leave.yield()
+        try await holder.value
+        let acquired = try await second.value
+        #expect(acquired >= released, "the second cache got the lock only after the first let it go")
+    }
+
+    /// Journal files written before records had a payload are still read (a generation
+    /// journaled by an older seedpipe resumes after an upgrade).
+    @Test func theJournalReadsOldFlatEntries() async throws {
+        let folder = TemporaryFolder("journal")
+        let journal = try LocalJournal(root: folder.url)
+        let old = #"{"key":"k1","pipeline":"p","stage":"s","state":"submitted","requestID":"r-1","updatedAt":"2026-01-02T03:04:05Z"}"#
+        try Data(old.utf8).write(to: folder.file("k1.json"))
+        let record = try #require(try await journal.read("k1"))
+        #expect(record.stage == "s" && record.pipeline == "p")
+        #expect(record.payload.object?["requestID"] == .string("r-1"))
+        try await journal.write(JournalRecord(key: "k2", kind: "remote", pipeline: "p", stage: "t", payload: .object(["n": .number(1)])))
+        #expect(try await journal.all().map(\.key).sorted() == ["k1", "k2"])
+    }
+}
+
+@Suite struct CostTests {
+    @Test func planCountsWhatStagesDeclareAndRunsRecordIt() async throws {
+        let recorder = Recorder()
+        let bed = try PipelineTestbed(registry: testRegistry(recorder))
+        let yaml = """
+            pipeline: paid
+            stages:
+              a: { uses: remote-wait, with: { ms: 1, tag: a, seconds: 4 } }
+              b: { uses: remote-wait, with: { ms: 1, tag: b, seconds: 6 } }
+              c: { uses: emit, with: { value: free } }
+            """
+        let plan = try await bed.plan(yaml)
+        #expect(plan.generations == 2 && plan.secondsToPay == 10)
+        #expect(plan.steps.first { $0.stage == "c" }?.status == .run)
+        let report = try await bed.run(yaml)
+        #expect(report.cost == Cost(generations: 2, seconds: 10))
+        let records = await bed.storage.actions.allRecords()
+        #expect(records.filter(\.paid).map(\.stage).sorted() == ["a", "b"])
+        let again = try await bed.plan(yaml)
+        #expect(again.cost.isFree, "all cached: nothing to pay")
+    }
+}
