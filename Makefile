@@ -5,13 +5,14 @@
 #   make test    the test suite (what CI runs)
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
+#   make docs    DocC documentation of the library products into out/docs/<Product>/
 
 SWIFT       ?= swift
 BUILD_FLAGS ?=
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev pkg-config
 
-.PHONY: all deps build release demo test bench asan clean
+.PHONY: all deps build release demo test bench asan docs clean
 
 all: build
 
@@ -58,6 +59,16 @@ asan: deps
 	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan $(BUILD_FLAGS)
 	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/.ci/lsan.supp \
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter MediaTests $(BUILD_FLAGS)
+
+# DocC: each library product's catalog (Sources/<Module>/<Module>.docc) as a static site.
+DOC_TARGETS := Media SeedanceAPI SeedanceEmulator Pipeline Stages PipelineTesting
+docs: deps
+	@mkdir -p out/docs
+	@set -e; for target in $(DOC_TARGETS); do \
+	  echo "documentation: $$target -> out/docs/$$target"; \
+	  $(SWIFT) package --allow-writing-to-directory out/docs/$$target generate-documentation --target $$target \
+	    --disable-indexing --transform-for-static-hosting --output-path out/docs/$$target $(BUILD_FLAGS) >/dev/null; \
+	done
 
 clean:
 	rm -rf .build .build-asan out

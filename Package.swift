@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // `make docs`: the DocC catalogs of the library products.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The system FFmpeg libraries (Debian: libav*-dev), found through pkg-config.
@@ -66,6 +68,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -107,7 +110,8 @@ let package = Package(
             "Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages", "PipelineTesting",
         ]),
         .testTarget(name: "PipelineTests", dependencies: [
-            "Pipeline", "Stages", "PipelineTesting", "MediaTestSupport", .product(name: "Logging", package: "swift-log"),
+            "Pipeline", "Stages", "PipelineTesting", "SeedanceAPI", "Media", "MediaTestSupport",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "StagesTests", dependencies: [
             "Stages", "Pipeline", "PipelineTesting", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOPosix
 import SeedanceAPI
 
 /// The HTTP surface: Segmind's paths, plus `/files/` and `/_emulator/`.
@@ -29,7 +30,7 @@ struct EmulatorRoutes: Sendable {
             return Responses.json(.ok, entry)
         }
         router.get("/inference-request/request-history") { request, _ in await history(request) }
-        router.get("/files/:name") { _, context in file(context.parameters.get("name") ?? "") }
+        router.get("/files/:name") { _, context in try await file(context.parameters.get("name") ?? "", context: context) }
         router.get("/_emulator/stats") { _, _ in Responses.json(.ok, await state.currentStats) }
         router.post("/_emulator/faults") { request, _ in
             struct Body: Decodable {
@@ -112,11 +113,11 @@ struct EmulatorRoutes: Sendable {
         case .success(let (parsed, raw)):
             let job = await state.runNow(parsed, body: raw, baseURL: Responses.baseURL(of: request, fallback: fallbackBase))
             guard job.state == .completed, let video = job.video,
-                  let data = try? Data(contentsOf: files.appendingPathComponent(video))
+                  FileManager.default.fileExists(atPath: files.appendingPathComponent(video).path)
             else {
                 return Responses.error(.unprocessableContent, job.error ?? "Generation failed", extra: ["status": .string("FAILED")])
             }
-            return Responses.data(data, contentType: "video/mp4")
+            return try await file(video, context: context)
         }
     }
 
@@ -150,7 +151,8 @@ struct EmulatorRoutes: Sendable {
             default: "bin"
             }
             let name = "asset-\(ClipRenderer.digest(dataURL)).\(ext)"
-            try bytes.write(to: files.appendingPathComponent(name), options: .atomic)
+            let target = files.appendingPathComponent(name)
+            try await NIOThreadPool.singleton.runIfActive { try bytes.write(to: target, options: .atomic) }
             urls.append(.string("\(base)/files/\(name)"))
         }
         await state.count { $0.uploads += urls.count }
@@ -200,11 +202,15 @@ struct EmulatorRoutes: Sendable {
         return Responses.json(.ok, HistoryPage(data: pageRows, page: page, perPage: perPage, total: rows.count))
     }
 
-    private func file(_ name: String) -> Response {
-        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."),
-              let data = try? Data(contentsOf: files.appendingPathComponent(name))
-        else { return Responses.error(.notFound, "File not found: \(name)") }
-        return Responses.data(data, contentType: Responses.contentType(ofFile: name))
+    /// A rendered clip, frame or upload, streamed from disk by Hummingbird's FileIO (on NIO's
+    /// thread pool, never a whole-file read on the cooperative pool).
+    private func file(_ name: String, context: BasicRequestContext) async throws -> Response {
+        let path = files.appendingPathComponent(name).path
+        guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), FileManager.default.fileExists(atPath: path) else {
+            return Responses.error(.notFound, "File not found: \(name)")
+        }
+        let body = try await FileIO().loadFile(path: path, context: context)
+        return Response(status: .ok, headers: [.contentType: Responses.contentType(ofFile: name)], body: body)
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -32,11 +32,6 @@ enum Responses {
 
     struct DroppedConnection: Error {}
 
-    static func data(_ data: Data, contentType: String) -> Response {
-        Response(status: .ok, headers: [.contentType: contentType],
-                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
-    }
-
     static func contentType(ofFile name: String) -> String {
         switch (name as NSString).pathExtension.lowercased() {
         case "mp4": "video/mp4"

@@ -88,7 +88,7 @@ extension SeedanceClient {
         let partial = folder.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).partial")
         defer { try? FileManager.default.removeItem(at: partial) }
         var written = 0
-        let reply = try await retrying(mode: mode, what: what) {
+        let reply = try await retrying(mode: mode, what: what, url: url) {
             let response = try await http.execute(try makeRequest(method, url, json: json), timeout: .init(downloadTimeout))
             let status = Int(response.status.code)
             guard (200..<300).contains(status) else {

@@ -86,7 +86,7 @@ public struct SeedanceClient: Sendable {
     func send(
         _ method: HTTPMethod, _ url: URL, json: Data? = nil, mode: RetryMode, what: String
     ) async throws -> Reply {
-        try await retrying(mode: mode, what: what) {
+        try await retrying(mode: mode, what: what, url: url) {
             let response = try await http.execute(try makeRequest(method, url, json: json), timeout: .init(requestTimeout))
             let body = try await response.body.collect(upTo: 32 << 20)
             return Reply(status: Int(response.status.code), headers: response.headers, body: body)
@@ -116,8 +116,14 @@ public struct SeedanceClient: Sendable {
         request.headers.add(name: "x-api-key", value: apiKey.secret)
     }
 
+    /// The host (and port) of a URL, for messages: never its path or query (signed URLs carry tokens).
+    static func server(of url: URL) -> String {
+        guard let host = url.host else { return "the server" }
+        return url.port.map { "\(host):\($0)" } ?? host
+    }
+
     /// Runs `attempt` until it gives a reply that is not worth retrying, or the policy runs out.
-    func retrying(mode: RetryMode, what: String, _ attempt: () async throws -> Reply) async throws -> Reply {
+    func retrying(mode: RetryMode, what: String, url: URL, _ attempt: () async throws -> Reply) async throws -> Reply {
         var tries = 0
         while true {
             tries += 1
@@ -137,7 +143,7 @@ public struct SeedanceClient: Sendable {
                         underlying: scrub(failure.text))
                 }
                 guard let delay = retry.delay(afterAttempt: tries) else {
-                    throw SeedanceError(.connectionFailed, "\(what) failed: cannot reach the server after \(tries) tries",
+                    throw SeedanceError(.connectionFailed, "\(what) failed: cannot reach \(Self.server(of: url)) after \(tries) tries",
                                         underlying: scrub(failure.text))
                 }
                 logger.notice("\(what): \(failure.text); retrying in \(delay)")

@@ -81,8 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         let started = Date()
         let runTask = Task { try await executor.run(events: continuation) }
         let interrupt = Task {
-            _ = await SignalWaiter.waitForTermination()
-            runTask.cancel()
+            if await SignalWaiter.waitForTermination() != nil { runTask.cancel() }
         }
         let result = await runTask.result
         interrupt.cancel()

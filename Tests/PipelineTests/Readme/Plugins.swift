@@ -1,6 +1,6 @@
 import Foundation
 
-// The README's "Stages of your own, in Swift" example, compiled here; ReadmeExampleTests
+// The README's "Plugins: stages of your own" example, compiled here; ReadmeExampleTests
 // checks the README shows exactly this code, and runs it.
 // README: begin
 import Pipeline
