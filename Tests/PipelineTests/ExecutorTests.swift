@@ -129,7 +129,7 @@ import Testing
             stages:
               broken: { uses: fail }
               after: { uses: join, with: { texts: ["${broken.text}"] } }
-              other: { uses: wait, with: { ms: 30000 } }
+              other: { uses: wait, with: { ms: 600000 } }
             """
         let start = ContinuousClock.now
         let failure = try await #require(throws: PipelineError.self) { try await run(yaml, recorder: recorder) }
@@ -138,7 +138,9 @@ import Testing
         #expect(failure.description.contains("it broke on purpose"))
         #expect(failure.rootCause is FailStage.Broken, "the stage's own error is kept, not a string")
         #expect(failure.report?.failures["broken"]?.rootCause is FailStage.Broken)
-        #expect(ContinuousClock.now - start < .seconds(20), "the 30 s branch was cancelled, not waited for")
+        // The bound is loose: other tests share the two cores and some hold Swift's cooperative
+        // threads with media work, which delays every await here.
+        #expect(ContinuousClock.now - start < .seconds(300), "the 600 s branch was cancelled, not waited for")
         #expect(try await !storage().actions.allRecords().contains { $0.stage == "other" })
         #expect(await recorder.count("after") == 0)
     }
@@ -162,13 +164,13 @@ import Testing
 
     @Test func cancellationStopsRunningStagesAndRecordsNothingPartial() async throws {
         let recorder = Recorder()
-        let yaml = "stages:\n  slow: { uses: wait, with: { ms: 60000 } }\n"
+        let yaml = "stages:\n  slow: { uses: wait, with: { ms: 600000 } }\n"
         let task = Task { try await run(yaml, recorder: recorder) }
         await recorder.waitForStarts(1)  // the stage is running: now cancel it
         task.cancel()
         let start = ContinuousClock.now
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - start < .seconds(20), "cancelled, not waited out")
+        #expect(ContinuousClock.now - start < .seconds(300), "cancelled, not waited out (600 s)")
         #expect(await recorder.count("slow") == 1)
         #expect(try await storage().actions.allRecords().isEmpty)
     }

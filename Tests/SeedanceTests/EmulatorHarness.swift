@@ -1,26 +1,25 @@
 import Foundation
 import Media
 import MediaTestSupport
+import PipelineTesting
 import SeedanceAPI
 import SeedanceEmulator
 
-/// A live emulator on a free port and a client pointed at it.
+/// PipelineTesting's emulator on a free port, a client pointed at it, and a folder.
 struct EmulatorHarness {
-    static let key = "test-key-7f3a9c"
-    let emulator: SeedanceEmulator
-    let url: URL
+    static let key = EmulatedSeedance.key
+    let seedance: EmulatedSeedance
+    var emulator: SeedanceEmulator { seedance.emulator }
+    var url: URL { seedance.url }
     let folder = TemporaryFolder("seedance")
 
     init(latency: Duration = .milliseconds(50), workers: Int = 4, retention: Duration = .seconds(3600),
          faults: FaultRates = FaultRates()) async throws {
-        emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: Self.key, latency: latency, workers: workers, retention: retention, preset: "ultrafast",
-            faults: faults))
-        url = try await emulator.start()
+        seedance = try await EmulatedSeedance.start(latency: latency, workers: workers, retention: retention, faults: faults)
     }
 
     func client(clock: any APIClock = SystemClock(), retry: RetryPolicy = RetryPolicy(), key: String = key) -> SeedanceClient {
-        SeedanceClient(endpoints: .single(url), apiKey: APIKey(key), retry: retry, clock: clock)
+        seedance.client(clock: clock, retry: retry, key: key)
     }
 
     /// A small, fast request (480p, 4 s).
@@ -32,5 +31,5 @@ struct EmulatorHarness {
         return request
     }
 
-    func stop() async { await emulator.stop() }
+    func stop() async { await seedance.stop() }
 }

@@ -221,8 +221,14 @@ public struct Executor: Sendable {
             baseFolder: pipeline.graph.baseFolder, actionKey: actionKey, kind: step.stage.kind, stage: name,
             pipeline: pipeline.graph.name
         ) { fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status)) }
-        defer { context.scratchFolder.remove() }
-        let produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
+        let produced: [String: Value]
+        do {
+            produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
+        } catch {
+            await context.scratchFolder.remove()
+            throw error
+        }
+        await context.scratchFolder.remove()
         try Task.checkCancellation()
         let missing = step.stage.signature.outputs.filter { $0.required && produced[$0.name] == nil }.map(\.name)
         guard missing.isEmpty else {

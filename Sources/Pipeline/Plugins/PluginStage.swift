@@ -344,7 +344,13 @@ extension PluginStage {
                                    scratch: storage.scratch.appendingPathComponent(UUID().uuidString, isDirectory: true),
                                    baseFolder: plugin.manifest.folder, actionKey: "example", kind: kind, stage: "example",
                                    pipeline: "plugins-check")
-        defer { context.scratchFolder.remove() }
-        return try await run(StageInvocation(name: "example", values: values), context: context)
+        do {
+            let outputs = try await run(StageInvocation(name: "example", values: values), context: context)
+            await context.scratchFolder.remove()
+            return outputs
+        } catch {
+            await context.scratchFolder.remove()
+            throw error
+        }
     }
 }

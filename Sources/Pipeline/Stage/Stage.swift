@@ -197,7 +197,11 @@ final class ScratchFolder: Sendable {
         return location
     }
 
-    func remove() {
-        if FileManager.default.fileExists(atPath: location.path) { try? FileManager.default.removeItem(at: location) }
+    /// Removes the folder (on the I/O pool) if it was made.
+    func remove() async {
+        let location = location
+        _ = try? await BlockingIO.run {
+            if FileManager.default.fileExists(atPath: location.path) { try? FileManager.default.removeItem(at: location) }
+        }
     }
 }
