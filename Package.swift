@@ -32,20 +32,27 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // The system FFmpeg libraries (Debian: libav*-dev), found through pkg-config.
+        // The system FFmpeg headers (Debian: libav*-dev, on the default include path). No
+        // pkgConfig: its `-lavformat` would make every process map FFmpeg's ~130 libraries at
+        // start, `seedpipe --version` included.
         .systemLibrary(
             name: "CFFmpeg",
             path: "Sources/CFFmpeg",
-            pkgConfig: "libavformat",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
         ),
+        // On Linux, FFmpeg's functions as trampolines that load the libraries on the first call.
+        .target(name: "CFFmpegLoader", dependencies: ["CFFmpeg"]),
         // The only module that touches CFFmpeg; its public API is plain Swift types.
         .target(
             name: "Media",
             dependencies: [
                 "CFFmpeg",
+                "CFFmpegLoader",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            linkerSettings: ["avformat", "avcodec", "avutil", "swscale", "swresample"].map {
+                .linkedLibrary($0, .when(platforms: [.macOS]))
+            }
         ),
         // Seedance 2.0 Mini wire types and the HTTP client (AsyncHTTPClient).
         .target(

@@ -26,8 +26,8 @@ public struct Seedpipe: AsyncParsableCommand {
               seedpipe generate --prompt "A waterfall at dawn" --duration 5 -o clip.mp4
               seedpipe serve --port 8080
 
-            Exit status: 0 success, 1 a check or a generation failed, 2 bad usage or bad
-            input, 3 the service or the network failed.
+            Exit status (every command, run included): 0 success, 1 a check or a generation
+            failed, 2 bad usage or bad input, 3 the service or the network failed, 130 interrupted.
             """,
         version: "0.1.0",
         subcommands: [

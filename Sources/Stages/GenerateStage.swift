@@ -61,13 +61,12 @@ public struct GenerateStage: Stage {
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let service = try context.services.require(SeedanceService.self)
-        let run = Run(stage: self, service: service, client: service.client, context: context)
         var entry = try await context.journal.read(GenerationEntry.self)
         if let done = entry, done.state == .downloaded, let outputs = done.outputs,
            (try? await context.store.verifiedLocations(of: outputs.values.flatMap(\.artifacts))) != nil {
-            return outputs
+            return outputs  // paid for and downloaded before: no service needed
         }
+        let run = Run(stage: self, service: try context.services.require(SeedanceService.self), context: context)
         if entry == nil || entry?.state == .failed {
             entry = try await run.submitFresh(invocation)
         } else if entry?.state == .intent {
@@ -79,20 +78,14 @@ public struct GenerateStage: Stage {
         }
         return try await run.download(current)
     }
-
-    static func value<T: Encodable>(of encodable: T) throws -> Value {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return try JSONDecoder().decode(Value.self, from: encoder.encode(encodable))
-    }
 }
 
 /// One run of the stage: the client and context it works with.
 private struct Run {
     let stage: GenerateStage
     let service: SeedanceService
-    let client: SeedanceClient
     let context: StageContext
+    var client: SeedanceClient { service.client }
 
     /// Uploads local frames, writes the intent, submits, writes the request id.
     func submitFresh(_ invocation: StageInvocation) async throws -> GenerationEntry {
@@ -111,7 +104,7 @@ private struct Run {
         }
         let request = stage.request(invocation.values, firstFrame: frames["first_frame"], lastFrame: frames["last_frame"])
         var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
-                                    requestBody: try GenerateStage.value(of: request), seconds: request.effectiveDuration)
+                                    requestBody: try Value(encoding: request), seconds: request.effectiveDuration)
         try await write(entry)
         return try await submit(request, entry: &entry)
     }
@@ -177,7 +170,7 @@ private struct Run {
         for page in 1...10 {
             let listing = try await client.history(page: page, perPage: 100, from: from, to: to)
             for row in listing.data {
-                guard let body = row.requestBody, let value = try? GenerateStage.value(of: body) else { continue }
+                guard let body = row.requestBody, let value = try? Value(encoding: body) else { continue }
                 if value == entry.requestBody { return row }
             }
             if listing.data.count < 100 { break }

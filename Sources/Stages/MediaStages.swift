@@ -88,7 +88,7 @@ public struct ProbeStage: Stage {
         let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         var info = try await MediaThread.run { try MediaInfo.probe(video) }
         info.path = invocation["video"]!.artifact!.digest
-        return ["info": try GenerateStage.value(of: info)]
+        return ["info": try Value(encoding: info)]
     }
 }
 
@@ -122,7 +122,7 @@ public struct AudioCheckStage: Stage {
             throw StageError(.checkFailed, "audio check: " + problems.joined(separator: "; "))
         }
         for problem in problems { context.logger.warning("audio check: \(problem)") }
-        var report = try GenerateStage.value(of: levels).object ?? [:]
+        var report = try Value(encoding: levels).object ?? [:]
         report["problems"] = .list(problems.map { .string($0) })
         return ["report": .object(report)]
     }

@@ -7,7 +7,8 @@ import SeedanceEmulator
 struct BackendOptions: ParsableArguments {
     @Option(help: """
         auto: Segmind when SEGMIND_API_KEY is set, else the built-in emulator; \
-        segmind; emulator (offline, clips rendered locally); or the URL of a Seedance-compatible server.
+        segmind; emulator (offline, clips rendered locally); or the URL of a Seedance-compatible server \
+        (SEGMIND_API_KEY is sent there because you typed the URL here; a note says so unless it is loopback).
         """)
     var backend = "auto"
 
