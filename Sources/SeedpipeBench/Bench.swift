@@ -70,6 +70,8 @@ enum MediaBench {
             }
             rows.append(row)
         }
+        // Process start alone (goal: under 25 ms): what every command pays before its work.
+        compare("process start (--version)", ["--version"], ["-version"])
         compare("concat 20 × 5 s 720p (stream copy)",
                 ["concat"] + clips + ["-o", "joined.mp4"],
                 ["-f", "concat", "-safe", "0", "-i", "list.txt", "-c", "copy", "joined-ff.mp4"])

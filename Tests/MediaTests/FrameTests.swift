@@ -80,6 +80,23 @@ import Testing
         #expect(error.description.contains("past the end"))
     }
 
+    /// A still goes from the decoded picture to the encoder's format in one conversion: at full
+    /// size as PNG it is the very frame `frame(at:)` gives, and a scaled JPEG is close to it.
+    @Test func stillsAreTheFrameInOneConversion() throws {
+        let url = try clip()
+        let expected = try VideoFile(url).frame(at: 2.5)
+        let png = folder.file("still.png"), jpeg = folder.file("still.jpg")
+        let shown = try VideoFile(url).writeStill(at: 2.5, to: png)
+        #expect(abs(shown - (expected.time ?? -1)) < 1e-9)
+        #expect(try FrameImage(contentsOf: png).pixels == expected.pixels)
+        try VideoFile(url).writeStill(at: 2.5, to: jpeg, width: expected.width / 2)
+        let small = try FrameImage(contentsOf: jpeg)
+        #expect(small.width == expected.width / 2)
+        let reference = folder.file("reference.jpg")
+        try expected.write(to: reference, width: expected.width / 2)
+        #expect(try #require(small.psnr(to: try FrameImage(contentsOf: reference))) > 35)
+    }
+
     @Test(arguments: [ImageFormat.png, .jpeg])
     func encodesScaledStills(format: ImageFormat) throws {
         let url = try clip()

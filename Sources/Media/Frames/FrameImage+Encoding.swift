@@ -5,26 +5,10 @@ extension FrameImage {
     /// Encodes the image as PNG or JPEG, scaled to `width` (height keeps the aspect ratio) when given.
     public func encoded(as format: ImageFormat, width targetWidth: Int? = nil, jpegQuality: Int = 2) throws -> Data {
         FFmpegRuntime.ensure()
-        if let targetWidth, targetWidth < 2 || targetWidth > 16384 {
-            throw MediaError(.invalidArgument, "width \(targetWidth) is out of range; use 2 to 16384 pixels")
-        }
-        let outWidth = Int32(targetWidth ?? width)
-        var outHeight = Int32(targetWidth.map { Int((Double($0) * Double(height) / Double(width)).rounded()) } ?? height)
-        let pixelFormat: AVPixelFormat
-        let codecID: AVCodecID
-        switch format {
-        case .png:
-            pixelFormat = AV_PIX_FMT_RGB24
-            codecID = AV_CODEC_ID_PNG
-        case .jpeg:
-            pixelFormat = AV_PIX_FMT_YUVJ420P
-            codecID = AV_CODEC_ID_MJPEG
-            outHeight += outHeight & 1
-        }
-        outHeight = max(outHeight, 2)
-        let converted = try Frame.video(width: outWidth, height: outHeight, format: pixelFormat, path: nil)
+        let still = try StillShape(width: Int32(width), height: Int32(height), target: targetWidth, format: format)
+        let converted = try Frame.video(width: still.width, height: still.height, format: still.pixelFormat, path: nil)
         let scaler = try Scaler(sourceWidth: Int32(width), sourceHeight: Int32(height), sourceFormat: AV_PIX_FMT_RGB24,
-                                width: outWidth, height: outHeight, format: pixelFormat, path: nil)
+                                width: still.width, height: still.height, format: still.pixelFormat, path: nil)
         pixels.withUnsafeBufferPointer { buffer in
             var planes: [UnsafePointer<UInt8>?] = [buffer.baseAddress, nil, nil, nil]
             var strides: [Int32] = [Int32(width * 3), 0, 0, 0]
@@ -32,7 +16,7 @@ extension FrameImage {
                          destination: cff_frame_data_array(converted.pointer),
                          destinationStrides: cff_frame_linesize_array(converted.pointer))
         }
-        return try ImageEncoder.encode(converted, codec: codecID, quality: format == .jpeg ? jpegQuality : nil)
+        return try ImageEncoder.encode(converted, codec: still.codec, quality: format == .jpeg ? jpegQuality : nil)
     }
 
     /// Writes the image to `url`, format from its extension (.png, .jpg, .jpeg). The file
@@ -43,6 +27,46 @@ extension FrameImage {
                              path: url.relativePath)
         }
         try writeAtomically(encoded(as: format, width: width), to: url)
+    }
+}
+
+/// The size, pixel format and codec of a still: `target` wide (the height keeps the aspect
+/// ratio, even for JPEG's 4:2:0), RGB for PNG, full-range 4:2:0 for JPEG.
+struct StillShape {
+    let width: Int32, height: Int32
+    let pixelFormat: AVPixelFormat
+    let codec: AVCodecID
+
+    init(width sourceWidth: Int32, height sourceHeight: Int32, target: Int?, format: ImageFormat) throws {
+        if let target, target < 2 || target > 16384 {
+            throw MediaError(.invalidArgument, "width \(target) is out of range; use 2 to 16384 pixels")
+        }
+        width = Int32(target ?? Int(sourceWidth))
+        var height = Int32(target.map { Int((Double($0) * Double(sourceHeight) / Double(sourceWidth)).rounded()) } ?? Int(sourceHeight))
+        switch format {
+        case .png:
+            pixelFormat = AV_PIX_FMT_RGB24
+            codec = AV_CODEC_ID_PNG
+        case .jpeg:
+            pixelFormat = AV_PIX_FMT_YUVJ420P
+            codec = AV_CODEC_ID_MJPEG
+            height += height & 1
+        }
+        self.height = max(height, 2)
+    }
+}
+
+extension Frame {
+    /// This decoded picture as a PNG or JPEG still, converted (and scaled) in one pass.
+    func encodedStill(as format: ImageFormat, width target: Int?, path: String?, jpegQuality: Int = 2) throws -> Data {
+        let still = try StillShape(width: width, height: height, target: target, format: format)
+        let converted = try Frame.video(width: still.width, height: still.height, format: still.pixelFormat, path: path)
+        let scaler = try Scaler(sourceWidth: width, sourceHeight: height, sourceFormat: AVPixelFormat(rawValue: pointer.pointee.format),
+                                width: still.width, height: still.height, format: still.pixelFormat, path: path)
+        let source = UnsafeRawPointer(cff_frame_data_array(pointer)!).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
+        scaler.scale(source: source, sourceStrides: cff_frame_linesize_array(pointer),
+                     destination: cff_frame_data_array(converted.pointer), destinationStrides: cff_frame_linesize_array(converted.pointer))
+        return try ImageEncoder.encode(converted, codec: still.codec, quality: format == .jpeg ? jpegQuality : nil)
     }
 }
 

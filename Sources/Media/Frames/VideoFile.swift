@@ -13,6 +13,27 @@ public struct VideoFile: Sendable {
     /// The frame shown at `seconds` (the last frame whose presentation time is at or
     /// before it), found by seeking to the keyframe before and decoding forward.
     public func frame(at seconds: Double) throws -> FrameImage {
+        let (reader, frame) = try decodedFrame(at: seconds)
+        return try reader.image(from: frame)
+    }
+
+    /// The still shown at `seconds`, written to `url` (.jpg, .jpeg or .png by its extension),
+    /// scaled to `width` when given (the height keeps the aspect ratio). The decoded picture
+    /// goes to the encoder's pixel format in one conversion, without a full-size RGB copy in
+    /// between. Returns the time of the frame written. The file appears whole or not at all.
+    @discardableResult
+    public func writeStill(at seconds: Double, to output: URL, width: Int? = nil) throws -> Double {
+        guard let format = ImageFormat(pathExtension: output.pathExtension) else {
+            throw MediaError(.invalidArgument, "unknown image type '.\(output.pathExtension)'; use .png, .jpg or .jpeg",
+                             path: output.relativePath)
+        }
+        let (reader, frame) = try decodedFrame(at: seconds)
+        try writeAtomically(try frame.encodedStill(as: format, width: width, path: reader.path), to: output)
+        return frame.timestamp.map(reader.seconds) ?? seconds
+    }
+
+    /// The decoded frame shown at `seconds`, with the reader it came from.
+    private func decodedFrame(at seconds: Double) throws -> (VideoReader, Frame) {
         let reader = try VideoReader(url: url)
         guard seconds.isFinite, seconds >= 0 else {
             throw MediaError(.timeOutOfRange, "time \(seconds) s is before the start; give 0 or more", path: reader.path)
@@ -41,8 +62,8 @@ public struct VideoFile: Sendable {
             }
             return false
         }
-        if candidate.hasData { return try reader.image(from: candidate) }
-        if let first { return try reader.image(from: first) }
+        if candidate.hasData { return (reader, candidate) }
+        if let first { return (reader, first) }
         throw MediaError(.decodingFailed, "no frame could be decoded at \(format(seconds)) s (is the file cut off?)",
                          path: reader.path)
     }
@@ -78,7 +99,8 @@ public struct VideoFile: Sendable {
 
     /// A still at `seconds`, encoded as PNG or JPEG and optionally scaled to `width`.
     public func thumbnail(at seconds: Double, format: ImageFormat, width: Int? = nil) throws -> Data {
-        try frame(at: seconds).encoded(as: format, width: width)
+        let (reader, frame) = try decodedFrame(at: seconds)
+        return try frame.encodedStill(as: format, width: width, path: reader.path)
     }
 }
 

@@ -42,8 +42,7 @@ struct ThumbnailCommand: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let image = try VideoFile(URL(fileURLWithPath: file)).frame(at: at)
-        try image.write(to: URL(fileURLWithPath: output), width: width)
-        print("wrote \(output) (frame at \(Format.seconds(image.time ?? at)))")
+        let shown = try VideoFile(URL(fileURLWithPath: file)).writeStill(at: at, to: URL(fileURLWithPath: output), width: width)
+        print("wrote \(output) (frame at \(Format.seconds(shown)))")
     }
 }
