@@ -217,7 +217,7 @@ private struct Run {
         if let url = entry.lastFrameURL {
             try await client.download(url, to: frame)
         } else {
-            try await MediaThread.run { try VideoFile(clip).lastFrame().write(to: frame) }
+            _ = try await MediaThread.run { try VideoFile(clip).writeLastFrame(to: frame) }
         }
         let outputs: [String: Value] = ["video": .artifact(video),
                                         "last_frame": .artifact(try await context.store.put(file: frame, type: .image))]

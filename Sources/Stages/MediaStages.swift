@@ -11,7 +11,7 @@ public struct LastFrameStage: Stage {
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         let file = context.scratch.appendingPathComponent("last.png")
-        try await MediaThread.run { try VideoFile(video).lastFrame().write(to: file) }
+        _ = try await MediaThread.run { try VideoFile(video).writeLastFrame(to: file) }
         return ["image": .artifact(try await context.store.put(file: file, type: .image))]
     }
 }
@@ -33,7 +33,7 @@ public struct ThumbnailStage: Stage {
         let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
         let file = context.scratch.appendingPathComponent("thumbnail.jpg")
         let at = invocation["at"]?.number ?? 0, width = invocation["width"]?.number.map { Int($0) }
-        try await MediaThread.run { try VideoFile(video).writeStill(at: at, to: file, width: width) }
+        _ = try await MediaThread.run { try VideoFile(video).writeStill(at: at, to: file, width: width) }
         var outputs: [String: Value] = ["image": .artifact(try await context.store.put(file: file, type: .image))]
         let columns = Int(invocation["sheet_columns"]?.number ?? 0)
         if columns > 0 {

@@ -40,7 +40,13 @@ public struct TemplateStage: Stage {
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
-        let template = try MustacheTemplate(string: invocation.text("template"))
+        let source = invocation.text("template")
+        // Text without a tag renders as itself (a prompt whose ${…} the executor already filled in).
+        if invocation["each"] == nil, !source.contains("{{") {
+            let text = Value.string(Self.trimmed(source))
+            return ["texts": .list([text]), "text": text]
+        }
+        let template = try MustacheTemplate(string: source)
         let vars = (invocation["vars"]?.object ?? [:]).mapValues(Self.mustache)
         let items = invocation["each"]?.list?.compactMap(\.object) ?? [[:]]
         let texts: [Value] = items.enumerated().map { index, item in
@@ -50,9 +56,16 @@ public struct TemplateStage: Stage {
                 scope["index"] = index + 1
                 scope["count"] = items.count
             }
-            return .string(template.render(scope).trimmingCharacters(in: .whitespacesAndNewlines))
+            return .string(Self.trimmed(template.render(scope)))
         }
         return ["texts": .list(texts), "text": .string(texts.map(\.text).joined(separator: "\n\n"))]
+    }
+
+    /// Without leading and trailing white space and newlines.
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.firstIndex(where: { !$0.isWhitespace }),
+              let last = text.lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(text[first...last])
     }
 
     static func mustache(_ value: Value) -> Any {

@@ -87,7 +87,8 @@ import Testing
         let expected = try VideoFile(url).frame(at: 2.5)
         let png = folder.file("still.png"), jpeg = folder.file("still.jpg")
         let shown = try VideoFile(url).writeStill(at: 2.5, to: png)
-        #expect(abs(shown - (expected.time ?? -1)) < 1e-9)
+        #expect(abs(shown.time - (expected.time ?? -1)) < 1e-9)
+        #expect(shown.width == expected.width && shown.height == expected.height)
         #expect(try FrameImage(contentsOf: png).pixels == expected.pixels)
         try VideoFile(url).writeStill(at: 2.5, to: jpeg, width: expected.width / 2)
         let small = try FrameImage(contentsOf: jpeg)
@@ -95,6 +96,9 @@ import Testing
         let reference = folder.file("reference.jpg")
         try expected.write(to: reference, width: expected.width / 2)
         #expect(try #require(small.psnr(to: try FrameImage(contentsOf: reference))) > 35)
+        let lastPNG = folder.file("last.png")
+        try VideoFile(url).writeLastFrame(to: lastPNG)
+        #expect(try FrameImage(contentsOf: lastPNG).pixels == VideoFile(url).lastFrame().pixels)
     }
 
     @Test(arguments: [ImageFormat.png, .jpeg])

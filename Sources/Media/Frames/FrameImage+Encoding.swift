@@ -22,11 +22,7 @@ extension FrameImage {
     /// Writes the image to `url`, format from its extension (.png, .jpg, .jpeg). The file
     /// appears whole or not at all.
     public func write(to url: URL, width: Int? = nil) throws {
-        guard let format = ImageFormat(pathExtension: url.pathExtension) else {
-            throw MediaError(.invalidArgument, "unknown image type '.\(url.pathExtension)'; use .png, .jpg or .jpeg",
-                             path: url.relativePath)
-        }
-        try writeAtomically(encoded(as: format, width: width), to: url)
+        try writeAtomically(encoded(as: try ImageFormat(of: url), width: width), to: url)
     }
 }
 
@@ -56,7 +52,25 @@ struct StillShape {
     }
 }
 
+extension ImageFormat {
+    /// The format a file name asks for, or an error naming the ones there are.
+    init(of url: URL) throws {
+        guard let format = ImageFormat(pathExtension: url.pathExtension) else {
+            throw MediaError(.invalidArgument, "unknown image type '.\(url.pathExtension)'; use .png, .jpg or .jpeg",
+                             path: url.relativePath)
+        }
+        self = format
+    }
+}
+
 extension Frame {
+    /// Encodes this picture as a still and writes it to `url` atomically.
+    func writeStill(as format: ImageFormat, width target: Int?, to url: URL, path: String, time: Double) throws -> WrittenStill {
+        let still = try StillShape(width: width, height: height, target: target, format: format)
+        try writeAtomically(try encodedStill(as: format, width: target, path: path), to: url)
+        return WrittenStill(width: Int(still.width), height: Int(still.height), time: time)
+    }
+
     /// This decoded picture as a PNG or JPEG still, converted (and scaled) in one pass.
     func encodedStill(as format: ImageFormat, width target: Int?, path: String?, jpegQuality: Int = 2) throws -> Data {
         let still = try StillShape(width: width, height: height, target: target, format: format)

@@ -20,16 +20,13 @@ public struct VideoFile: Sendable {
     /// The still shown at `seconds`, written to `url` (.jpg, .jpeg or .png by its extension),
     /// scaled to `width` when given (the height keeps the aspect ratio). The decoded picture
     /// goes to the encoder's pixel format in one conversion, without a full-size RGB copy in
-    /// between. Returns the time of the frame written. The file appears whole or not at all.
+    /// between. The file appears whole or not at all.
     @discardableResult
-    public func writeStill(at seconds: Double, to output: URL, width: Int? = nil) throws -> Double {
-        guard let format = ImageFormat(pathExtension: output.pathExtension) else {
-            throw MediaError(.invalidArgument, "unknown image type '.\(output.pathExtension)'; use .png, .jpg or .jpeg",
-                             path: output.relativePath)
-        }
+    public func writeStill(at seconds: Double, to output: URL, width: Int? = nil) throws -> WrittenStill {
+        let format = try ImageFormat(of: output)
         let (reader, frame) = try decodedFrame(at: seconds)
-        try writeAtomically(try frame.encodedStill(as: format, width: width, path: reader.path), to: output)
-        return frame.timestamp.map(reader.seconds) ?? seconds
+        return try frame.writeStill(as: format, width: width, to: output, path: reader.path,
+                                    time: frame.timestamp.map(reader.seconds) ?? seconds)
     }
 
     /// The decoded frame shown at `seconds`, with the reader it came from.
@@ -70,6 +67,21 @@ public struct VideoFile: Sendable {
 
     /// The very last frame of the video: the one shown at its end, not the one before it.
     public func lastFrame() throws -> FrameImage {
+        let (reader, last) = try decodedLastFrame()
+        return try reader.image(from: last)
+    }
+
+    /// The very last frame written to `url` (.png, .jpg or .jpeg by its extension), converted
+    /// from the decoded picture in one pass. The file appears whole or not at all.
+    @discardableResult
+    public func writeLastFrame(to output: URL, width: Int? = nil) throws -> WrittenStill {
+        let format = try ImageFormat(of: output)
+        let (reader, last) = try decodedLastFrame()
+        return try last.writeStill(as: format, width: width, to: output, path: reader.path,
+                                   time: last.timestamp.map(reader.seconds) ?? 0)
+    }
+
+    private func decodedLastFrame() throws -> (VideoReader, Frame) {
         let reader = try VideoReader(url: url)
         let last = Frame()
         var lastTimestamp = Int64.min
@@ -94,7 +106,7 @@ public struct VideoFile: Sendable {
         guard last.hasData else {
             throw MediaError(.decodingFailed, "no frame could be decoded (is the file cut off?)", path: reader.path)
         }
-        return try reader.image(from: last)
+        return (reader, last)
     }
 
     /// A still at `seconds`, encoded as PNG or JPEG and optionally scaled to `width`.
@@ -106,4 +118,12 @@ public struct VideoFile: Sendable {
 
 func format(_ seconds: Double) -> String {
     String(format: "%.3f", seconds).replacingOccurrences(of: #"\.?0+$"#, with: "", options: .regularExpression)
+}
+
+/// What `writeStill` and `writeLastFrame` wrote: the image's size and the frame's time.
+public struct WrittenStill: Sendable, Hashable {
+    public let width: Int
+    public let height: Int
+    /// Seconds from the start of the video.
+    public let time: Double
 }

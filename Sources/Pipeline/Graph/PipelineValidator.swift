@@ -189,20 +189,29 @@ public enum PipelineValidator {
         return with
     }
 
+    /// Dependencies first, in rounds: a stage's round is one more than its latest dependency's,
+    /// and within a round stages keep their declaration order. Stages on a cycle are left out.
+    /// Linear in stages and edges (Kahn's algorithm), so a 1,000-stage chain validates at once.
     static func topologicalOrder(_ stages: [StageNode]) -> [String] {
-        let names = Set(stages.map(\.name))
-        var remaining = Dictionary(uniqueKeysWithValues: stages.map { ($0.name, $0.dependencies.intersection(names)) })
-        var order: [String] = []
-        while true {
-            let ready = stages.map(\.name).filter { remaining[$0]?.isEmpty == true }
-            guard !ready.isEmpty else { break }
-            for name in ready {
-                order.append(name)
-                remaining[name] = nil
-            }
-            for key in remaining.keys { remaining[key]!.subtract(ready) }
+        let declared = Dictionary(stages.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        var waiting: [String: Int] = [:]
+        var dependents: [String: [String]] = [:]
+        for stage in stages {
+            let dependencies = stage.dependencies.filter { declared[$0] != nil }
+            waiting[stage.name] = dependencies.count
+            for dependency in dependencies { dependents[dependency, default: []].append(stage.name) }
         }
-        return order
+        var round: [String: Int] = [:]
+        var ready = stages.map(\.name).filter { waiting[$0] == 0 }
+        for name in ready { round[name] = 0 }
+        while let name = ready.popLast() {
+            for dependent in dependents[name] ?? [] {
+                round[dependent] = max(round[dependent] ?? 0, round[name]! + 1)
+                waiting[dependent]! -= 1
+                if waiting[dependent] == 0 { ready.append(dependent) }
+            }
+        }
+        return round.keys.sorted { (round[$0]!, declared[$0]!) < (round[$1]!, declared[$1]!) }
     }
 
     static func findCycle(_ stages: [StageNode]) -> [String]? {

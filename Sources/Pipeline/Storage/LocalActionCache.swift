@@ -27,7 +27,11 @@ public final class LocalActionCache: ActionCache {
     private func file(for key: String) -> URL { root.appendingPathComponent("\(key).json") }
 
     public func lookup(_ key: String) async -> ActionRecord? {
-        try? await BlockingIO.run { self.lookupNow(key) }
+        // A record already read whose outputs are all values (no files to check) needs no I/O.
+        if let record = known.withLock({ $0[key] }), record.outputs.values.allSatisfy({ $0.artifacts.isEmpty }) {
+            return record
+        }
+        return try? await BlockingIO.run { self.lookupNow(key) }
     }
 
     /// `lookup` on the calling thread.

@@ -34,8 +34,7 @@ struct LastFrameCommand: ParsableCommand {
 
     func run() throws {
         global.apply()
-        let image = try VideoFile(URL(fileURLWithPath: file)).lastFrame()
-        try image.write(to: URL(fileURLWithPath: output), width: width)
-        print("wrote \(output) (\(image.width)x\(image.height), frame at \(Format.seconds(image.time ?? 0)))")
+        let still = try VideoFile(URL(fileURLWithPath: file)).writeLastFrame(to: URL(fileURLWithPath: output), width: width)
+        print("wrote \(output) (\(still.width)x\(still.height), frame at \(Format.seconds(still.time)))")
     }
 }

@@ -43,6 +43,6 @@ struct ThumbnailCommand: ParsableCommand {
     func run() throws {
         global.apply()
         let shown = try VideoFile(URL(fileURLWithPath: file)).writeStill(at: at, to: URL(fileURLWithPath: output), width: width)
-        print("wrote \(output) (frame at \(Format.seconds(shown)))")
+        print("wrote \(output) (frame at \(Format.seconds(shown.time)))")
     }
 }
