@@ -26,6 +26,14 @@ public final class LocalActionCache: ActionCache {
 
     private func file(for key: String) -> URL { root.appendingPathComponent("\(key).json") }
 
+    /// Records are written compact (no indentation): a cache holds thousands and reads them all.
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
     public func lookup(_ key: String) async -> ActionRecord? {
         // A record already read whose outputs are all values (no files to check) needs no I/O.
         if let record = known.withLock({ $0[key] }), record.outputs.values.allSatisfy({ $0.artifacts.isEmpty }) {
@@ -52,7 +60,7 @@ public final class LocalActionCache: ActionCache {
     }
 
     public func record(_ record: ActionRecord) async throws {
-        let data = try JSONEncoder.iso.encode(record)
+        let data = try Self.encoder.encode(record)
         try await BlockingIO.run {
             try AtomicFile.write(data, to: self.file(for: record.key), durable: false)
             self.known.withLock { $0[record.key] = record }
