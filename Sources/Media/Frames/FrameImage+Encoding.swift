@@ -84,13 +84,39 @@ extension Frame {
     }
 }
 
-/// Writes bytes to a temporary file beside `url`, syncs and renames it into place.
+/// Writes bytes to a temporary file beside `url` and renames it into place: the file appears
+/// whole or not at all. No fsync (Foundation's `.atomic` does one, which costs more than
+/// encoding a still on a slow disk); like the `ffmpeg` program, durability is the system's.
 func writeAtomically(_ data: Data, to url: URL) throws {
-    _ = try writableFolder(of: url)
-    do {
-        try data.write(to: url, options: .atomic)
-    } catch {
-        throw MediaError(.outputNotWritable, "cannot write the file", path: url.relativePath, reason: "\(error.localizedDescription)")
+    let folder = try writableFolder(of: url)
+    let temporary = folder + "/." + url.lastPathComponent + ".\(getpid()).\(UInt32.random(in: 0...UInt32.max)).partial"
+    func failure(_ what: String) -> MediaError {
+        MediaError(.outputNotWritable, "cannot write the file", path: url.relativePath, reason: "\(what): \(String(cString: strerror(errno)))")
+    }
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+    guard descriptor >= 0 else { throw failure("open") }
+    var written = 0
+    let complete = data.withUnsafeBytes { bytes -> Bool in
+        while written < bytes.count {
+            let count = write(descriptor, bytes.baseAddress! + written, bytes.count - written)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return false
+            }
+            written += count
+        }
+        return true
+    }
+    let error = complete ? nil : failure("write")
+    close(descriptor)
+    if let error {
+        unlink(temporary)
+        throw error
+    }
+    guard rename(temporary, url.path) == 0 else {
+        let error = failure("rename")
+        unlink(temporary)
+        throw error
     }
 }
 
