@@ -107,3 +107,24 @@ import Testing
         #expect(again.cost.isFree, "all cached: nothing to pay")
     }
 }
+
+@Suite struct PlanExplanationTests {
+    /// A miss says which parameter changed, long texts included, though records keep texts
+    /// over 256 bytes only by their SHA-256.
+    @Test func aChangedLongTextIsNamedAndKeptByDigest() async throws {
+        let bed = try PipelineTestbed(registry: testRegistry(Recorder()))
+        let long = String(repeating: "a slow orbit around a red kettle, ", count: 12)
+        func yaml(_ text: String, _ other: String = "short") -> String {
+            "pipeline: explain\nstages:\n  long: { uses: emit, with: { value: \"\(text)\" } }\n  other: { uses: emit, with: { value: \(other) } }\n"
+        }
+        _ = try await bed.run(yaml(long))
+        let record = try #require(await bed.storage.actions.allRecords().first { $0.stage == "long" })
+        #expect(record.values["value"]?.object?["sha256"] != nil, "kept by digest: \(record.values)")
+        #expect(await bed.storage.actions.allRecords().first { $0.stage == "other" }?.values["value"] == .string("short"))
+        let same = try await bed.plan(yaml(long))
+        #expect(same.steps.allSatisfy { $0.status == .cached })
+        let changed = try await bed.plan(yaml(long + "at dusk", "changed"))
+        #expect(changed.steps.first { $0.stage == "long" }?.reason == "changed: value")
+        #expect(changed.steps.first { $0.stage == "other" }?.reason == "changed: value")
+    }
+}

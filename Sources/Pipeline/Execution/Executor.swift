@@ -237,7 +237,8 @@ public struct Executor: Sendable {
         let seconds = Self.seconds(since: clock)
         let cost = step.stage.cost(values)
         try await cache.record(ActionRecord(
-            key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name, values: values,
+            key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name,
+            values: values.mapValues(\.explanationForm),
             outputs: produced, createdAt: started, seconds: seconds, paid: !cost.isFree, cost: cost.isFree ? nil : cost))
         events?.yield(.finished(stage: name, key: actionKey, seconds: seconds))
         return produced

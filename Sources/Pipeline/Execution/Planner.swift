@@ -78,7 +78,9 @@ public enum Planner {
     static func why(_ step: ValidatedPipeline.Step, values: [String: Value], cache: any ActionCache, pipeline: String) async -> String {
         guard let last = await cache.lastRun(pipeline: pipeline, stage: step.node.name) else { return "never run" }
         if last.version != step.stage.version { return "the stage changed (version \(last.version) → \(step.stage.version))" }
-        let changed = Set(values.keys).union(last.values.keys).sorted().filter { values[$0]?.keyForm != last.values[$0]?.keyForm }
+        let changed = Set(values.keys).union(last.values.keys).sorted().filter {
+            values[$0]?.explanationForm.keyForm != last.values[$0]?.explanationForm.keyForm
+        }
         guard !changed.isEmpty else { return "its outputs are no longer in the cache" }
         return "changed: " + changed.map { name in
             let isFile = (values[name] ?? last.values[name]).map { !$0.artifacts.isEmpty } ?? false

@@ -7,7 +7,8 @@ public struct ActionRecord: Sendable, Codable {
     public var kind: String
     public var version: String
     public var stage: String
-    /// The resolved inputs and parameters, artifacts by digest (to explain a later miss).
+    /// The resolved inputs and parameters (to explain a later miss): artifacts by digest,
+    /// texts over 256 bytes by their SHA-256.
     public var values: [String: Value]
     /// Small values (text, numbers, JSON) inline; files as artifacts in the store.
     public var outputs: [String: Value]
@@ -64,6 +65,19 @@ public enum ActionKey {
 }
 
 extension Value {
+    /// The value as an action record keeps it, to explain a later miss: texts longer than
+    /// 256 bytes by their SHA-256 (a long chain's records would otherwise carry every prompt
+    /// in full), the rest as it is. Applying it twice changes nothing.
+    var explanationForm: Value {
+        switch self {
+        case .string(let text) where text.utf8.count > 256:
+            .object(["sha256": .string(ContentDigest.sha256(of: Data(text.utf8)))])
+        case .list(let values): .list(values.map(\.explanationForm))
+        case .object(let values): .object(values.mapValues(\.explanationForm))
+        default: self
+        }
+    }
+
     /// The value as hashed: artifacts by their digest alone.
     var keyForm: Value {
         switch self {
