@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// An advisory lock on a whole file, shared or exclusive, held by an open file description
 /// (`F_OFD_SETLK`). The kernel releases it when the process ends, even by SIGKILL, so a
@@ -39,6 +38,11 @@ public final class FileLock: Sendable {
 
     static func openLockFile(_ url: URL) throws -> Int32 {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        return try openExisting(url)
+    }
+
+    /// Opens (creating if need be) a lock file whose folder exists.
+    static func openExisting(_ url: URL) throws -> Int32 {
         let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw PipelineError(.storage, "cannot open the lock \(url.path): \(String(cString: strerror(errno)))")
@@ -52,7 +56,7 @@ enum OFDLock {
     /// `F_OFD_SETLK` (Linux 3.15+; glibc defines it only under `_GNU_SOURCE`, which Swift's Glibc module does not set).
     static let setLock: Int32 = 37
 
-    /// Takes (or with `F_UNLCK` releases) the range; false when another description holds it.
+    /// Takes the range; false when another description holds it.
     static func attempt(_ descriptor: Int32, offset: off_t, length: off_t, type: Int32) throws -> Bool {
         var region = Glibc.flock()
         region.l_type = Int16(type)
@@ -87,7 +91,7 @@ final class ActionLocks: Sendable {
     /// Waits (without blocking a thread) until nobody else holds `key`, then runs `body`.
     func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async throws -> T {
         let offset = off_t(UInt64(key.prefix(15), radix: 16) ?? 0)
-        let descriptor = try FileLock.openLockFile(file)
+        let descriptor = try FileLock.openExisting(file)  // its folder was made by init
         defer { close(descriptor) }
         while try !OFDLock.attempt(descriptor, offset: offset, length: 1, type: F_WRLCK) {
             try await Task.sleep(for: .milliseconds(50))

@@ -70,7 +70,9 @@ public struct LocalArtifactStore: ArtifactStore {
     /// `put(data:type:fileExtension:)` on the calling thread.
     public func putNow(data: Data, type: ArtifactType, fileExtension: String) throws -> Artifact {
         let digest = ContentDigest.sha256(of: data)
-        if !containsNow(digest) {
+        // Written unless this process already vouched for the object; `commit` keeps an intact
+        // copy and replaces a torn one, as for files.
+        if !VerifiedObjects.shared.isVerified(location(of: digest).path) {
             let staging = temporary.appendingPathComponent(UUID().uuidString)
             defer { unlink(staging.path) }
             guard FileManager.default.createFile(atPath: staging.path, contents: data) else {

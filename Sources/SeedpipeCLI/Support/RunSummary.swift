@@ -41,7 +41,8 @@ struct RunSummary: Encodable {
         var stages: [Stage] = []
         for step in pipeline.steps {
             guard let stage = report.stages[step.node.name] else { continue }
-            let entry = step.stage.kind == GenerateStage.kind ? await stage.key.asyncFlatMap { await GenerationEntry.find($0, in: journal) } : nil
+            var entry: GenerationEntry?
+            if step.stage.kind == GenerateStage.kind, let key = stage.key { entry = await GenerationEntry.find(key, in: journal) }
             stages.append(Stage(stage: stage.stage, kind: stage.kind, key: stage.key, cached: stage.cached, skipped: stage.skipped,
                                 offset: stage.started.map { $0.timeIntervalSince(started) }, seconds: stage.seconds,
                                 error: stage.error?.message, requestID: entry?.requestID, paid: !stage.cost.isFree,
@@ -63,12 +64,5 @@ struct RunSummary: Encodable {
 
     var audioReports: [(stage: String, report: [String: Value])] {
         stages.filter { $0.kind == "audio-check" }.compactMap { stage in stage.outputs["report"]?.object.map { (stage.stage, $0) } }
-    }
-}
-
-extension Optional {
-    func asyncFlatMap<T>(_ transform: (Wrapped) async -> T?) async -> T? {
-        guard let self else { return nil }
-        return await transform(self)
     }
 }
