@@ -14,12 +14,13 @@ public struct EmulatedSeedance: Sendable {
     /// Between status polls of the generation stage.
     public var pollInterval: Duration
 
-    /// Starts an emulator: `latency` per clip, faults as given.
+    /// Starts an emulator: `latency` per clip, faults and moderation refusals as given.
     public static func start(latency: Duration = .milliseconds(50), workers: Int = 4, retention: Duration = .seconds(3600),
-                             faults: FaultRates = FaultRates(), pollInterval: Duration = .milliseconds(50)) async throws
-        -> EmulatedSeedance {
+                             faults: FaultRates = FaultRates(), moderationRate: Double = 0,
+                             pollInterval: Duration = .milliseconds(50)) async throws -> EmulatedSeedance {
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: key, latency: latency, workers: workers, retention: retention, preset: "ultrafast", faults: faults))
+            apiKey: key, latency: latency, workers: workers, retention: retention, moderationRate: moderationRate,
+            preset: "ultrafast", faults: faults))
         let url = try await emulator.start()
         return EmulatedSeedance(emulator: emulator, url: url, pollInterval: pollInterval)
     }

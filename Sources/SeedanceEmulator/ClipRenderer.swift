@@ -35,6 +35,10 @@ struct ClipRenderer: Sendable {
             try? await Task.sleep(for: configuration.latency / 10)
             return .failed("Content moderation: the prompt was blocked by the safety filter (it contains disallowed content)")
         }
+        if configuration.refuses(prompt: job.request.prompt, seed: job.request.seed, skipModeration: job.request.skipModeration == true) {
+            try? await Task.sleep(for: configuration.latency / 10)
+            return .failed("Content moderation: the generation was flagged by the safety filter (seed \(job.request.seed ?? 0))")
+        }
         do {
             let first = try await image(job.request.firstFrame, parameter: "first_frame_url")
             let last = try await image(job.request.lastFrame, parameter: "last_frame_url")
@@ -133,6 +137,17 @@ struct ClipRenderer: Sendable {
     }
 
     static func digest(_ text: String) -> String { String(fnv1a(text), radix: 16) }
+
+    /// Whether `--moderation-rate` refuses this request: a stable hash of prompt and seed
+    /// mapped to 0…1, under the rate.
+    static func refused(_ request: GenerationRequest, rate: Double) -> Bool {
+        guard rate > 0 else { return false }
+        var mixed = fnv1a("moderation\u{0}\(request.prompt)\u{0}\(request.seed ?? -1)")
+        mixed ^= mixed >> 33
+        mixed &*= 0xFF51_AFD7_ED55_8CCD
+        mixed ^= mixed >> 33
+        return Double(mixed >> 11) / Double(1 << 53) < rate
+    }
 
     /// FNV-1a, 64-bit: stable across runs and machines (unlike `Hasher`).
     static func fnv1a(_ text: String) -> UInt64 {

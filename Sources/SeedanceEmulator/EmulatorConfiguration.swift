@@ -1,4 +1,5 @@
 import Foundation
+import SeedanceAPI
 
 /// How the emulator behaves: where it listens, how long generations take, and how often
 /// it misbehaves on purpose.
@@ -16,8 +17,12 @@ public struct EmulatorConfiguration: Sendable {
     public var workers: Int
     /// How long a finished result can be fetched before it answers 404.
     public var retention: Duration
-    /// A prompt containing this ends FAILED, like a moderation block.
+    /// A prompt containing this ends FAILED, like a moderation block, whatever the seed.
     public var blockedWord: String
+    /// Fraction (0…1) of generations refused by moderation, decided by a hash of prompt and
+    /// seed: the same request is always refused or always not, and another seed may pass.
+    /// `skip_moderation` bypasses it (as it bypasses the real pre-filter).
+    public var moderationRate: Double
     /// Frames per second of rendered clips.
     public var frameRate: Int
     /// libx264 preset for rendered clips.
@@ -31,7 +36,7 @@ public struct EmulatorConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, apiKey: String? = nil, latency: Duration = .seconds(5),
-        workers: Int = 4, retention: Duration = .seconds(3600), blockedWord: String = "moderation-test",
+        workers: Int = 4, retention: Duration = .seconds(3600), blockedWord: String = "moderation-test", moderationRate: Double = 0,
         frameRate: Int = 24, preset: String = "veryfast", pricePerSecond: Double = 0.03, storage: URL? = nil,
         faults: FaultRates = FaultRates()
     ) {
@@ -42,11 +47,18 @@ public struct EmulatorConfiguration: Sendable {
         self.workers = max(1, workers)
         self.retention = retention
         self.blockedWord = blockedWord
+        self.moderationRate = min(max(moderationRate, 0), 1)
         self.frameRate = frameRate
         self.preset = preset
         self.pricePerSecond = pricePerSecond
         self.storage = storage
         self.faults = faults
+    }
+
+    /// Whether `moderationRate` refuses a request with this prompt and seed (tests use it
+    /// to find a seed that is refused and one that passes).
+    public func refuses(prompt: String, seed: Int?, skipModeration: Bool = false) -> Bool {
+        !skipModeration && ClipRenderer.refused(GenerationRequest(prompt: prompt, seed: seed), rate: moderationRate)
     }
 }
 

@@ -12,6 +12,12 @@ public struct Seedpipe: AsyncParsableCommand {
               seedpipe plan pipelines/film.yaml
               seedpipe run pipelines/film.yaml --max-generations 6
 
+            Takes: list them, pick one, or make more of one shot:
+
+              seedpipe takes pipelines/film.yaml
+              seedpipe pick pipelines/film.yaml shots-2 3
+              seedpipe reroll pipelines/film.yaml shots-2 --keep-after
+
             Media commands work on local files through FFmpeg's libraries:
 
               seedpipe synth -o clip.mp4 --duration 5
@@ -32,7 +38,7 @@ public struct Seedpipe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
-            RunCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, JobsCommand.self, CacheCommand.self,
+            RunCommand.self, TakesCommand.self, PickCommand.self, RerollCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, JobsCommand.self, CacheCommand.self,
             ConcatCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self, PluginsCommand.self,
         ]
     )

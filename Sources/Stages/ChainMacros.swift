@@ -3,7 +3,8 @@ import Media
 import Pipeline
 
 /// The generation parameters a macro passes through to every shot.
-let generationParameters = ["duration", "resolution", "aspect_ratio", "generate_audio", "seed", "skip_moderation"]
+let generationParameters = ["duration", "resolution", "aspect_ratio", "generate_audio", "seed", "skip_moderation", "takes",
+                            "retries_on_blocked"]
 
 /// `seedance.chain`: N prompts to N clips where clip k+1 starts on clip k's last frame.
 ///

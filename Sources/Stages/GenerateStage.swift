@@ -39,9 +39,16 @@ public struct GenerateStage: Stage {
                 ParameterSpec("seed", .integer, default: .number(42)),
                 ParameterSpec("return_last_frame", .boolean, default: .bool(true)),
                 ParameterSpec("skip_moderation", .boolean, default: .bool(false)),
+                // How to run, not what to make: not part of the key.
+                ParameterSpec("retries_on_blocked", .integer, range: 0...10, keyed: false),
             ],
-            pool: .seedance)
+            pool: .seedance,
+            takes: TakeSupport(seed: "seed", identity: "video",
+                               bridge: .init(input: "last_frame", output: "last_frame")))
     }
+
+    /// Tries after a refusal, when `retries_on_blocked` is not given.
+    public static let defaultRetriesOnBlocked = 2
 
     /// The API's own rules (duration 7, resolution 4k, …), named by parameter.
     public func check(_ parameters: [String: Value]) -> [String] {
@@ -60,6 +67,10 @@ public struct GenerateStage: Stage {
             skipModeration: values["skip_moderation"]?.bool == true ? true : nil)
     }
 
+    /// Generates (or resumes) the shot. A generation refused by moderation (it ends FAILED
+    /// and is not billed) is tried again with the next seed, `retries_on_blocked` times;
+    /// the seeds step by the shot's declared takes, so a retry never lands on another take's
+    /// seed. Every attempt is journaled under the same action key before it is sent.
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         var entry = try await context.journal.read(GenerationEntry.self)
         if let done = entry, done.state == .downloaded, let outputs = done.outputs,
@@ -67,16 +78,28 @@ public struct GenerateStage: Stage {
             return outputs  // paid for and downloaded before: no service needed
         }
         let run = Run(stage: self, service: try context.services.require(SeedanceService.self), context: context)
-        if entry == nil || entry?.state == .failed {
-            entry = try await run.submitFresh(invocation)
-        } else if entry?.state == .intent {
-            entry = try await run.reconcile(entry!)
+        let retries = invocation["retries_on_blocked"]?.number.map { Int($0) } ?? Self.defaultRetriesOnBlocked
+        let stride = max(invocation.take?.stride ?? 1, 1)
+        let baseSeed = Int(invocation["seed"]?.number ?? 42)
+        // A run that ended refused starts again from the shot's own seed; one cut short mid-retry resumes.
+        var refusals = entry?.state == .failed ? [] : entry?.refusals ?? []
+        if entry?.state == .failed { entry = nil }
+        while true {
+            let seed = baseSeed + stride * refusals.count
+            do {
+                return try await run.generate(invocation, seed: seed, entry: entry, refusals: refusals)
+            } catch let error where GenerationEntry.isRefusal(error) {
+                refusals.append(.init(seed: seed, reason: GenerationEntry.reason(of: error)))
+                let seeds = refusals.map { String($0.seed) }.joined(separator: ", ")
+                guard refusals.count <= retries else {
+                    throw StageError(.generationFailed, "refused by moderation at seed\(refusals.count == 1 ? "" : "s") \(seeds) "
+                                     + "(\(refusals.count == 1 ? "no retries" : "\(refusals.count - 1) retries")): \(refusals.last!.reason)",
+                                     underlying: error)
+                }
+                context.logger.warning("\(invocation.name): refused by moderation at seed \(seed); trying seed \(baseSeed + stride * refusals.count)")
+                entry = nil
+            }
         }
-        guard var current = entry else { throw StageError(.generationFailed, "the journal lost its entry") }
-        if current.state == .submitted {
-            current = try await run.waitForResult(current)
-        }
-        return try await run.download(current)
     }
 }
 
@@ -87,8 +110,27 @@ private struct Run {
     let context: StageContext
     var client: SeedanceClient { service.client }
 
+    /// One attempt: submits (or resumes `entry`), waits, downloads.
+    func generate(_ invocation: StageInvocation, seed: Int, entry: GenerationEntry?, refusals: [GenerationEntry.Refusal]) async throws
+        -> [String: Value]
+    {
+        var entry = entry
+        if entry == nil {
+            var values = invocation.values
+            values["seed"] = .number(Double(seed))
+            entry = try await submitFresh(StageInvocation(name: invocation.name, values: values, take: invocation.take), refusals: refusals)
+        } else if entry?.state == .intent {
+            entry = try await reconcile(entry!)
+        }
+        guard var current = entry else { throw StageError(.generationFailed, "the journal lost its entry") }
+        if current.state == .submitted {
+            current = try await waitForResult(current)
+        }
+        return try await download(current)
+    }
+
     /// Uploads local frames, writes the intent, submits, writes the request id.
-    func submitFresh(_ invocation: StageInvocation) async throws -> GenerationEntry {
+    func submitFresh(_ invocation: StageInvocation, refusals: [GenerationEntry.Refusal]) async throws -> GenerationEntry {
         var frames: [String: String] = [:]
         let given = ["first_frame", "last_frame"].filter { invocation[$0]?.artifact != nil }
         if !given.isEmpty {
@@ -97,6 +139,7 @@ private struct Run {
             for name in given {
                 let artifact = invocation[name]!.artifact!
                 let file = context.scratch.appendingPathComponent("\(name).\(artifact.fileExtension.isEmpty ? "png" : artifact.fileExtension)")
+                try? FileManager.default.removeItem(at: file)  // from an attempt moderation refused
                 try FileManager.default.copyItem(at: try await context.store.verifiedLocation(of: artifact), to: file)
                 files.append(file)
             }
@@ -105,6 +148,7 @@ private struct Run {
         let request = stage.request(invocation.values, firstFrame: frames["first_frame"], lastFrame: frames["last_frame"])
         var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
                                     requestBody: try Value(encoding: request), seconds: request.effectiveDuration)
+        entry.refusals = refusals.isEmpty ? nil : refusals
         try await write(entry)
         return try await submit(request, entry: &entry)
     }

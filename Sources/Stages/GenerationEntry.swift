@@ -35,6 +35,36 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
     public var updatedAt: Date
     /// Seconds of video this generation pays for.
     public var seconds: Int
+    /// Earlier attempts refused by moderation (not billed), oldest first.
+    public var refusals: [Refusal]?
+
+    /// An attempt moderation refused: its seed and the service's reason.
+    public struct Refusal: Sendable, Codable, Hashable {
+        public var seed: Int
+        public var reason: String
+        public init(seed: Int, reason: String) {
+            self.seed = seed
+            self.reason = reason
+        }
+    }
+
+    /// The seed the request was sent with.
+    public var seed: Int? { requestBody.object?["seed"]?.number.map { Int($0) } }
+
+    /// Whether a failure is a moderation refusal (the generation ended FAILED for its
+    /// content, and was not billed), which a new seed may get through.
+    public static func isRefusal(_ error: any Error) -> Bool {
+        let text = reason(of: error).lowercased()
+        let failed = (error as? SeedanceError)?.code == .inferenceFailed || (error as? StageError)?.code == .generationFailed
+        return failed && ["moderation", "safety filter", "content policy", "blocked"].contains { text.contains($0) }
+    }
+
+    /// The service's reason for a failure.
+    static func reason(of error: any Error) -> String {
+        if let error = error as? SeedanceError { return error.message }
+        if let error = error as? StageError { return error.message }
+        return "\(error)"
+    }
 
     public init(key: String, pipeline: String, stage: String, requestBody: Value, seconds: Int) {
         self.key = key

@@ -40,6 +40,13 @@ public struct TemplateStage: Stage {
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        try render(invocation)
+    }
+
+    /// Rendering is pure: `plan` sees the texts without a cached run (after `cache gc`, say).
+    public func predict(_ invocation: StageInvocation) -> [String: Value]? { try? render(invocation) }
+
+    func render(_ invocation: StageInvocation) throws -> [String: Value] {
         let source = invocation.text("template")
         // Text without a tag renders as itself (a prompt whose ${…} the executor already filled in).
         if invocation["each"] == nil, !source.contains("{{") {

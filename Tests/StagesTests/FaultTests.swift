@@ -52,7 +52,9 @@ import Testing
         let failure = try await #require(throws: PipelineError.self) { try await harness.run(blocked) }
         #expect(failure.stage == "shots-2")
         #expect(failure.message.contains("moderation"), "the server's reason: \(failure.message)")
-        #expect(await harness.emulator.stats().failed == 1)
+        // A blocked word is refused whatever the seed: the two retries (the default) are refused too, unbilled.
+        #expect(failure.message.contains("at seeds 42, 43, 44 (2 retries)"), "\(failure.message)")
+        #expect(await harness.emulator.stats().failed == 3)
         // Fixed prompt: shot 1 comes from the cache, shots 2 and 3 are generated.
         let fixed = try await harness.run(ChainTests.yaml(first: "first.png"))
         #expect(fixed.stages["shots-1"]?.cached == true)

@@ -168,7 +168,7 @@ public struct Executor: Sendable {
             for (parameter, expression) in step.with {
                 values[parameter] = try await resolve(expression, upstream: upstream, port: ports[parameter])
             }
-            let actionKey = ActionKey.make(kind: step.stage.kind, version: step.stage.version, values: values)
+            let actionKey = step.stage.actionKey(values)
             key = actionKey
             if let hit = await cache.lookup(actionKey) {
                 events?.yield(.cacheHit(stage: name, key: actionKey))
@@ -223,7 +223,7 @@ public struct Executor: Sendable {
         ) { fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status)) }
         let produced: [String: Value]
         do {
-            produced = try await step.stage.run(StageInvocation(name: name, values: values), context: context)
+            produced = try await step.stage.run(StageInvocation(name: name, values: values, take: step.node.take), context: context)
         } catch {
             await context.scratchFolder.remove()
             throw error

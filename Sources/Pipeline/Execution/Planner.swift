@@ -19,6 +19,10 @@ public struct Plan: Sendable {
         public var reason: String?
         /// What running it would cost (``Cost/free`` when cached or local).
         public var cost: Cost
+        /// Its action key, when every input is known before running.
+        public var key: String?
+        /// Which take of a shot it is, for a take node.
+        public var take: TakeRole?
         /// Seconds of media to pay for.
         public var seconds: Int { Int(cost.seconds.rounded()) }
     }
@@ -32,8 +36,9 @@ public struct Plan: Sendable {
 
 public enum Planner {
     /// Walks the pipeline in order, resolving what is known without running anything: a
-    /// stage whose inputs all come from cached stages is looked up by its action key; the
-    /// rest will run, at the cost each stage declares for its known parameters.
+    /// stage whose inputs are all known is looked up by its action key; the rest will run,
+    /// at the cost each stage declares for its known parameters. Outputs are known for a
+    /// cached stage and for one that can ``Stage/predict(_:)`` them (a take selector).
     public static func plan(_ pipeline: ValidatedPipeline, storage: Storage) async -> Plan {
         var known: [String: [String: Value]] = [:]
         var steps: [Plan.Step] = []
@@ -43,7 +48,8 @@ public enum Planner {
             let cost = step.stage.cost(literals)
             let missStatus: Plan.Status = cost.isFree ? .run : .generate
             func miss(_ reason: String) {
-                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: missStatus, reason: reason, cost: cost))
+                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: missStatus, reason: reason, cost: cost,
+                                   take: step.node.take))
             }
             let upstream = step.node.dependencies.filter { known[$0] == nil }
             guard upstream.isEmpty else {
@@ -60,16 +66,20 @@ public enum Planner {
                 miss("\(error)")
                 continue
             }
-            let key = ActionKey.make(kind: step.stage.kind, version: step.stage.version, values: values)
+            let key = step.stage.actionKey(values)
             if let hit = await storage.actions.lookup(key) {
                 known[step.node.name] = hit.outputs
-                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: .cached, reason: nil, cost: .free))
+                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: .cached, reason: nil, cost: .free, key: key,
+                                   take: step.node.take))
                 continue
             }
             let full = step.stage.cost(values)
+            if let predicted = step.stage.predict(StageInvocation(name: step.node.name, values: values, take: step.node.take)) {
+                known[step.node.name] = predicted
+            }
             steps.append(.init(stage: step.node.name, kind: step.node.kind, status: full.isFree ? .run : .generate,
                                reason: await why(step, values: values, cache: storage.actions, pipeline: pipeline.graph.name),
-                               cost: full))
+                               cost: full, key: key, take: step.node.take))
         }
         return Plan(steps: steps)
     }
@@ -77,6 +87,7 @@ public enum Planner {
     /// Compares with the stage's last run: the parameters and inputs that changed.
     static func why(_ step: ValidatedPipeline.Step, values: [String: Value], cache: any ActionCache, pipeline: String) async -> String {
         guard let last = await cache.lastRun(pipeline: pipeline, stage: step.node.name) else { return "never run" }
+        if last.kind != step.stage.kind { return "a \(step.stage.kind) stage now (it was \(last.kind))" }
         if last.version != step.stage.version { return "the stage changed (version \(last.version) → \(step.stage.version))" }
         let changed = Set(values.keys).union(last.values.keys).sorted().filter {
             values[$0]?.explanationForm.keyForm != last.values[$0]?.explanationForm.keyForm

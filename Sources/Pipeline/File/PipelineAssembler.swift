@@ -1,11 +1,12 @@
 import Foundation
 
 /// The last steps shared by pipeline files and the Swift DSL, so both give the same graph:
-/// `--var` overrides, `${vars.x}` substitution, and macro expansion.
+/// `--var` overrides, `${vars.x}` substitution, macro expansion, and takes.
 enum PipelineAssembler {
     static func assemble(
         name: String, vars: [String: Value], defaults: [String: [String: Value]], stages raw: [StageNode],
-        outputs rawOutputs: [String: ValueExpression], baseFolder: URL, file: String?, registry: StageRegistry
+        outputs rawOutputs: [String: ValueExpression], baseFolder: URL, file: String?, registry: StageRegistry,
+        picks: Picks = Picks(), takes selection: TakeSelection = .used
     ) throws -> PipelineGraph {
         var diagnostics: [Diagnostic] = []
         func substitute(_ expression: ValueExpression) -> ValueExpression {
@@ -67,6 +68,10 @@ enum PipelineAssembler {
                 return node
             }
             outputs = outputs.mapValues { $0.replacingExports(exports) }
+        }
+        if diagnostics.isEmpty {
+            stages = TakeExpansion.expand(stages, defaults: defaults, registry: registry, picks: picks, selection: selection,
+                                          diagnostics: &diagnostics)
         }
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
         return PipelineGraph(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,

@@ -113,7 +113,7 @@ public indirect enum Setting: Sendable, ExpressibleByStringInterpolation, Expres
 extension PipelineGraph {
     /// Builds a pipeline in Swift; macros expand and vars substitute exactly as in a file.
     public init(_ name: String, baseFolder: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                registry: StageRegistry, @PipelineBuilder _ parts: () -> [any PipelinePart]) throws {
+                registry: StageRegistry, picks: Picks = Picks(), @PipelineBuilder _ parts: () -> [any PipelinePart]) throws {
         var vars: [String: Value] = [:]
         var defaults: [String: [String: Value]] = [:]
         var stages: [StageNode] = []
@@ -128,6 +128,6 @@ extension PipelineGraph {
             }
         }
         self = try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
-                                              baseFolder: baseFolder, file: nil, registry: registry)
+                                              baseFolder: baseFolder, file: nil, registry: registry, picks: picks)
     }
 }

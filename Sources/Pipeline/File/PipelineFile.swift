@@ -7,10 +7,13 @@ public enum PipelineFile {
     static let topLevelKeys = ["pipeline", "vars", "defaults", "stages", "outputs", "description"]
     static let stageKeys = ["uses", "with", "description"]
 
-    /// Loads and expands (macros) a pipeline file. `overrides` replace `vars` (`--var k=v`).
-    /// Structural problems throw `PipelineError` with every diagnostic; stage rules are
-    /// checked afterwards by `PipelineValidator`.
-    public static func load(_ url: URL, overrides: [String: String] = [:], registry: StageRegistry) throws -> PipelineGraph {
+    /// Loads and expands (macros, takes) a pipeline file. `overrides` replace `vars`
+    /// (`--var k=v`). `picks` are the takes to use; by default the picks file beside the
+    /// pipeline (``Picks/location(for:)``), read when it exists. Structural problems throw
+    /// `PipelineError` with every diagnostic; stage rules are checked afterwards by
+    /// `PipelineValidator`.
+    public static func load(_ url: URL, overrides: [String: String] = [:], registry: StageRegistry, picks: Picks? = nil,
+                            takes: TakeSelection = .used) throws -> PipelineGraph {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
@@ -18,11 +21,11 @@ public enum PipelineFile {
             throw PipelineError("\(url.relativePath): cannot read the pipeline file (\(error.localizedDescription))")
         }
         return try parse(text, file: url.relativePath, baseFolder: url.deletingLastPathComponent(), overrides: overrides,
-                         registry: registry)
+                         registry: registry, picks: try picks ?? Picks.load(Picks.location(for: url)), takes: takes)
     }
 
     public static func parse(_ text: String, file: String, baseFolder: URL, overrides: [String: String] = [:],
-                             registry: StageRegistry) throws -> PipelineGraph {
+                             registry: StageRegistry, picks: Picks = Picks(), takes: TakeSelection = .used) throws -> PipelineGraph {
         var diagnostics: [Diagnostic] = []
         func at(_ node: Node) -> SourceLocation? {
             node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
@@ -174,7 +177,7 @@ public enum PipelineFile {
         }
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
         return try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
-                                              baseFolder: baseFolder, file: file, registry: registry)
+                                              baseFolder: baseFolder, file: file, registry: registry, picks: picks, takes: takes)
     }
 
     /// A YAML scalar as a value (plain `5` is a number, `true` a boolean, quoted text a string).

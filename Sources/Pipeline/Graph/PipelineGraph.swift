@@ -11,6 +11,8 @@ public struct StageNode: Sendable, Hashable {
     public var keyLocations: [String: SourceLocation]
     /// The macro stage this one came from, if any.
     public var expandedFrom: String?
+    /// Set when the node is one take of a shot (see ``TakeSupport``).
+    public var take: TakeRole?
 
     public init(name: String, kind: String, with: [String: ValueExpression] = [:], location: SourceLocation? = nil,
                 keyLocations: [String: SourceLocation] = [:], expandedFrom: String? = nil) {

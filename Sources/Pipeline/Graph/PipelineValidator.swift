@@ -251,3 +251,22 @@ public enum PipelineValidator {
         return length
     }
 }
+
+extension ValidatedPipeline {
+    /// Just these stages and what they depend on, with no pipeline outputs: a run of it
+    /// makes nothing else (a re-roll of one shot, say).
+    public func only(_ names: Set<String>) -> ValidatedPipeline {
+        var keep = Set<String>()
+        var queue = Array(names)
+        let byName = Dictionary(uniqueKeysWithValues: steps.map { ($0.node.name, $0) })
+        while let name = queue.popLast() {
+            guard keep.insert(name).inserted, let step = byName[name] else { continue }
+            queue += step.node.dependencies
+        }
+        var copy = self
+        copy.steps = steps.filter { keep.contains($0.node.name) }
+        copy.graph.stages = graph.stages.filter { keep.contains($0.name) }
+        copy.graph.outputs = [:]
+        return copy
+    }
+}

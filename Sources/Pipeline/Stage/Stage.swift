@@ -25,13 +25,24 @@ public protocol Stage: Sendable {
     /// it with the parameters known before running (literals and defaults); the executor
     /// with every value resolved.
     func cost(_ parameters: [String: Value]) -> Cost
+    /// Its outputs when they follow from its inputs without doing any work (a selection),
+    /// so `plan` can see past it; nil (the default) when only running tells.
+    func predict(_ invocation: StageInvocation) -> [String: Value]?
     func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value]
 }
 
 extension Stage {
+    /// The action key of a run with these resolved values (parameters that are not
+    /// ``ParameterSpec/keyed`` left out).
+    public func actionKey(_ values: [String: Value]) -> String {
+        let unkeyed = signature.parameters.filter { !$0.keyed }.map(\.name)
+        return ActionKey.make(kind: kind, version: version, values: unkeyed.isEmpty ? values : values.filter { !unkeyed.contains($0.key) })
+    }
+
     public var version: String { "1" }
     public func check(_ parameters: [String: Value]) -> [String] { [] }
     public func cost(_ parameters: [String: Value]) -> Cost { .free }
+    public func predict(_ invocation: StageInvocation) -> [String: Value]? { nil }
 }
 
 /// What a stage takes and makes.
@@ -41,16 +52,20 @@ public struct StageSignature: Sendable {
     public var parameters: [ParameterSpec]
     /// The resource pool it draws from.
     public var pool: Pool
+    /// Set when a shot can have several takes (`takes: N` in `with:`).
+    public var takes: TakeSupport?
 
-    public init(inputs: [Port] = [], outputs: [Port] = [], parameters: [ParameterSpec] = [], pool: Pool = .cpu) {
+    public init(inputs: [Port] = [], outputs: [Port] = [], parameters: [ParameterSpec] = [], pool: Pool = .cpu,
+                takes: TakeSupport? = nil) {
         self.inputs = inputs
         self.outputs = outputs
         self.parameters = parameters
         self.pool = pool
+        self.takes = takes
     }
 
     /// Every name `with:` accepts.
-    public var acceptedKeys: [String] { inputs.map(\.name) + parameters.map(\.name) }
+    public var acceptedKeys: [String] { inputs.map(\.name) + parameters.map(\.name) + (takes == nil ? [] : ["takes"]) }
 }
 
 /// A typed input or output.
@@ -98,16 +113,20 @@ public struct ParameterSpec: Sendable {
     public var kind: Kind
     public var required: Bool
     public var defaultValue: Value?
+    /// Whether the value is part of the action key (false for how to run, not what to
+    /// make: a retry count, say, whose change must not make anything run again).
+    public var keyed: Bool
     /// When set, the value must be one of these.
     public var allowed: [Value]?
     public var range: ClosedRange<Double>?
 
     public init(_ name: String, _ kind: Kind, required: Bool = false, default defaultValue: Value? = nil,
-                allowed: [Value]? = nil, range: ClosedRange<Double>? = nil) {
+                allowed: [Value]? = nil, range: ClosedRange<Double>? = nil, keyed: Bool = true) {
         self.name = name
         self.kind = kind
         self.required = required
         self.defaultValue = defaultValue
+        self.keyed = keyed
         self.allowed = allowed
         self.range = range
     }
@@ -136,10 +155,13 @@ public struct ParameterSpec: Sendable {
 public struct StageInvocation: Sendable {
     public var name: String
     public var values: [String: Value]
+    /// Which take of a shot this run makes, when the shot has several (not part of the key).
+    public var take: TakeRole?
 
-    public init(name: String, values: [String: Value]) {
+    public init(name: String, values: [String: Value], take: TakeRole? = nil) {
         self.name = name
         self.values = values
+        self.take = take
     }
 
     public subscript(_ key: String) -> Value? { values[key] }

@@ -11,7 +11,12 @@ public struct StageRegistry: Sendable {
     public mutating func register(_ stage: any Stage) { stages[stage.kind] = stage }
     public mutating func register(_ macro: any MacroStage) { macros[macro.kind] = macro }
 
-    public func stage(_ kind: String) -> (any Stage)? { stages[kind] }
+    /// The stage of a kind; `take:KIND` is the take selector of a stage with takes.
+    public func stage(_ kind: String) -> (any Stage)? {
+        if let stage = stages[kind] { return stage }
+        guard kind.hasPrefix(TakeSelector.prefix), let wrapped = stages[String(kind.dropFirst(TakeSelector.prefix.count))] else { return nil }
+        return TakeSelector(wrapping: wrapped)
+    }
     public func macro(_ kind: String) -> (any MacroStage)? { macros[kind] }
 
     /// Every kind known, stages and macros.

@@ -31,15 +31,25 @@ struct PlanCommand: AsyncParsableCommand {
         for step in plan.steps {
             let name = step.stage.padding(toLength: width, withPad: " ", startingAt: 0)
             let status = step.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)
-            print("  \(name)  \(status) \(step.kind)\(step.reason.map { "  (\($0))" } ?? "")")
+            let take = step.take.map { "  \($0.shot): \($0.summary)" } ?? ""
+            print("  \(name)  \(status) \(step.kind)\(take)\(step.reason.map { "  (\($0))" } ?? "")")
         }
         print(Self.summary(plan))
     }
 
+    /// "plan: 3 cached, 2 to run; 1 generation to pay for (5 s of video)", and for shots
+    /// with several takes a line saying which take each uses and how many takes the run adds.
     static func summary(_ plan: Plan) -> String {
         let cached = plan.steps.filter { $0.status == .cached }.count
         let toRun = plan.steps.count - cached
         let generations = plan.generations == 1 ? "1 generation" : "\(plan.generations) generations"
-        return "plan: \(cached) cached, \(toRun) to run; \(generations) to pay for (\(plan.secondsToPay) s of video)"
+        var text = "plan: \(cached) cached, \(toRun) to run; \(generations) to pay for (\(plan.secondsToPay) s of video)"
+        let picked = plan.steps.compactMap(\.take).filter(\.picked)
+        if !picked.isEmpty {
+            let added = plan.steps.filter { $0.take != nil && $0.status == .generate }.count
+            text += "\ntakes: " + picked.map { "\($0.shot): \($0.summary)" }.joined(separator: ", ")
+                + "; this run adds \(added == 1 ? "1 take" : "\(added) takes")"
+        }
+        return text
     }
 }

@@ -32,21 +32,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Refuse to start a run that would pay for more generations than this.")
     var maxGenerations: Int?
 
-    @Option(help: "Generations at once (the seedance pool).")
-    var jobs = 4
-
-    @Option(help: "Local stages at once (the cpu pool; default: the core count).")
-    var cpuJobs = ProcessInfo.processInfo.activeProcessorCount
-
-    @Flag(help: "Write one JSON event per line on standard output.")
-    var json = false
-
+    @OptionGroup var flags: RunFlags
     @OptionGroup var backend: BackendOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more") }
-        guard cpuJobs >= 1 else { throw ValidationError("--cpu-jobs must be 1 or more") }
         if let maxGenerations, maxGenerations < 0 { throw ValidationError("--max-generations must be 0 or more") }
     }
 
@@ -62,32 +52,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("this run would pay for \(plan.generations) generations (\(plan.secondsToPay) s of video), "
                                   + "more than --max-generations \(maxGenerations); nothing was started")
         }
-        // Shared with other runs; `cache gc` waits for it.
-        let cacheLock = try await FileLock.acquire(Storage.lockFile(of: options.cacheFolder), exclusive: false)
-        defer { withExtendedLifetime(cacheLock) {} }
-        // Connect (or start the offline emulator) only when something is to be generated.
-        // Should a cached object vanish mid-run, its generation fails with a clear
-        // "no SeedanceService" error and the next run plans it properly.
-        let connection = plan.generations > 0 ? try await backend.connect() : nil
-        var services = Services()
-        if let connection {
-            services.set(SeedanceService(client: connection.client,
-                                         pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200)))
-        }
-        let executor = Executor(pipeline: pipeline, storage: storage, services: services,
-                                options: ExecutionOptions(poolLimits: [.seedance: jobs, .cpu: cpuJobs], keepGoing: keepGoing))
-        let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
-        let printer = Task { await EventPrinter(json: json, verbose: global.verbose).print(events) }
         let started = Date()
-        let runTask = Task { try await executor.run(events: continuation) }
-        let interrupt = Task {
-            if await SignalWaiter.waitForTermination() != nil { runTask.cancel() }
-        }
-        let result = await runTask.result
-        interrupt.cancel()
-        continuation.finish()
-        await printer.value
-        await connection?.close()
+        let result = await Self.execute(pipeline, storage: storage, plan: plan, cacheFolder: options.cacheFolder, backend: backend,
+                                        options: flags.execution(keepGoing: keepGoing), json: flags.json, verbose: global.verbose)
         let report: RunReport
         switch result {
         case .success(let value):
@@ -107,6 +74,61 @@ struct RunCommand: AsyncParsableCommand {
         if let failure = report.firstFailure(in: pipeline) { throw failure }
     }
 
+    /// Runs a pipeline as `run` does: holds the cache's shared lock (`cache gc` waits for
+    /// it), connects (or starts the offline emulator) only when the plan pays for
+    /// something, prints events as they come, and stops cleanly on Ctrl-C.
+    static func execute(_ pipeline: ValidatedPipeline, storage: Storage, plan: Plan, cacheFolder: URL, backend: BackendOptions,
+                        options: ExecutionOptions, json: Bool, verbose: Bool) async -> Result<RunReport, any Error> {
+        let cacheLock: FileLock
+        let connection: BackendOptions.Connection?
+        do {
+            cacheLock = try await FileLock.acquire(Storage.lockFile(of: cacheFolder), exclusive: false)
+            // Should a cached object vanish mid-run, its generation fails with a clear
+            // "no SeedanceService" error and the next run plans it properly.
+            connection = plan.generations > 0 ? try await backend.connect() : nil
+        } catch {
+            return .failure(error)
+        }
+        defer { withExtendedLifetime(cacheLock) {} }
+        var services = Services()
+        if let connection {
+            services.set(SeedanceService(client: connection.client,
+                                         pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200)))
+        }
+        let executor = Executor(pipeline: pipeline, storage: storage, services: services, options: options)
+        let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
+        let printer = Task { await EventPrinter(json: json, verbose: verbose).print(events) }
+        let runTask = Task { try await executor.run(events: continuation) }
+        let interrupt = Task {
+            if await SignalWaiter.waitForTermination() != nil { runTask.cancel() }
+        }
+        let result = await runTask.result
+        interrupt.cancel()
+        continuation.finish()
+        await printer.value
+        await connection?.close()
+        return result
+    }
+
+    /// Every shot's takes, their posters copied to `takes/` beside run.json.
+    private func takes(into folder: URL, storage: Storage) async -> [ShotTakes.Shot] {
+        guard let (all, picks) = try? options.loadAllTakes() else { return [] }
+        var shots = await ShotTakes.read(all, picks: picks, storage: storage,
+                                         posters: options.cacheFolder.appendingPathComponent("posters")).shots
+        let posters = folder.appendingPathComponent("takes")
+        try? FileManager.default.removeItem(at: posters)
+        for (s, shot) in shots.enumerated() {
+            for (t, take) in shot.takes.enumerated() {
+                guard let poster = take.poster else { continue }
+                let name = "\(shot.shot)-take\(take.take).jpg"
+                try? FileManager.default.createDirectory(at: posters, withIntermediateDirectories: true)
+                let copied = (try? FileManager.default.copyItem(at: URL(fileURLWithPath: poster), to: posters.appendingPathComponent(name))) != nil
+                shots[s].takes[t].poster = copied ? "takes/\(name)" : nil
+            }
+        }
+        return shots
+    }
+
     /// Copies the outputs out of the store and writes run.json.
     @discardableResult
     private func write(_ report: RunReport, pipeline: ValidatedPipeline, storage: Storage, started: Date) async throws -> URL {
@@ -123,7 +145,8 @@ struct RunCommand: AsyncParsableCommand {
                 files[name, default: []].append(file.lastPathComponent)
             }
         }
-        let summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files)
+        let summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files,
+                                       shots: await takes(into: folder, storage: storage))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

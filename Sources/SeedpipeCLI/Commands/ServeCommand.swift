@@ -38,8 +38,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a result stays available before answering 404.")
     var retention: Double = 3600
 
-    @Option(help: "A prompt containing this word ends FAILED, like a moderation block.")
+    @Option(help: "A prompt containing this word ends FAILED, like a moderation block (whatever the seed).")
     var blockedWord = "moderation-test"
+
+    @Option(help: "Fraction of generations moderation refuses, by a hash of prompt and seed (another seed may pass).")
+    var moderationRate: Double = 0
 
     @Option(help: "Fraction of API requests answered with 429, 500, 502 or 504 (evenly split).")
     var failRate: Double = 0
@@ -71,7 +74,8 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        for (name, value) in [("--fail-rate", failRate), ("--drop-rate", dropRate), ("--slow-rate", slowRate)]
+        for (name, value) in [("--fail-rate", failRate), ("--drop-rate", dropRate), ("--slow-rate", slowRate),
+                              ("--moderation-rate", moderationRate)]
             where !(0...1).contains(value) {
             throw ValidationError("\(name) must be between 0 and 1")
         }
@@ -94,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
         faults.seed = UInt64.random(in: 1...UInt64.max)
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
             host: host, port: port, apiKey: apiKey, latency: .milliseconds(Int64(latency * 1000)), workers: workers,
-            retention: .milliseconds(Int64(retention * 1000)), blockedWord: blockedWord,
+            retention: .milliseconds(Int64(retention * 1000)), blockedWord: blockedWord, moderationRate: moderationRate,
             storage: storage.map { URL(fileURLWithPath: $0) }, faults: faults))
         let url: URL
         do {

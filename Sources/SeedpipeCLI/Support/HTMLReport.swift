@@ -51,6 +51,24 @@ enum HTMLReport {
         }
         html += "</table>"
 
+        let several = run.shots.filter { $0.takes.count > 1 }
+        if !several.isEmpty {
+            html += "<h2>Takes</h2><table id=\"takes\"><tr><th>shot</th><th>picked</th><th>other takes</th></tr>"
+            func figure(_ take: ShotTakes.Take, height: Int) -> String {
+                let label = "take \(take.take) · seed \(take.seed.map(String.init) ?? "?") · \(take.state)"
+                let image = take.poster.map { "<img alt=\"\(escape(label))\" src=\"\(escape($0))\" style=\"height:\(height)px\">" } ?? ""
+                return "<figure data-take=\"\(take.take)\"\(take.picked ? " data-picked=\"true\"" : "")>\(image)<figcaption>\(escape(label))</figcaption></figure>"
+            }
+            for shot in several {
+                let picked = shot.takes.filter(\.picked)
+                let others = shot.takes.filter { !$0.picked }
+                html += "<tr data-stage=\"\(escape(shot.shot))\"><td>\(escape(shot.shot))</td>"
+                html += "<td><div class=\"media\">\(picked.map { figure($0, height: 135) }.joined())</div></td>"
+                html += "<td><div class=\"media\">\(others.map { figure($0, height: 90) }.joined())</div></td></tr>"
+            }
+            html += "</table>"
+        }
+
         if !run.seams.isEmpty {
             html += "<h2>Seams</h2><table id=\"seams\"><tr><th>join</th><th>PSNR</th><th></th></tr>"
             for seam in run.seams {

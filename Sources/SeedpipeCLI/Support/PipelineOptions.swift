@@ -43,7 +43,9 @@ struct PipelineOptions: ParsableArguments {
     /// is reported at once (exit 2). A broken plugin is part of the error when the pipeline
     /// does not validate (it may be why a kind is unknown), and a warning, printed once, when
     /// the pipeline validates without it.
-    func load(registry: StageRegistry = BuiltinStages.registry()) throws -> ValidatedPipeline {
+    func load(registry: StageRegistry = BuiltinStages.registry(), picks: Picks? = nil, takes: TakeSelection = .used) throws
+        -> ValidatedPipeline
+    {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ValidationError("\(pipeline): no such pipeline file")
         }
@@ -51,12 +53,14 @@ struct PipelineOptions: ParsableArguments {
         let pluginProblems = plugins.registerUsable(into: &registry, describe: BuiltinStages.describeMedia)
         let validated: ValidatedPipeline
         do {
-            validated = try PipelineValidator.validate(try PipelineFile.load(url, overrides: overrides, registry: registry),
+            validated = try PipelineValidator.validate(try PipelineFile.load(url, overrides: overrides, registry: registry,
+                                                                             picks: picks, takes: takes),
                                                        registry: registry)
         } catch let error as PipelineError where !pluginProblems.isEmpty {
             throw PipelineError(error.diagnostics + pluginProblems.filter { !error.diagnostics.contains($0) })
         }
-        for problem in pluginProblems { Terminal.error(problem.formatted(as: "warning")) }
+        let unwarned = Self.warned.withLock { warned in pluginProblems.filter { warned.insert($0.formatted(as: "warning")).inserted } }
+        for problem in unwarned { Terminal.error(problem.formatted(as: "warning")) }
         return validated
     }
 
@@ -72,6 +76,8 @@ struct PipelineOptions: ParsableArguments {
     }
 
     private static let catalogs = Mutex<[String: PluginCatalog]>([:])
+    /// Plugin warnings already printed (a command may load its pipeline more than once).
+    private static let warned = Mutex<Set<String>>([])
 
     /// The local cache (`.seedpipe/` beside the pipeline, `--cache`, or `$SEEDPIPE_CACHE`).
     func storage() throws -> Storage { try Storage.local(at: cacheFolder) }

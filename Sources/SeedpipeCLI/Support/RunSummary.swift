@@ -32,9 +32,12 @@ struct RunSummary: Encodable {
     var generationsPaid: Int
     var secondsPaid: Int
     var cacheHits: Int
+    /// Every shot's takes (seed, request id, digest, picked; posters beside run.json).
+    var shots: [ShotTakes.Shot]
 
     init(report: RunReport, pipeline: ValidatedPipeline, journal: any ActionJournal, started: Date,
-         files: [String: [String]]) async {
+         files: [String: [String]], shots: [ShotTakes.Shot] = []) async {
+        self.shots = shots
         self.pipeline = pipeline.graph.name
         self.started = started
         seconds = Date().timeIntervalSince(started)
