@@ -42,7 +42,7 @@ struct ClipRenderer: Sendable {
         do {
             let first = try await image(job.request.firstFrame, parameter: "first_frame_url")
             let last = try await image(job.request.lastFrame, parameter: "last_frame_url")
-            outcome = try await render(job, first: first, last: last)
+            outcome = try await render(job, first: first, last: last, references: try await references(of: job.request))
         } catch let failure as RenderFailure {
             outcome = .failed(failure.reason)
         } catch {
@@ -57,14 +57,48 @@ struct ClipRenderer: Sendable {
         var reason: String
     }
 
-    private func render(_ job: EmulatorJob, first: FrameImage?, last: FrameImage?) async throws -> Outcome {
+    /// What the request's references put in the clip: each image as an inset, four frames
+    /// of each video showing through, the first audio as the soundtrack.
+    struct References {
+        var insets: [FrameImage] = []
+        var showThrough: [FrameImage] = []
+        var soundtrack: AudioSamples?
+    }
+
+    private func references(of request: GenerationRequest) async throws -> References {
+        var references = References()
+        for (index, address) in (request.referenceImages ?? []).enumerated() {
+            if let image = try await image(address, parameter: "reference_images[\(index)]") { references.insets.append(image) }
+        }
+        for (index, address) in (request.referenceVideos ?? []).enumerated() {
+            let parameter = "reference_videos[\(index)]"
+            let frames = try await withFetched(address, parameter: parameter) { local in
+                try await MediaThread.run {
+                    let video = VideoFile(local)
+                    let duration = try MediaInfo.probe(local).duration ?? 0
+                    return try (0..<4).map { try video.frame(at: duration * Double($0) / 4) }
+                }
+            }
+            references.showThrough += frames
+        }
+        if let address = request.referenceAudios?.first {
+            let seconds = Double(request.effectiveDuration)
+            references.soundtrack = try await withFetched(address, parameter: "reference_audios[0]") { local in
+                try await MediaThread.run { try AudioSamples.read(local, seconds: seconds) }
+            }
+        }
+        return references
+    }
+
+    private func render(_ job: EmulatorJob, first: FrameImage?, last: FrameImage?, references: References) async throws -> Outcome {
         let request = job.request
         let size = OutputSize(resolution: request.effectiveResolution, aspectRatio: request.effectiveAspectRatio,
                               firstFrameAspect: first.map { Double($0.width) / Double($0.height) })
         let key = Self.digest([
             request.prompt, String(request.effectiveDuration), size.description, String(request.effectiveGenerateAudio),
             String(job.seed), request.firstFrame ?? "", request.lastFrame ?? "", String(configuration.frameRate),
-            configuration.preset,
+            configuration.preset, (request.referenceImages ?? []).joined(separator: ","),
+            (request.referenceVideos ?? []).joined(separator: ","), (request.referenceAudios ?? []).joined(separator: ","),
         ].joined(separator: "\u{1F}"))
         let renders = files.appendingPathComponent("renders", isDirectory: true)
         let cached = renders.appendingPathComponent("\(key).mp4")
@@ -72,7 +106,8 @@ struct ClipRenderer: Sendable {
         let clip = SceneClip(
             width: size.width, height: size.height, frameRate: configuration.frameRate,
             duration: Double(request.effectiveDuration), seed: Self.seed(prompt: request.prompt, seed: job.seed),
-            firstFrame: first, lastFrame: last, audio: request.effectiveGenerateAudio, preset: configuration.preset)
+            firstFrame: first, lastFrame: last, audio: request.effectiveGenerateAudio, preset: configuration.preset,
+            insets: references.insets, showThrough: references.showThrough, soundtrack: references.soundtrack)
         let rendered = try await coalescer.run(key) {
             try await MediaThread.run {
                 try FileManager.default.createDirectory(at: renders, withIntermediateDirectories: true)
@@ -94,32 +129,40 @@ struct ClipRenderer: Sendable {
 
     /// Reads an image the request points at: one of the emulator's own files, or any http(s) URL.
     private func image(_ address: String?, parameter: String) async throws -> FrameImage? {
-        guard let address, let url = URL(string: address) else { return nil }
-        let local: URL
-        if url.path.hasPrefix("/files/"), url.host == "127.0.0.1" || url.host == "localhost" || url.host == configuration.host {
-            local = files.appendingPathComponent(String(url.path.dropFirst("/files/".count)))
-        } else {
-            local = FileManager.default.temporaryDirectory.appendingPathComponent("emulator-fetch-\(UUID().uuidString)")
-            defer { try? FileManager.default.removeItem(at: local) }
+        guard let address else { return nil }
+        return try await withFetched(address, parameter: parameter) { local in
             do {
-                let response = try await http.execute(HTTPClientRequest(url: address), timeout: .seconds(30))
-                guard response.status.code == 200 else {
-                    throw RenderFailure(reason: "cannot fetch \(parameter) \(address): HTTP \(response.status.code)")
-                }
-                let body = try await response.body.collect(upTo: 50 << 20)
-                try Data(buffer: body).write(to: local)
                 return try await MediaThread.run { try FrameImage(contentsOf: local) }
-            } catch let failure as RenderFailure {
-                throw failure
             } catch {
-                throw RenderFailure(reason: "cannot fetch \(parameter) \(address): \(error)")
+                throw RenderFailure(reason: "\(parameter) \(address) is not a readable image: \(error)")
             }
         }
-        do {
-            return try await MediaThread.run { try FrameImage(contentsOf: local) }
-        } catch {
-            throw RenderFailure(reason: "\(parameter) \(address) is not a readable image: \(error)")
+    }
+
+    /// Runs `body` on a local copy of what `address` names: one of the emulator's own files
+    /// (uploads), or any http(s) URL fetched for the call.
+    private func withFetched<T>(_ address: String, parameter: String, _ body: (URL) async throws -> T) async throws -> T {
+        guard let url = URL(string: address), url.scheme == "http" || url.scheme == "https" else {
+            throw RenderFailure(reason: "\(parameter) \(address) is not an http(s) URL")
         }
+        if url.path.hasPrefix("/files/"), url.host == "127.0.0.1" || url.host == "localhost" || url.host == configuration.host {
+            return try await body(files.appendingPathComponent(String(url.path.dropFirst("/files/".count))))
+        }
+        let local = FileManager.default.temporaryDirectory.appendingPathComponent("emulator-fetch-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: local) }
+        do {
+            let response = try await http.execute(HTTPClientRequest(url: address), timeout: .seconds(30))
+            guard response.status.code == 200 else {
+                throw RenderFailure(reason: "cannot fetch \(parameter) \(address): HTTP \(response.status.code)")
+            }
+            let body = try await response.body.collect(upTo: 200 << 20)
+            try Data(buffer: body).write(to: local)
+        } catch let failure as RenderFailure {
+            throw failure
+        } catch {
+            throw RenderFailure(reason: "cannot fetch \(parameter) \(address): \(error)")
+        }
+        return try await body(local)
     }
 
     private func link(_ source: URL, to destination: URL) throws {

@@ -27,8 +27,17 @@ public struct EmulatorConfiguration: Sendable {
     public var frameRate: Int
     /// libx264 preset for rendered clips.
     public var preset: String
-    /// Price used for `credits_deduction` in request history, USD per second of video.
+    /// What a completed generation costs, USD per second of video: `metrics.cost` in results,
+    /// `credits_deduction` in request history (a FAILED one costs nothing).
     public var pricePerSecond: Double
+    /// The account's balance in USD; nil is unlimited. A submit it does not cover (counting
+    /// generations still running) answers 406; results carry `metrics.remaining_credits`.
+    public var credits: Double?
+    /// API requests allowed per `rateWindow` (sliding); more answer 429 with
+    /// `x-rate-limit-reset-at-utc` (and no Retry-After). Nil is unlimited.
+    public var requestsPerWindow: Int?
+    /// The rate limit's window: a minute, as the real service counts.
+    public var rateWindow: Duration
     /// Where rendered clips, frames and uploads are kept; nil makes a temporary folder.
     public var storage: URL?
     /// Misbehaviour on purpose.
@@ -37,9 +46,13 @@ public struct EmulatorConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 0, apiKey: String? = nil, latency: Duration = .seconds(5),
         workers: Int = 4, retention: Duration = .seconds(3600), blockedWord: String = "moderation-test", moderationRate: Double = 0,
-        frameRate: Int = 24, preset: String = "veryfast", pricePerSecond: Double = 0.03, storage: URL? = nil,
+        frameRate: Int = 24, preset: String = "veryfast", pricePerSecond: Double = 0.03, credits: Double? = nil,
+        requestsPerWindow: Int? = nil, rateWindow: Duration = .seconds(60), storage: URL? = nil,
         faults: FaultRates = FaultRates()
     ) {
+        self.credits = credits
+        self.requestsPerWindow = requestsPerWindow
+        self.rateWindow = rateWindow
         self.host = host
         self.port = port
         self.apiKey = apiKey

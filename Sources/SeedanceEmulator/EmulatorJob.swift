@@ -18,6 +18,9 @@ struct EmulatorJob: Sendable {
     var video: String?
     var lastFrame: String?
     var error: String?
+    /// What it was billed (completed only), and the balance after it.
+    var cost: Double?
+    var remainingCredits: Double?
 
     func fileURL(_ name: String) -> String { "\(baseURL)/files/\(name)" }
 
@@ -39,7 +42,8 @@ struct EmulatorJob: Sendable {
             body["metrics"] = .object([
                 "queue_time": .number(startedAt.timeIntervalSince(submittedAt)),
                 "inference_time": .number(finishedAt.timeIntervalSince(startedAt)),
-            ])
+            ].merging([("cost", cost.map(JSONValue.number)), ("remaining_credits", remainingCredits.map(JSONValue.number))]
+                .compactMap { key, value in value.map { (key, $0) } }, uniquingKeysWith: { $1 }))
         }
         return body
     }
@@ -49,7 +53,7 @@ struct EmulatorJob: Sendable {
         let status = state == .completed ? "COMPLETED" : state == .failed ? "FAILED" : "PENDING"
         return HistoryEntry(
             requestID: id, modelName: GenerationRequest.model, modelStatus: status,
-            creditsDeduction: state == .completed ? Double(request.effectiveDuration) * pricePerSecond : 0,
+            creditsDeduction: state == .completed ? cost ?? Double(request.effectiveDuration) * pricePerSecond : 0,
             requestBody: body, generationURL: video.map(fileURL),
             latencyMilliseconds: finishedAt.map { Int($0.timeIntervalSince(submittedAt) * 1000) },
             createdAt: formatter.string(from: submittedAt), updatedAt: (finishedAt ?? startedAt).map(formatter.string(from:)),

@@ -16,6 +16,9 @@ struct EmulatorRoutes: Sendable {
         let router = Router()
         router.add(middleware: FaultMiddleware(faults: faults, state: state))
         router.add(middleware: AuthMiddleware(apiKey: configuration.apiKey, state: state))
+        if let limit = configuration.requestsPerWindow {
+            router.add(middleware: RateLimitMiddleware(limit: limit, window: configuration.rateWindow, state: state))
+        }
 
         router.post("/v2/:model") { request, context in try await submit(request, context: context) }
         router.get("/v2/requests/:id/status") { _, context in await status(context.parameters.get("id") ?? "", result: false) }
@@ -87,6 +90,10 @@ struct EmulatorRoutes: Sendable {
             await state.count { $0.rejected += 1 }
             return rejection.response
         case .success(let (parsed, raw)):
+            if let shortfall = await state.shortfall(for: parsed) {
+                await state.count { $0.rejected += 1 }
+                return Responses.error(.notAcceptable, shortfall)
+            }
             let base = Responses.baseURL(of: request, fallback: fallbackBase)
             let job = await state.submit(parsed, body: raw, baseURL: base)
             let requests = "\(base)/v2/requests/\(job.id)"
@@ -111,6 +118,10 @@ struct EmulatorRoutes: Sendable {
             await state.count { $0.rejected += 1 }
             return rejection.response
         case .success(let (parsed, raw)):
+            if let shortfall = await state.shortfall(for: parsed) {
+                await state.count { $0.rejected += 1 }
+                return Responses.error(.notAcceptable, shortfall)
+            }
             let job = await state.runNow(parsed, body: raw, baseURL: Responses.baseURL(of: request, fallback: fallbackBase))
             guard job.state == .completed, let video = job.video,
                   FileManager.default.fileExists(atPath: files.appendingPathComponent(video).path)
@@ -148,6 +159,10 @@ struct EmulatorRoutes: Sendable {
             case "video/mp4": "mp4"
             case "audio/mpeg": "mp3"
             case "audio/wav": "wav"
+            case "audio/mp4": "m4a"
+            case "audio/ogg": "ogg"
+            case "video/quicktime": "mov"
+            case "video/webm": "webm"
             default: "bin"
             }
             let name = "asset-\(ClipRenderer.digest(dataURL)).\(ext)"

@@ -12,10 +12,26 @@ actor EmulatorState {
     private(set) var stats = EmulatorStats()
     let configuration: EmulatorConfiguration
     let renderer: ClipRenderer
+    /// The balance (nil: unlimited), and what accepted generations still running would take from it.
+    private var credits: Double?
+    private var pending = 0.0
 
     init(configuration: EmulatorConfiguration, renderer: ClipRenderer) {
         self.configuration = configuration
         self.renderer = renderer
+        credits = configuration.credits
+    }
+
+    /// What a generation costs when it completes.
+    func price(of request: GenerationRequest) -> Double { Double(request.effectiveDuration) * configuration.pricePerSecond }
+
+    /// Why the balance does not cover a new generation, or nil when it does.
+    func shortfall(for request: GenerationRequest) -> String? {
+        guard let credits else { return nil }
+        let cost = price(of: request), available = credits - pending
+        guard cost > available + 1e-9 else { return nil }
+        return String(format: "Insufficient credits: the balance ($%.2f, less $%.2f for generations running) does not cover this generation ($%.2f); add credits or raise the team's spend limit",
+                      credits, pending, cost)
     }
 
     /// Accepts a generation (billable) and queues it.
@@ -27,6 +43,7 @@ actor EmulatorState {
         order.append(job.id)
         queue.append(job.id)
         stats.submitted += 1
+        pending += price(of: request)
         pump()
         return job
     }
@@ -87,12 +104,20 @@ actor EmulatorState {
         jobs[id]?.finishedAt = Date()
         switch outcome {
         case .completed(let video, let lastFrame, let rendered):
+            // Only a completed generation is billed.
+            let cost = jobs[id].map { price(of: $0.request) } ?? 0
+            pending = max(0, pending - cost)
+            if let balance = credits { credits = max(0, balance - cost) }
+            jobs[id]?.cost = cost
+            jobs[id]?.remainingCredits = credits
+            stats.billed += cost
             jobs[id]?.state = .completed
             jobs[id]?.video = video
             jobs[id]?.lastFrame = lastFrame
             stats.completed += 1
             if rendered { stats.rendered += 1 }
         case .failed(let reason):
+            pending = max(0, pending - (jobs[id].map { price(of: $0.request) } ?? 0))
             jobs[id]?.state = .failed
             jobs[id]?.error = reason
             stats.failed += 1

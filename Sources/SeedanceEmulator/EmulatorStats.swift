@@ -13,10 +13,16 @@ public struct EmulatorStats: Sendable, Hashable, Codable {
     public var faultsInjected = 0
     /// Clips rendered (identical requests reuse an earlier render).
     public var rendered = 0
+    /// USD billed for completed generations.
+    public var billed = 0.0
+    /// Requests answered 429 by the rate limit (`requestsPerWindow`), and the most API
+    /// requests admitted in any one window.
+    public var rateLimited = 0
+    public var busiestWindow = 0
 
     enum CodingKeys: String, CodingKey {
-        case submitted, completed, failed, rejected, queued, processing, uploads, rendered
-        case syncRuns = "sync_runs", faultsInjected = "faults_injected"
+        case submitted, completed, failed, rejected, queued, processing, uploads, rendered, billed
+        case syncRuns = "sync_runs", faultsInjected = "faults_injected", rateLimited = "rate_limited", busiestWindow = "busiest_window"
     }
 
     public init() {}

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Synchronization
 
 /// Misbehaves on purpose, as the fault configuration says. `/_emulator` is never touched.
 struct FaultMiddleware: RouterMiddleware {
@@ -24,6 +25,8 @@ struct FaultMiddleware: RouterMiddleware {
             case 429: "Rate limited: too many requests (emulated)"
             case 502: "Bad gateway: service temporarily unavailable (emulated)"
             case 504: "Gateway timeout (emulated)"
+            case 402, 406: "Insufficient credits (emulated)"
+            case 410: "Gone: this model has been retired (emulated)"
             default: "Internal server error (emulated)"
             }
             return Responses.error(HTTPResponse.Status(code: status), message, headers: headers)
@@ -54,6 +57,52 @@ struct AuthMiddleware: RouterMiddleware {
             return Responses.error(.unauthorized, given.isEmpty ? "Unauthorized: missing API key (send x-api-key)"
                                        : "Unauthorized: invalid API key")
         }
+        return try await next(request, context)
+    }
+}
+
+/// The plan's rate limit: at most `limit` API requests in any `window` (sliding); the rest
+/// answer 429 with `x-rate-limit-reset-at-utc`, the moment a slot frees, and no Retry-After.
+struct RateLimitMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let limit: Int
+    let window: Duration
+    let state: EmulatorState
+    private let admitted = Admitted()
+
+    /// The admission times in the current window.
+    final class Admitted: Sendable {
+        let times = Mutex<[ContinuousClock.Instant]>([])
+    }
+
+    init(limit: Int, window: Duration, state: EmulatorState) {
+        self.limit = limit
+        self.window = window
+        self.state = state
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let path = request.uri.path
+        guard !path.hasPrefix("/files/"), !path.hasPrefix("/_emulator") else { return try await next(request, context) }
+        let now = ContinuousClock.now
+        let verdict = admitted.times.withLock { times -> (admitted: Bool, count: Int, freeAt: ContinuousClock.Instant?) in
+            times.removeAll { now - $0 >= window }
+            guard times.count < limit else { return (false, times.count, times.first.map { $0 + window }) }
+            times.append(now)
+            return (true, times.count, nil)
+        }
+        guard verdict.admitted else {
+            await state.count { $0.rateLimited += 1 }
+            let wait = verdict.freeAt.map { $0 - now } ?? window
+            let reset = Date().addingTimeInterval(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+            var headers: HTTPFields = [:]
+            headers[HTTPField.Name("x-rate-limit-reset-at-utc")!] = reset.formatted(.iso8601.time(includingFractionalSeconds: true)
+                .year().month().day().dateSeparator(.dash).timeSeparator(.colon).timeZone(separator: .omitted))
+            return Responses.error(.tooManyRequests, "Rate limit exceeded: \(limit) requests per \(window) (emulated)", headers: headers)
+        }
+        await state.count { $0.busiestWindow = max($0.busiestWindow, verdict.count) }
         return try await next(request, context)
     }
 }

@@ -4,7 +4,7 @@ import Pipeline
 
 /// The generation parameters a macro passes through to every shot.
 let generationParameters = ["duration", "resolution", "aspect_ratio", "generate_audio", "seed", "skip_moderation", "takes",
-                            "retries_on_blocked"]
+                            "retries_on_blocked", "cast", "reference_images", "reference_videos", "reference_audios"]
 
 /// `seedance.chain`: N prompts to N clips where clip k+1 starts on clip k's last frame.
 ///

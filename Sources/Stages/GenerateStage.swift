@@ -18,17 +18,25 @@ public struct GenerateStage: Stage {
     public static let kind = "seedance.generate"
     public var kind: String { Self.kind }
     public let version = "1"
+    /// What a second of video costs, by resolution (money is unknown without a price).
+    public let prices: PriceBook
 
-    public init() {}
+    public init(prices: PriceBook = PriceBook()) { self.prices = prices }
 
-    /// One generation, of `duration` seconds (5 when not given).
+    /// One generation, of `duration` seconds (5 when not given), priced when the price of
+    /// its resolution is known.
     public func cost(_ parameters: [String: Value]) -> Cost {
-        Cost(generations: 1, seconds: parameters["duration"]?.number ?? 5)
+        let seconds = parameters["duration"]?.number ?? 5
+        let price = prices.price(resolution: parameters["resolution"]?.string ?? "720p")
+        return Cost(generations: 1, seconds: seconds, money: price.map { $0 * seconds })
     }
 
     public var signature: StageSignature {
         StageSignature(
-            inputs: [Port("first_frame", .image, required: false), Port("last_frame", .image, required: false)],
+            inputs: [Port("first_frame", .image, required: false), Port("last_frame", .image, required: false),
+                     Port("reference_images", .list(.image), required: false, maximum: GenerationRequest.maximumReferenceImages),
+                     Port("reference_videos", .list(.video), required: false, maximum: GenerationRequest.maximumReferenceVideos),
+                     Port("reference_audios", .list(.audio), required: false, maximum: GenerationRequest.maximumReferenceAudios)],
             outputs: [Port("video", .video), Port("last_frame", .image)],
             parameters: [
                 ParameterSpec("prompt", .string, required: true),
@@ -41,30 +49,90 @@ public struct GenerateStage: Stage {
                 ParameterSpec("skip_moderation", .boolean, default: .bool(false)),
                 // How to run, not what to make: not part of the key.
                 ParameterSpec("retries_on_blocked", .integer, range: 0...10, keyed: false),
+                // Set from `cast: [names]`: each member's kind, number and note.
+                ParameterSpec("cast", .object),
             ],
             pool: .seedance,
             takes: TakeSupport(seed: "seed", identity: "video",
-                               bridge: .init(input: "last_frame", output: "last_frame")))
+                               bridge: .init(input: "last_frame", output: "last_frame")),
+            cast: CastSupport(inputs: ["image": "reference_images", "video": "reference_videos", "audio": "reference_audios"]))
     }
+
+    /// The inputs that are sent as URLs: frames and references.
+    static let fileInputs = ["first_frame", "last_frame", "reference_images", "reference_videos", "reference_audios"]
 
     /// Tries after a refusal, when `retries_on_blocked` is not given.
     public static let defaultRetriesOnBlocked = 2
 
-    /// The API's own rules (duration 7, resolution 4k, …), named by parameter.
+    /// The API's own rules (duration 7, resolution 4k, a prompt citing `image 3` when the
+    /// shot sends 2, …), named by parameter. Values only running can tell arrive as `null`
+    /// (given, not known); a reference list keeps its length.
     public func check(_ parameters: [String: Value]) -> [String] {
-        request(parameters, firstFrame: nil, lastFrame: nil).problems()
-            .filter { $0.parameter != "prompt" || parameters["prompt"] != nil }
-            .map { "\($0.parameter): \($0.message)" }
+        let placeholder = "https://placeholder.invalid/file"
+        var urls: [String: [String]] = [:]
+        for name in Self.fileInputs where parameters[name] != nil {
+            urls[name] = Array(repeating: placeholder, count: parameters[name]?.list?.count ?? 1)
+        }
+        var problems: [String] = []
+        let prompt = parameters["prompt"]?.string
+        if let prompt {
+            let cast = parameters["cast"]?.object ?? [:]
+            for name in Self.castNames(in: prompt) where cast[name.member] == nil {
+                problems.append("prompt: {{cast.\(name.text)}} names no member of this shot's cast"
+                                + (cast.isEmpty ? " (give the stage `cast: [\(name.member)]`)" : " (its cast: \(cast.keys.sorted().joined(separator: ", ")))"))
+            }
+        }
+        if urls["first_frame"] != nil, let images = urls["reference_images"], !images.isEmpty {
+            problems.append("first_frame: cannot be sent with reference images (the API refuses the pair): drop `first_frame`, "
+                            + "or the images (`reference_images`, and image members of `cast`); to fix how a shot starts while a cast "
+                            + "keeps the character, make that frame a storyboard keyframe showing the character instead of sending it as a reference")
+        }
+        problems += request(parameters, urls: urls).problems()
+            .filter { $0.parameter != "prompt" || prompt != nil }
+            .filter { $0.parameter != "first_frame_url" || !$0.message.contains("reference_images") }
+            .filter { !$0.parameter.hasPrefix("reference_") }  // counted by the ports, before this
+            .map { "\($0.parameter == "first_frame_url" ? "first_frame" : $0.parameter == "last_frame_url" ? "last_frame" : $0.parameter): \($0.message)" }
+        return problems
     }
 
-    /// The API request for these values and uploaded frame URLs.
-    func request(_ values: [String: Value], firstFrame: String?, lastFrame: String?) -> GenerationRequest {
+    /// The API request for these values and the URLs of its files (`first_frame`, `reference_images`, …).
+    func request(_ values: [String: Value], urls: [String: [String]]) -> GenerationRequest {
         GenerationRequest(
-            prompt: values["prompt"]?.string ?? "", aspectRatio: values["aspect_ratio"]?.string,
-            duration: values["duration"]?.number.map { Int($0) }, firstFrameURL: firstFrame, lastFrameURL: lastFrame,
-            generateAudio: values["generate_audio"]?.bool, resolution: values["resolution"]?.string,
+            prompt: Self.citing(values["prompt"]?.string ?? "", cast: values["cast"]?.object ?? [:]),
+            aspectRatio: values["aspect_ratio"]?.string,
+            duration: values["duration"]?.number.map { Int($0) }, firstFrameURL: urls["first_frame"]?.first,
+            lastFrameURL: urls["last_frame"]?.first, generateAudio: values["generate_audio"]?.bool,
+            referenceImages: urls["reference_images"], referenceVideos: urls["reference_videos"],
+            referenceAudios: urls["reference_audios"], resolution: values["resolution"]?.string,
             returnLastFrame: values["return_last_frame"]?.bool, seed: values["seed"]?.number.map { Int($0) },
             skipModeration: values["skip_moderation"]?.bool == true ? true : nil)
+    }
+
+    /// `{{cast.hero}}` → the citation the API wants for that member in this shot ("image 1"),
+    /// `{{cast.hero.note}}` → its note.
+    static func citing(_ prompt: String, cast: [String: Value]) -> String {
+        guard prompt.contains("{{cast.") else { return prompt }
+        var text = prompt
+        for name in castNames(in: prompt) {
+            guard let member = cast[name.member]?.object else { continue }
+            let replacement = name.field == "note" ? member["note"]?.string ?? ""
+                : "\(member["kind"]?.string ?? "image") \(Int(member["number"]?.number ?? 1))"
+            text = text.replacingOccurrences(of: "{{cast.\(name.text)}}", with: replacement)
+        }
+        return text
+    }
+
+    /// The `{{cast.NAME}}` and `{{cast.NAME.note}}` tags of a prompt.
+    static func castNames(in prompt: String) -> [(text: String, member: String, field: String?)] {
+        var names: [(String, String, String?)] = []
+        var rest = Substring(prompt)
+        while let open = rest.range(of: "{{cast."), let close = rest[open.upperBound...].range(of: "}}") {
+            let text = String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces)
+            let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+            names.append((text, parts.first ?? "", parts.count > 1 ? parts[1] : nil))
+            rest = rest[close.upperBound...]
+        }
+        return names
     }
 
     /// Generates (or resumes) the shot. A generation refused by moderation (it ends FAILED
@@ -131,26 +199,50 @@ private struct Run {
 
     /// Uploads local frames, writes the intent, submits, writes the request id.
     func submitFresh(_ invocation: StageInvocation, refusals: [GenerationEntry.Refusal]) async throws -> GenerationEntry {
-        var frames: [String: String] = [:]
-        let given = ["first_frame", "last_frame"].filter { invocation[$0]?.artifact != nil }
-        if !given.isEmpty {
-            context.progress(nil, "uploading \(given.joined(separator: " and "))")
-            var files: [URL] = []
-            for name in given {
-                let artifact = invocation[name]!.artifact!
-                let file = context.scratch.appendingPathComponent("\(name).\(artifact.fileExtension.isEmpty ? "png" : artifact.fileExtension)")
-                try? FileManager.default.removeItem(at: file)  // from an attempt moderation refused
-                try FileManager.default.copyItem(at: try await context.store.verifiedLocation(of: artifact), to: file)
-                files.append(file)
+        // Frames and references: local files are uploaded (once per file, see `uploadedURL`), URLs sent as they are.
+        var urls: [String: [String]] = [:]
+        let local = GenerateStage.fileInputs.flatMap { invocation[$0]?.list ?? invocation[$0].map { [$0] } ?? [] }.compactMap(\.artifact)
+        if !local.isEmpty { context.progress(nil, local.count == 1 ? "uploading 1 file" : "uploading \(local.count) files") }
+        for name in GenerateStage.fileInputs {
+            guard let given = invocation[name] else { continue }
+            var list: [String] = []
+            for item in given.list ?? [given] {
+                if let artifact = item.artifact {
+                    list.append(try await uploadedURL(of: artifact, as: name))
+                } else if let address = item.string {
+                    list.append(address)
+                }
             }
-            frames = Dictionary(uniqueKeysWithValues: zip(given, try await client.upload(files)))
+            urls[name] = list
         }
-        let request = stage.request(invocation.values, firstFrame: frames["first_frame"], lastFrame: frames["last_frame"])
+        let request = stage.request(invocation.values, urls: urls)
         var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
                                     requestBody: try Value(encoding: request), seconds: request.effectiveDuration)
         entry.refusals = refusals.isEmpty ? nil : refusals
         try await write(entry)
         return try await submit(request, entry: &entry)
+    }
+
+    /// The URL of a stored file on the service's storage: uploaded the first time, then
+    /// found in the journal by the file's digest (and the storage it went to), so a rerun or
+    /// another shot with the same file does not upload it again; one upload at a time per file.
+    func uploadedURL(of artifact: Artifact, as name: String) async throws -> String {
+        let storage = client.endpoints.storage.absoluteString
+        let key = "upload-" + ContentDigest.sha256(of: Data("\(storage)\u{0}\(artifact.digest)".utf8))
+        let record = JournalEntryHandle(journal: context.journal.journal, key: key, kind: UploadEntry.kind,
+                                        pipeline: context.pipeline, stage: "")
+        return try await service.uploads.run(key) {
+            if let known = try await record.read(UploadEntry.self) { return known.url }
+            let file = context.scratch.appendingPathComponent("\(artifact.digest).\(artifact.fileExtension.isEmpty ? "png" : artifact.fileExtension)")
+            if !FileManager.default.fileExists(atPath: file.path) {
+                try FileManager.default.copyItem(at: try await context.store.verifiedLocation(of: artifact), to: file)
+            }
+            guard let url = try await client.upload([file]).first else {
+                throw StageError(.generationFailed, "the upload of \(name) answered no URL")
+            }
+            try await record.write(UploadEntry(digest: artifact.digest, storage: storage, url: url, uploadedAt: Date()))
+            return url
+        }
     }
 
     func write(_ entry: GenerationEntry) async throws {
@@ -161,12 +253,23 @@ private struct Run {
 
     func submit(_ request: GenerationRequest, entry: inout GenerationEntry) async throws -> GenerationEntry {
         context.progress(nil, "submitting")
+        try await service.gate.check()
+        let estimate = stage.cost(["duration": .number(Double(request.effectiveDuration)),
+                                   "resolution": .string(request.effectiveResolution)]).money ?? 0
+        if let budget = service.budget { try await budget.reserve(estimate, for: entry.stage) }
+        entry.estimate = estimate
         do {
             let job = try await client.submit(request)
             entry.requestID = job.requestID
             entry.state = .submitted
             try await write(entry)
             return entry
+        } catch let error as SeedanceError where error.code == .insufficientCredits || error.code == .modelRetired {
+            await service.budget?.settle(estimate, actual: 0)
+            throw await service.gate.close(error)
+        } catch let error as SeedanceError where error.code != .submitOutcomeUnknown {
+            await service.budget?.settle(estimate, actual: 0)
+            throw error
         } catch let error as SeedanceError where error.code == .submitOutcomeUnknown {
             // It may have been accepted: look for it before anyone sends it again.
             let reconciled = try await reconcile(entry, resubmit: false)
@@ -187,6 +290,7 @@ private struct Run {
             entry.requestID = match.requestID
             if match.modelStatus == "COMPLETED", let url = match.generationURL {
                 entry.outputURL = url
+                entry.cost = match.creditsDeduction
                 entry.state = .completed
             } else if match.modelStatus == "FAILED" {
                 entry.state = .failed
@@ -231,19 +335,25 @@ private struct Run {
             }
             entry.outputURL = result.output
             entry.lastFrameURL = result.lastFrameURL
+            entry.cost = result.cost
+            entry.remainingCredits = result.remainingCredits
             entry.state = .completed
         } catch let error as SeedanceError where error.code == .notFound {
             // Past the 1-hour retention: what was paid for is still in request history.
             let row = try await client.historyEntry(requestID: entry.requestID!)
             guard let url = row.generationURL else { throw error }
             entry.outputURL = url
+            entry.cost = row.creditsDeduction
             entry.state = .completed
         } catch let error as SeedanceError where error.code == .inferenceFailed {
+            // A FAILED generation is not billed.
+            await service.budget?.settle(entry.estimate ?? 0, actual: 0)
             entry.state = .failed
             entry.error = error.message
             try await write(entry)
             throw error
         }
+        await service.budget?.settle(entry.estimate ?? 0, actual: entry.cost ?? entry.estimate ?? 0)
         try await write(entry)
         return entry
     }
@@ -268,6 +378,9 @@ private struct Run {
         entry.outputs = outputs
         entry.state = .downloaded
         try await write(entry)
+        if let cost = entry.cost {
+            context.reportCost(Cost(generations: 1, seconds: Double(entry.seconds), money: cost))
+        }
         return outputs
     }
 }

@@ -37,6 +37,16 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
     public var seconds: Int
     /// Earlier attempts refused by moderation (not billed), oldest first.
     public var refusals: [Refusal]?
+    /// What the generation was billed, USD: the service's `metrics.cost` (or request
+    /// history's `credits_deduction`), when it says.
+    public var cost: Double?
+    /// The account's balance after it, when the service says.
+    public var remainingCredits: Double?
+    /// What this run reserved for it under a spending limit (estimated before submitting).
+    public var estimate: Double?
+
+    /// The resolution it was asked for.
+    public var resolution: String { requestBody.object?["resolution"]?.string ?? "720p" }
 
     /// An attempt moderation refused: its seed and the service's reason.
     public struct Refusal: Sendable, Codable, Hashable {
@@ -91,6 +101,30 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
     }
 }
 
+/// A file uploaded to the service's storage: journaled by its digest so it is uploaded once.
+public struct UploadEntry: Sendable, Codable, Hashable {
+    public static let kind = "seedance.upload"
+    public var digest: String
+    /// The storage endpoint it went to (an upload to another storage is another upload).
+    public var storage: String
+    public var url: String
+    public var uploadedAt: Date
+}
+
+/// Runs one piece of work per key at a time in a process; others with the key await it.
+public actor Coalescer<Result: Sendable> {
+    private var running: [String: Task<Result, any Error>] = [:]
+    public init() {}
+
+    public func run(_ key: String, _ work: @escaping @Sendable () async throws -> Result) async throws -> Result {
+        if let task = running[key] { return try await task.value }
+        let task = Task { try await work() }
+        running[key] = task
+        defer { running[key] = nil }
+        return try await task.value
+    }
+}
+
 /// What `seedance.generate` needs from the run: the client, how often to poll and how long
 /// to wait. The client carries its own clock for backoff and polling (`ImmediateClock` in tests).
 public struct SeedanceService: Sendable {
@@ -100,7 +134,16 @@ public struct SeedanceService: Sendable {
     /// Longest wait in one run (the request keeps running after; a rerun resumes it).
     public var waitTimeout: Duration
 
-    public init(client: SeedanceClient, pollInterval: Duration = .seconds(2), waitTimeout: Duration = .seconds(3600)) {
+    /// Uploads under way, so two shots sending one file upload it once.
+    public let uploads = Coalescer<String>()
+    /// Closed for the rest of the run once the account is out of credits or the model retired.
+    public let gate = SubmitGate()
+    /// The run's spending limit (`--max-cost`), if any.
+    public let budget: SpendingLimit?
+
+    public init(client: SeedanceClient, pollInterval: Duration = .seconds(2), waitTimeout: Duration = .seconds(3600),
+                budget: SpendingLimit? = nil) {
+        self.budget = budget
         self.client = client
         self.pollInterval = pollInterval
         self.waitTimeout = waitTimeout
@@ -110,4 +153,73 @@ public struct SeedanceService: Sendable {
 extension Pool {
     /// Remote Seedance generations: `seedpipe run --jobs N` sets its limit.
     public static let seedance = Pool("seedance")
+}
+
+/// Shuts submitting for a whole run after an answer that no later submit can change
+/// (402/406 out of credits, 410 a retired model): later submits fail at once, unsent.
+public actor SubmitGate {
+    private var reason: StageError?
+    public init() {}
+
+    /// Throws the reason submitting stopped, if it did.
+    public func check() throws { if let reason { throw reason } }
+
+    /// Records the reason; returns the error a stage should throw.
+    @discardableResult
+    public func close(_ error: SeedanceError) -> StageError {
+        let cause = error.code == .modelRetired ? "the model was retired (HTTP 410)" : "the account is out of credits or at its spend limit"
+        let stop = StageError(.stopped, "stopped submitting: \(cause): \(error.message)", underlying: error)
+        reason = reason ?? stop
+        return reason!
+    }
+}
+
+/// `--max-cost`: what the run may spend. A submit reserves its estimate; one that would
+/// take spent + reserved past the limit is refused, and stops the run's submitting.
+public actor SpendingLimit {
+    public let limit: Double
+    public private(set) var spent = 0.0
+    private var reserved = 0.0
+
+    public init(limit: Double) { self.limit = limit }
+
+    /// Reserves `estimate` for a submit, or throws when it would pass the limit.
+    public func reserve(_ estimate: Double, for shot: String) throws {
+        guard spent + reserved + estimate <= limit + 1e-9 else {
+            throw StageError(.stopped, String(format: "stopped submitting: %@ would take the spend to $%.2f, over --max-cost $%.2f ($%.2f spent, $%.2f running)",
+                                              shot, spent + reserved + estimate, limit, spent, reserved))
+        }
+        reserved += estimate
+    }
+
+    /// A reserved submit finished: `actual` was billed.
+    public func settle(_ estimate: Double, actual: Double) {
+        reserved = max(0, reserved - estimate)
+        spent += actual
+    }
+}
+
+/// What generations cost, USD per second of video by resolution: from `--price-per-second`
+/// (every resolution), else learned from what earlier generations were billed.
+public struct PriceBook: Sendable, Hashable {
+    public var perSecond: [String: Double]
+    /// One price for every resolution (given by the user).
+    public var flat: Double?
+
+    public init(perSecond: [String: Double] = [:], flat: Double? = nil) {
+        self.perSecond = perSecond
+        self.flat = flat
+    }
+
+    /// USD per second at a resolution, when known.
+    public func price(resolution: String) -> Double? { flat ?? perSecond[resolution] }
+
+    /// Prices learned from a journal's generations that the service billed (the newest per resolution).
+    public static func learned(from entries: [GenerationEntry]) -> PriceBook {
+        var prices: [String: Double] = [:]
+        for entry in entries.sorted(by: { $0.updatedAt > $1.updatedAt }) where prices[entry.resolution] == nil {
+            if let cost = entry.cost, cost > 0, entry.seconds > 0 { prices[entry.resolution] = cost / Double(entry.seconds) }
+        }
+        return PriceBook(perSecond: prices)
+    }
 }

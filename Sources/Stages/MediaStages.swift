@@ -132,14 +132,30 @@ public struct AudioCheckStage: Stage {
 public enum BuiltinStages {
     /// Every built-in stage and macro. Generation stages take their client from the run's
     /// services (``SeedanceService``), so one registry serves planning and running.
-    public static func registry() -> StageRegistry {
+    public static func registry(prices: PriceBook = PriceBook()) -> StageRegistry {
         var registry = StageRegistry([
-            GenerateStage(), LastFrameStage(), ThumbnailStage(), ConcatStage(),
+            GenerateStage(prices: prices), LastFrameStage(), ThumbnailStage(), ConcatStage(),
             ProbeStage(), AudioCheckStage(), TemplateStage(), SeamStage(),
         ])
         registry.register(ChainMacro())
         registry.register(StoryboardMacro())
+        registry.fileCheck = checkKind
         return registry
+    }
+
+    /// A local file given for an image, video or audio input, probed by Media before
+    /// anything runs: what is wrong with it for that kind, or nil.
+    public static let checkKind: @Sendable (URL, ArtifactType) -> String? = { url, type in
+        guard type == .image || type == .video || type == .audio else { return nil }
+        guard let info = try? MediaInfo.probe(url) else { return "cannot be read as media (FFmpeg does not recognise it)" }
+        let still = info.container.hasSuffix("_pipe") || info.container == "image2"
+        let what = still ? "an image" : info.video != nil ? "a video" : info.audio != nil ? "audio" : "neither picture nor sound"
+        switch type {
+        case .image where !still: return "is \(what), not an image"
+        case .video where still || info.video == nil: return "is \(what), not a video"
+        case .audio where info.audio == nil: return "is \(what), not audio (it has no sound)"
+        default: return nil
+        }
     }
 }
 

@@ -4,7 +4,7 @@ import Pipeline
 /// behind it (a ``SeedanceAPI/SeedanceError``, a media error) is kept as ``underlying``.
 public struct StageError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Sendable { case checkFailed, generationFailed, generationUnresolved }
+        private enum Base: String, Sendable { case checkFailed, generationFailed, generationUnresolved, stopped }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -15,6 +15,9 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
         /// Whether a submit was received is not known yet (no answer, not in request history):
         /// nothing is sent again until a later run finds out.
         public static let generationUnresolved = Code(.generationUnresolved)
+        /// Submitting stopped for the whole run: the spending limit would be passed, the
+        /// account is out of credits, or the model was retired. What runs finishes.
+        public static let stopped = Code(.stopped)
 
         public var description: String { base.rawValue }
     }
@@ -30,4 +33,8 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension StageError: HaltingError {
+    public var haltsRun: Bool { code == .stopped }
 }

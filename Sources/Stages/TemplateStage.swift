@@ -32,7 +32,7 @@ public struct TemplateStage: Stage {
         } else if parameters["each"] == nil {
             known = vars
         }
-        let unknown = Self.variables(in: text).filter { !known.contains($0) }
+        let unknown = Self.variables(in: text).filter { !known.contains($0) && $0 != "cast" }
         return unknown.map { name in
             "template: {{\(name)}} is not a var\(parameters["each"] != nil ? " or a field of every `each` item" : "")"
                 + (closest(to: name, in: known).map { " (did you mean {{\($0)}}?)" } ?? "")
@@ -47,10 +47,11 @@ public struct TemplateStage: Stage {
     public func predict(_ invocation: StageInvocation) -> [String: Value]? { try? render(invocation) }
 
     func render(_ invocation: StageInvocation) throws -> [String: Value] {
-        let source = invocation.text("template")
+        // `{{cast.hero}}` is the generation's to fill in (its citation differs per shot): kept as written.
+        let source = invocation.text("template").replacingOccurrences(of: "{{cast.", with: Self.castMark)
         // Text without a tag renders as itself (a prompt whose ${…} the executor already filled in).
         if invocation["each"] == nil, !source.contains("{{") {
-            let text = Value.string(Self.trimmed(source))
+            let text = Value.string(Self.trimmed(source).replacingOccurrences(of: Self.castMark, with: "{{cast."))
             return ["texts": .list([text]), "text": text]
         }
         let template = try MustacheTemplate(string: source)
@@ -63,10 +64,13 @@ public struct TemplateStage: Stage {
                 scope["index"] = index + 1
                 scope["count"] = items.count
             }
-            return .string(Self.trimmed(template.render(scope)))
+            return .string(Self.trimmed(template.render(scope)).replacingOccurrences(of: Self.castMark, with: "{{cast."))
         }
         return ["texts": .list(texts), "text": .string(texts.map(\.text).joined(separator: "\n\n"))]
     }
+
+    /// Stands in for `{{cast.` while Mustache renders (a private-use character).
+    static let castMark = "\u{E000}cast."
 
     /// Without leading and trailing white space and newlines.
     static func trimmed(_ text: String) -> String {

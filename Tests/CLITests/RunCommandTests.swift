@@ -90,7 +90,7 @@ import Testing
         let plan = try await SeedpipeBinary.run(["plan", "good.yaml"], in: folder)
         #expect(plan.status == 0)
         #expect(plan.stdout.contains("shot      generate  seedance.generate  (never run)"), "\(plan.stdout)")
-        #expect(plan.stdout.contains("1 generation to pay for (8 s of video)"))
+        #expect(plan.stdout.contains("1 generation to pay for (8 s of video, price unknown: give --price-per-second)"), "\(plan.stdout)")
     }
 }
 

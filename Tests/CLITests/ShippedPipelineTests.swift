@@ -24,7 +24,7 @@ import Testing
     /// report.html names what ran; where a browser is installed, the page is loaded in it for real.
     func checkReport(_ report: URL) throws {
         let html = try String(contentsOf: report, encoding: .utf8)
-        #expect(html.contains("3</b> generations paid for (15 s of video)"))
+        #expect(html.contains("3</b> generations paid for (15 s of video, <b id=\"money\">$0.00</b>)"), "an offline preview costs nothing")
         #expect(html.contains("<video id=\"film\"") && html.contains("src=\"film.mp4\""))
         let browser = ["chromium", "chromium-browser", "google-chrome"].lazy.compactMap { Referee.which($0) }.first
         guard let browser else { return }
@@ -104,6 +104,34 @@ import Testing
         // The same card bytes on a rerun: nothing is generated again.
         let again = try await SeedpipeBinary.run(["run", "pipelines/storyboard.yaml", "--out", "out"], in: folder)
         #expect(again.stderr.contains("0 generations to pay for"), "\(again.stderr)")
+    }
+
+    @Test func recurringCharacterHoldsItsCastAcrossFourShots() async throws {
+        let folder = try copy()
+        let run = try await SeedpipeBinary.run(["run", "pipelines/recurring-character.yaml", "--out", "out", "--emulator-latency", "0.1"],
+                                               in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("out/run.json"))) as! [String: Any]
+        let shots = (summary["stages"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "seedance.generate" }
+        #expect(shots.count == 4)
+        // Every shot cites the cast as the API wants and sends the one card and the one theme.
+        let journal = await journaledGenerations(folder.file("pipelines/.seedpipe"))
+        #expect(journal.count == 4)
+        for entry in journal {
+            let body = entry.requestBody.object ?? [:]
+            #expect(body["prompt"]?.string?.contains("image 1 shows the character, a courier in a yellow raincoat") == true)
+            #expect(body["reference_images"]?.list?.count == 1 && body["reference_audios"]?.list?.count == 1)
+        }
+        #expect(Set(journal.compactMap { $0.requestBody.object?["reference_images"]?.list?.first?.string }).count == 1, "uploaded once")
+        // The card is in every shot's picture (an inset, bottom right, in the card's gold).
+        let film = try VideoFile(folder.file("out/film.mp4"))
+        for second in [1.0, 5.0, 9.0, 13.0] {
+            let frame = try film.frame(at: second)
+            let x = frame.width - frame.width / 40 - frame.width / 10, y = frame.height - frame.height / 40 - frame.height / 20
+            let offset = (y * frame.width + x) * 3
+            let (r, g, b) = (Int(frame.pixels[offset]), Int(frame.pixels[offset + 1]), Int(frame.pixels[offset + 2]))
+            #expect(r > 120 && g > 80 && b < 80 && r > b + 60, "the gold card at \(second) s: \((r, g, b))")
+        }
     }
 
     /// A plugin whose program is missing stops only the pipelines that use it: the others

@@ -123,6 +123,23 @@ struct PlanarImage {
         return result
     }
 
+    /// Draws `other` over this picture with its top-left corner at (`x`, `y`), both even;
+    /// whatever falls outside is left out.
+    mutating func paste(_ other: PlanarImage, x: Int, y top: Int) {
+        func copy(_ source: [UInt8], _ sourceWidth: Int, _ sourceRows: Int, into target: inout [UInt8], _ targetWidth: Int,
+                  _ targetRows: Int, _ left: Int, _ upper: Int) {
+            let columns = min(sourceWidth, targetWidth - left)
+            guard columns > 0, left >= 0, upper >= 0 else { return }
+            for row in 0..<min(sourceRows, targetRows - upper) {
+                target.replaceSubrange((upper + row) * targetWidth + left..<(upper + row) * targetWidth + left + columns,
+                                       with: source[row * sourceWidth..<row * sourceWidth + columns])
+            }
+        }
+        copy(other.y, other.width, other.height, into: &y, width, height, x, top)
+        copy(other.u, other.chromaWidth, other.chromaHeight, into: &u, chromaWidth, chromaHeight, x / 2, top / 2)
+        copy(other.v, other.chromaWidth, other.chromaHeight, into: &v, chromaWidth, chromaHeight, x / 2, top / 2)
+    }
+
     /// Copies the picture into an encoder frame's planes.
     func copy(into target: YUVPlanes) {
         for (index, plane) in [y, u, v].enumerated() {

@@ -22,10 +22,20 @@ public struct SceneClip: Sendable {
     /// Whether to write an AAC soundtrack.
     public var audio: Bool
     public var preset: String
+    /// Pictures shown as insets along the bottom edge of every frame (reference images).
+    public var insets: [FrameImage]
+    /// Pictures that show through the whole frame, one after another (a reference video's frames).
+    public var showThrough: [FrameImage]
+    /// The soundtrack instead of the ambience, looped or trimmed to the clip (a reference audio).
+    public var soundtrack: AudioSamples?
 
     public init(width: Int, height: Int, frameRate: Int = 24, duration: Double, seed: UInt64,
                 firstFrame: FrameImage? = nil, lastFrame: FrameImage? = nil, audio: Bool = true,
-                preset: String = "veryfast") {
+                preset: String = "veryfast", insets: [FrameImage] = [], showThrough: [FrameImage] = [],
+                soundtrack: AudioSamples? = nil) {
+        self.insets = insets
+        self.showThrough = showThrough
+        self.soundtrack = soundtrack
         self.width = width
         self.height = height
         self.frameRate = frameRate
@@ -50,6 +60,11 @@ public struct SceneClip: Sendable {
             audio: audio ? AudioSettings() : nil)
         var sound = audio ? Ambience(sampleRate: 48_000, random: &random) : nil
         let frames = frameCount
+        // Insets: a fifth of the frame each, along the bottom from the right, on even pixels.
+        let insetWidth = (width / 5) & ~1, insetHeight = (height / 5) & ~1, margin = (width / 40) & ~1
+        let insetPictures = try insets.map { try PlanarImage(filling: $0, width: max(2, insetWidth), height: max(2, insetHeight)) }
+        let throughPictures = try showThrough.map { try PlanarImage(filling: $0, width: width, height: height) }
+        let track = soundtrack.flatMap { $0.sampleRate == 48_000 && $0.channels == 2 && $0.frameCount > 0 ? $0 : nil }
         for index in 0..<frames {
             let progress = frames > 1 ? Double(index) / Double(frames - 1) : 1
             let eased = progress * progress * (3 - 2 * progress)
@@ -59,10 +74,27 @@ public struct SceneClip: Sendable {
                 // so the last frame is exactly the end picture.
                 picture = picture.blended(with: end, amount: eased)
             }
+            if !throughPictures.isEmpty {
+                picture = picture.blended(with: throughPictures[index * throughPictures.count / frames], amount: 0.4)
+            }
+            for (number, inset) in insetPictures.enumerated() {
+                picture.paste(inset, x: width - (number + 1) * (insetWidth + margin), y: height - insetHeight - margin)
+            }
             try writer.appendPlanes { picture.copy(into: $0) }
             if sound != nil {
                 let first = index * 48_000 / frameRate, last = (index + 1) * 48_000 / frameRate
-                try writer.appendAudio(interleaved: sound!.samples(from: first, to: last))
+                if let track {
+                    // The reference audio, looped: sample n of the clip is sample n mod its length.
+                    var samples = [Float](repeating: 0, count: (last - first) * 2)
+                    for n in first..<last {
+                        let source = (n % track.frameCount) * 2
+                        samples[(n - first) * 2] = track.interleaved[source]
+                        samples[(n - first) * 2 + 1] = track.interleaved[source + 1]
+                    }
+                    try writer.appendAudio(interleaved: samples)
+                } else {
+                    try writer.appendAudio(interleaved: sound!.samples(from: first, to: last))
+                }
             }
         }
         try writer.finish()

@@ -42,10 +42,12 @@ public struct Executor: Sendable {
         var reports: [String: RunReport.StageReport] = [:]
         var failures: [String: PipelineError] = [:]
         var running: [String: Int] = [:]
+        // Set by an error that halts the run: nothing new starts, what runs finishes.
+        var halted: PipelineError?
 
         try await withThrowingTaskGroup(of: Outcome.self) { group in
             func launchReady() {
-                guard !Task.isCancelled else { return }
+                guard !Task.isCancelled, halted == nil else { return }
                 var index = 0
                 while index < schedule.ready.count {
                     let step = schedule.steps[schedule.ready[index]]!
@@ -68,6 +70,10 @@ public struct Executor: Sendable {
                 reports[outcome.name] = outcome.report
                 if let error = outcome.report.error {
                     failures[outcome.name] = error
+                    if error.haltsRun {
+                        halted = halted ?? error
+                        continue
+                    }
                     if !options.keepGoing {
                         group.cancelAll()
                         try? await cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
@@ -89,6 +95,15 @@ public struct Executor: Sendable {
         }
         try? await cache.rememberLastRun(pipeline: pipeline.graph.name, keys: reports.compactMapValues(\.key))
         try Task.checkCancellation()
+        if var stopped = halted {
+            for step in pipeline.steps where reports[step.node.name] == nil {
+                reports[step.node.name] = .init(stage: step.node.name, kind: step.node.kind, key: nil, cached: false, started: nil,
+                                                seconds: 0, outputs: [:], error: nil, skipped: true, cost: .free)
+                events?.yield(.skipped(stage: step.node.name, because: stopped.stage ?? "a halted run"))
+            }
+            stopped.report = RunReport(stages: reports, outputs: [:], failures: failures)
+            throw stopped
+        }
         var resolvedOutputs: [String: Value] = [:]
         if failures.isEmpty {
             for (name, expression) in pipeline.graph.outputs {
@@ -179,15 +194,16 @@ public struct Executor: Sendable {
             let (result, shared) = try await inFlight.run(actionKey) {
                 // Another process may be running this very action: wait for it, then reuse its result.
                 try await cache.exclusively(actionKey) {
-                    if let hit = await cache.lookup(actionKey) { return (hit.outputs, true) }
-                    return (try await perform(step, values: resolved, key: actionKey, started: started, events: events), false)
+                    if let hit = await cache.lookup(actionKey) { return (hit.outputs, true, nil) }
+                    let (outputs, cost) = try await perform(step, values: resolved, key: actionKey, started: started, events: events)
+                    return (outputs, false, cost)
                 }
             }
             if shared || result.fromCache {
                 events?.yield(.cacheHit(stage: name, key: actionKey))
                 return report(key: actionKey, cached: true, outputs: result.outputs)
             }
-            return report(key: actionKey, cached: false, outputs: result.outputs, cost: step.stage.cost(resolved))
+            return report(key: actionKey, cached: false, outputs: result.outputs, cost: result.cost ?? step.stage.cost(resolved))
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -202,9 +218,10 @@ public struct Executor: Sendable {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    /// Runs the stage for real and records its outputs under `key`.
+    /// Runs the stage for real and records its outputs under `key`, with what it cost (as
+    /// the stage reported it, else as it declared).
     private func perform(_ step: ValidatedPipeline.Step, values: [String: Value], key actionKey: String, started: Date,
-                         events: AsyncStream<ExecutionEvent>.Continuation?) async throws -> [String: Value] {
+                         events: AsyncStream<ExecutionEvent>.Continuation?) async throws -> ([String: Value], Cost) {
         let name = step.node.name
         let clock = ContinuousClock.now
         events?.yield(.started(stage: name, kind: step.node.kind))
@@ -235,13 +252,13 @@ public struct Executor: Sendable {
             throw PipelineError(.missingOutput, "the stage did not produce \(missing.joined(separator: ", "))", stage: name)
         }
         let seconds = Self.seconds(since: clock)
-        let cost = step.stage.cost(values)
+        let cost = context.spent.cost ?? step.stage.cost(values)
         try await cache.record(ActionRecord(
             key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name,
             values: values.mapValues(\.explanationForm),
             outputs: produced, createdAt: started, seconds: seconds, paid: !cost.isFree, cost: cost.isFree ? nil : cost))
         events?.yield(.finished(stage: name, key: actionKey, seconds: seconds))
-        return produced
+        return (produced, cost)
     }
 
     /// Evaluates an expression against finished stages' outputs. A literal path given to a
@@ -252,7 +269,7 @@ public struct Executor: Sendable {
             guard let port, port.type.isFile else { return value }
             let element: ArtifactType = if case .list(let inner) = port.type { inner } else { port.type }
             func file(_ value: Value) async throws -> Value {
-                guard let path = value.string else { return value }
+                guard let path = value.string, !Value.isRemoteAddress(path) else { return value }
                 let url = URL(fileURLWithPath: path, relativeTo: pipeline.graph.baseFolder)
                 guard storeFiles else {
                     // Planning: the digest alone, nothing written.

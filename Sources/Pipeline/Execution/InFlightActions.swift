@@ -1,7 +1,7 @@
 /// Stages with the same action key run once per run: the first runs, the others wait for
 /// its outputs. Two shots with identical parameters are one generation, paid once.
 actor InFlightActions {
-    typealias Result = (outputs: [String: Value], fromCache: Bool)
+    typealias Result = (outputs: [String: Value], fromCache: Bool, cost: Cost?)
     private var running: [String: Task<Result, any Error>] = [:]
 
     /// Runs `work` for `key`, or awaits the run already under way. `shared` is true for a waiter.

@@ -6,7 +6,7 @@ enum PipelineAssembler {
     static func assemble(
         name: String, vars: [String: Value], defaults: [String: [String: Value]], stages raw: [StageNode],
         outputs rawOutputs: [String: ValueExpression], baseFolder: URL, file: String?, registry: StageRegistry,
-        picks: Picks = Picks(), takes selection: TakeSelection = .used
+        cast rawCast: [String: CastMember] = [:], picks: Picks = Picks(), takes selection: TakeSelection = .used
     ) throws -> PipelineGraph {
         var diagnostics: [Diagnostic] = []
         func substitute(_ expression: ValueExpression) -> ValueExpression {
@@ -69,13 +69,19 @@ enum PipelineAssembler {
             }
             outputs = outputs.mapValues { $0.replacingExports(exports) }
         }
+        let cast = rawCast.mapValues { var member = $0; member.source = substitute(member.source).replacingExports(exports); return member }
+        if diagnostics.isEmpty {
+            stages = CastExpansion.expand(stages, cast: cast, registry: registry, diagnostics: &diagnostics)
+        }
         if diagnostics.isEmpty {
             stages = TakeExpansion.expand(stages, defaults: defaults, registry: registry, picks: picks, selection: selection,
                                           diagnostics: &diagnostics)
         }
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
-        return PipelineGraph(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
-                             baseFolder: baseFolder, file: file)
+        var graph = PipelineGraph(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
+                                  baseFolder: baseFolder, file: file)
+        graph.cast = cast
+        return graph
     }
 }
 

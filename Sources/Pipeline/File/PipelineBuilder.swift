@@ -56,6 +56,14 @@ public struct Use: PipelinePart {
     }
 }
 
+/// A `cast:` member: a reference named once, used by name (`cast: ["hero"]`) in shots.
+public struct Cast: PipelinePart {
+    let member: CastMember
+    public init(_ name: String, image: Setting, note: String? = nil) { member = CastMember(name: name, kind: "image", source: image.expression, note: note) }
+    public init(_ name: String, video: Setting, note: String? = nil) { member = CastMember(name: name, kind: "video", source: video.expression, note: note) }
+    public init(_ name: String, audio: Setting, note: String? = nil) { member = CastMember(name: name, kind: "audio", source: audio.expression, note: note) }
+}
+
 /// An `outputs:` entry.
 public struct Output: PipelinePart {
     let name: String
@@ -118,16 +126,18 @@ extension PipelineGraph {
         var defaults: [String: [String: Value]] = [:]
         var stages: [StageNode] = []
         var outputs: [String: ValueExpression] = [:]
+        var cast: [String: CastMember] = [:]
         for part in parts() {
             switch part {
             case let item as Var: vars[item.name] = item.value
             case let item as Defaults: defaults[item.group] = item.values
             case let item as Use: stages.append(StageNode(name: item.name, kind: item.kind, with: item.with.mapValues(\.expression)))
             case let item as Output: outputs[item.name] = item.value.expression
+            case let item as Cast: cast[item.member.name] = item.member
             default: break
             }
         }
         self = try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
-                                              baseFolder: baseFolder, file: nil, registry: registry, picks: picks)
+                                              baseFolder: baseFolder, file: nil, registry: registry, cast: cast, picks: picks)
     }
 }

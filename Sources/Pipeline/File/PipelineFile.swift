@@ -4,7 +4,7 @@ import Yams
 /// Reads pipeline files (YAML) into a `PipelineGraph`, keeping the file:line:column of
 /// everything so every problem can say where it is.
 public enum PipelineFile {
-    static let topLevelKeys = ["pipeline", "vars", "defaults", "stages", "outputs", "description"]
+    static let topLevelKeys = ["pipeline", "vars", "defaults", "cast", "stages", "outputs", "description"]
     static let stageKeys = ["uses", "with", "description"]
 
     /// Loads and expands (macros, takes) a pipeline file. `overrides` replace `vars`
@@ -71,7 +71,7 @@ public enum PipelineFile {
                     for (k, v) in settingsMapping { values[k.string ?? ""] = value(of: v) }
                     defaults[group.string ?? ""] = values
                 }
-            case "stages", "outputs":
+            case "stages", "outputs", "cast":
                 break
             default:
                 diagnostics.append(Diagnostic("unknown key `\(key)`", at: at(keyNode),
@@ -168,6 +168,41 @@ public enum PipelineFile {
             diagnostics.append(Diagnostic("the pipeline has no `stages:`", at: at(root), fix: "add a `stages:` mapping"))
         }
 
+        var cast: [String: CastMember] = [:]
+        if let castNode = top["cast"] {
+            if let mapping = castNode.mapping {
+                for (nameNode, memberNode) in mapping {
+                    let name = nameNode.string ?? ""
+                    guard let fields = memberNode.mapping else {
+                        diagnostics.append(Diagnostic("cast member `\(name)` must be a mapping such as `{ image: assets/hero.png, note: \"…\" }`",
+                                                      at: at(memberNode)))
+                        continue
+                    }
+                    var kinds: [(String, Node)] = []
+                    var note: String?
+                    for (keyNode, valueNode) in fields {
+                        let key = keyNode.string ?? ""
+                        if CastMember.kinds.contains(key) {
+                            kinds.append((key, valueNode))
+                        } else if key == "note" {
+                            note = valueNode.string
+                        } else {
+                            diagnostics.append(Diagnostic("cast member `\(name)`: unknown key `\(key)`", at: at(keyNode),
+                                                          fix: closest(to: key, in: CastMember.kinds + ["note"]).map { "did you mean `\($0)`?" }
+                                                              ?? "a member has one of image, video, audio, and a note"))
+                        }
+                    }
+                    guard kinds.count == 1, let (kind, source) = kinds.first else {
+                        diagnostics.append(Diagnostic("cast member `\(name)` needs exactly one of image, video, audio", at: at(nameNode)))
+                        continue
+                    }
+                    cast[name] = CastMember(name: name, kind: kind, source: expression(source), note: note, location: at(source))
+                }
+            } else {
+                diagnostics.append(Diagnostic("`cast` must be a mapping of names to references", at: at(castNode)))
+            }
+        }
+
         if let outputsNode = top["outputs"] {
             if let mapping = outputsNode.mapping {
                 for (k, v) in mapping { outputs[k.string ?? ""] = expression(v) }
@@ -177,7 +212,8 @@ public enum PipelineFile {
         }
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
         return try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
-                                              baseFolder: baseFolder, file: file, registry: registry, picks: picks, takes: takes)
+                                              baseFolder: baseFolder, file: file, registry: registry, cast: cast, picks: picks,
+                                              takes: takes)
     }
 
     /// A YAML scalar as a value (plain `5` is a number, `true` a boolean, quoted text a string).

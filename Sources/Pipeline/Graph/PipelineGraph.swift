@@ -41,6 +41,8 @@ public struct PipelineGraph: Sendable, Hashable {
     public var baseFolder: URL
     /// The file it was read from, if any.
     public var file: String?
+    /// Named references (`cast:`), by name.
+    public var cast: [String: CastMember] = [:]
 
     public init(name: String, vars: [String: Value] = [:], defaults: [String: [String: Value]] = [:],
                 stages: [StageNode] = [], outputs: [String: ValueExpression] = [:], baseFolder: URL,
@@ -67,6 +69,7 @@ public struct PipelineGraph: Sendable, Hashable {
             node.keyLocations = [:]
             return node
         }
+        copy.cast = cast.mapValues { var member = $0; member.location = nil; return member }
         return copy
     }
 }

@@ -57,7 +57,7 @@ public enum PipelineValidator {
                     diagnostics.append(Diagnostic("stage `\(node.name)`: \(problem)", at: node.keyLocations[spec.name] ?? node.location))
                 }
             }
-            for message in stage.check(literals) {
+            for message in stage.check(checkValues(literals, with: with, signature: signature)) {
                 let key = literals.keys.sorted().first { message.hasPrefix($0) }
                 diagnostics.append(Diagnostic("stage `\(node.name)`: \(message)", at: key.flatMap { node.keyLocations[$0] } ?? node.location))
             }
@@ -100,6 +100,15 @@ public enum PipelineValidator {
             return elementType(reference, type)
         }
         func checkInput(_ expression: ValueExpression, port: Port, node: StageNode, location: SourceLocation?) {
+            let count: Int? = switch expression {
+            case .list(let items): items.count
+            case .literal(.list(let items)): items.count
+            default: nil
+            }
+            if let maximum = port.maximum, let count, count > maximum {
+                diagnostics.append(Diagnostic("stage `\(node.name)`: `\(port.name)` takes at most \(maximum) (got \(count))", at: location,
+                                              fix: "drop \(count - maximum)"))
+            }
             switch expression {
             case .reference(let reference):
                 guard let type = checkReference(reference, from: node.name) else { return }
@@ -127,10 +136,16 @@ public enum PipelineValidator {
                             diagnostics.append(Diagnostic("stage `\(node.name)`: `\(port.name)` takes \(port.type): give a file path or a ${stage.output}", at: location))
                             continue
                         }
+                        if Value.isRemoteAddress(text) { continue }  // a URL the service fetches itself
                         let file = URL(fileURLWithPath: text, relativeTo: graph.baseFolder)
                         if !FileManager.default.fileExists(atPath: file.path) {
                             diagnostics.append(Diagnostic("stage `\(node.name)`: \(port.name) `\(text)`: no such file", at: location,
                                                           fix: "paths are relative to the pipeline file's folder"))
+                        } else if let check = registry.fileCheck {
+                            let element: ArtifactType = if case .list(let inner) = port.type { inner } else { port.type }
+                            if let problem = check(file, element) {
+                                diagnostics.append(Diagnostic("stage `\(node.name)`: \(port.name) `\(text)` \(problem)", at: location))
+                            }
                         }
                     }
                 }
@@ -166,7 +181,86 @@ public enum PipelineValidator {
             let (node, stage, with) = resolved[name]!
             return .init(node: node, stage: stage, with: with, priority: priorities[name] ?? 1)
         }
+        diagnostics += knownValueProblems(steps)
+        guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
         return ValidatedPipeline(graph: graph, steps: steps)
+    }
+
+    /// The stages' own rules (`check`) once more, with every value known before running: a
+    /// prompt a template makes (its outputs are predicted), and the inputs, with `null` for
+    /// one only running can tell (so a rule can see that it is given, and count a list).
+    /// Only problems the literals alone did not show are reported.
+    static func knownValueProblems(_ steps: [ValidatedPipeline.Step]) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        var known: [String: [String: Value]] = [:]
+        func value(_ expression: ValueExpression) -> Value? {
+            switch expression {
+            case .literal(let value): return value
+            case .reference(let reference):
+                guard var value = known[reference.stage]?[reference.output] else { return nil }
+                if let index = reference.index {
+                    guard let items = value.list, items.indices.contains(index) else { return nil }
+                    value = items[index]
+                }
+                return value
+            case .interpolation(let parts):
+                var text = ""
+                for part in parts {
+                    switch part {
+                    case .text(let piece): text += piece
+                    case .reference(let reference): guard let item = value(.reference(reference)) else { return nil }; text += item.text
+                    }
+                }
+                return .string(text)
+            case .list(let items):
+                let values = items.map(value)
+                return values.contains(where: { $0 == nil }) ? nil : .list(values.map { $0! })
+            case .object(let items):
+                let values = items.mapValues(value)
+                return values.values.contains(where: { $0 == nil }) ? nil : .object(values.mapValues { $0! })
+            }
+        }
+        /// Like `value`, with `null` standing for what is unknown (a list keeps its length).
+        func placeholder(_ expression: ValueExpression) -> Value {
+            if let known = value(expression) { return known }
+            if case .list(let items) = expression { return .list(items.map(placeholder)) }
+            return .null
+        }
+        for step in steps {
+            let parameters = Set(step.stage.signature.parameters.map(\.name))
+            let literals = step.with.filter { parameters.contains($0.key) }.compactMapValues { if case .literal(let v) = $0 { v } else { nil } }
+            let first = checkValues(literals, with: step.with, signature: step.stage.signature)
+            let everything = step.with.mapValues(placeholder)
+            if everything != first {
+                let shown = Set(step.stage.check(first))
+                for message in step.stage.check(everything) where !shown.contains(message) {
+                    let key = everything.keys.sorted().first { message.hasPrefix($0) }
+                    diagnostics.append(Diagnostic("stage `\(step.node.name)`: \(message)",
+                                                  at: key.flatMap { step.node.keyLocations[$0] } ?? step.node.location))
+                }
+            }
+            let resolved = step.with.compactMapValues(value)
+            if resolved.count == step.with.count,
+               let predicted = step.stage.predict(StageInvocation(name: step.node.name, values: resolved, take: step.node.take)) {
+                known[step.node.name] = predicted
+            }
+        }
+        return diagnostics
+    }
+
+    /// What `check` is first called with: the literal parameters, and every input given,
+    /// as itself when literal and else `null` (a list keeps its length).
+    static func checkValues(_ literals: [String: Value], with: [String: ValueExpression], signature: StageSignature) -> [String: Value] {
+        var values = literals
+        func placeholder(_ expression: ValueExpression) -> Value {
+            switch expression {
+            case .literal(let value): value
+            case .list(let items): .list(items.map(placeholder))
+            default: .null
+            }
+        }
+        for port in signature.inputs { if let expression = with[port.name] { values[port.name] = placeholder(expression) } }
+        return values
     }
 
     /// `with:` plus defaults: `defaults.<group>` (the kind's prefix, `render` for

@@ -105,3 +105,11 @@ public struct Artifact: Sendable, Hashable, Codable {
         self.size = size
     }
 }
+
+extension Value {
+    /// Whether a path given for a file is an http(s) URL (kept as text: the service fetches it).
+    public static func isRemoteAddress(_ text: String) -> Bool {
+        let lower = text.lowercased()
+        return lower.hasPrefix("https://") || lower.hasPrefix("http://")
+    }
+}

@@ -34,3 +34,22 @@ public struct Cost: Sendable, Hashable, Codable, CustomStringConvertible {
         return text
     }
 }
+
+/// An error after which a run starts nothing new, but lets what is running finish (and
+/// keeps it): a spending limit reached, an account out of credits, a retired model.
+public protocol HaltingError: Error {
+    /// Whether this error halts the run.
+    var haltsRun: Bool { get }
+}
+
+extension PipelineError {
+    /// Whether the error (or the one it carries) halts the run: see ``HaltingError``.
+    public var haltsRun: Bool {
+        var error: (any Error)? = self
+        while let current = error {
+            if let halting = current as? HaltingError, halting.haltsRun { return true }
+            error = (current as? PipelineError)?.underlying
+        }
+        return false
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 
 /// A kind of work a pipeline can do: its name, version, typed inputs and outputs, the
 /// parameters it takes (checked before anything runs) and `run`.
@@ -54,18 +55,23 @@ public struct StageSignature: Sendable {
     public var pool: Pool
     /// Set when a shot can have several takes (`takes: N` in `with:`).
     public var takes: TakeSupport?
+    /// Set when the stage takes members of the pipeline's cast (`cast: [names]` in `with:`).
+    public var cast: CastSupport?
 
     public init(inputs: [Port] = [], outputs: [Port] = [], parameters: [ParameterSpec] = [], pool: Pool = .cpu,
-                takes: TakeSupport? = nil) {
+                takes: TakeSupport? = nil, cast: CastSupport? = nil) {
         self.inputs = inputs
         self.outputs = outputs
         self.parameters = parameters
         self.pool = pool
         self.takes = takes
+        self.cast = cast
     }
 
     /// Every name `with:` accepts.
-    public var acceptedKeys: [String] { inputs.map(\.name) + parameters.map(\.name) + (takes == nil ? [] : ["takes"]) }
+    public var acceptedKeys: [String] {
+        inputs.map(\.name) + parameters.map(\.name) + (takes == nil ? [] : ["takes"]) + (cast == nil ? [] : ["cast"])
+    }
 }
 
 /// A typed input or output.
@@ -73,11 +79,14 @@ public struct Port: Sendable, Hashable {
     public var name: String
     public var type: ArtifactType
     public var required: Bool
+    /// For a list: the most items it takes (checked before anything runs).
+    public var maximum: Int?
 
-    public init(_ name: String, _ type: ArtifactType, required: Bool = true) {
+    public init(_ name: String, _ type: ArtifactType, required: Bool = true, maximum: Int? = nil) {
         self.name = name
         self.type = type
         self.required = required
+        self.maximum = maximum
     }
 }
 
@@ -206,6 +215,18 @@ public struct StageContext: Sendable {
 
     /// Throws if the run was cancelled (Ctrl-C, or another stage failed).
     public func checkCancellation() throws { try Task.checkCancellation() }
+
+    /// Tells the run what this action actually cost (a service's bill), recorded with the
+    /// action and in the report instead of what ``Stage/cost(_:)`` declared.
+    public func reportCost(_ cost: Cost) { spent.set(cost) }
+    let spent = SpentCost()
+}
+
+/// What a stage said its action actually cost.
+final class SpentCost: Sendable {
+    private let value = Mutex<Cost?>(nil)
+    func set(_ cost: Cost) { value.withLock { $0 = cost } }
+    var cost: Cost? { value.withLock { $0 } }
 }
 
 /// A folder created the first time a stage asks for it: most stages never need one.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Maps `uses:` names to stages. An embedding application registers its own next to the
 /// built-in ones; a later registration of a kind replaces the earlier one.
 public struct StageRegistry: Sendable {
@@ -12,6 +14,10 @@ public struct StageRegistry: Sendable {
     public mutating func register(_ macro: any MacroStage) { macros[macro.kind] = macro }
 
     /// The stage of a kind; `take:KIND` is the take selector of a stage with takes.
+    /// Checks a local file given to a file input before anything runs: what is wrong with
+    /// it for that type ("is audio, not an image"), or nil. The built-in registry probes with Media.
+    public var fileCheck: (@Sendable (URL, ArtifactType) -> String?)?
+
     public func stage(_ kind: String) -> (any Stage)? {
         if let stage = stages[kind] { return stage }
         guard kind.hasPrefix(TakeSelector.prefix), let wrapped = stages[String(kind.dropFirst(TakeSelector.prefix.count))] else { return nil }

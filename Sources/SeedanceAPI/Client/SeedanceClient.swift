@@ -30,14 +30,18 @@ public struct SeedanceClient: Sendable {
     let http: HTTPClient
     let clock: any APIClock
     let logger: Logger
+    /// Paces API requests to the plan's rate limit; shared by every copy of the client.
+    let pacer: RequestPacer?
 
     public init(
         endpoints: Endpoints = .segmind, apiKey: APIKey? = .fromEnvironment(),
         httpClient: HTTPClient = SeedanceClient.sharedHTTPClient,
         retry: RetryPolicy = RetryPolicy(), clock: any APIClock = SystemClock(),
         requestTimeout: Duration = .seconds(60), downloadTimeout: Duration = .seconds(600),
+        rateLimit: RateLimit? = nil,
         logger: Logger = Logger(label: "seedpipe.seedance", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
+        pacer = rateLimit.map { RequestPacer($0, clock: clock) }
         self.endpoints = endpoints
         self.apiKey = apiKey
         self.http = httpClient
@@ -87,9 +91,16 @@ public struct SeedanceClient: Sendable {
         _ method: HTTPMethod, _ url: URL, json: Data? = nil, mode: RetryMode, what: String
     ) async throws -> Reply {
         try await retrying(mode: mode, what: what, url: url) {
-            let response = try await http.execute(try makeRequest(method, url, json: json), timeout: .init(requestTimeout))
-            let body = try await response.body.collect(upTo: 32 << 20)
-            return Reply(status: Int(response.status.code), headers: response.headers, body: body)
+            let ticket = try await pacer?.admit()
+            do {
+                let response = try await http.execute(try makeRequest(method, url, json: json), timeout: .init(requestTimeout))
+                let body = try await response.body.collect(upTo: 32 << 20)
+                if let ticket { await pacer?.done(ticket) }
+                return Reply(status: Int(response.status.code), headers: response.headers, body: body)
+            } catch {
+                if let ticket { await pacer?.done(ticket) }
+                throw error
+            }
         }
     }
 
@@ -186,8 +197,12 @@ public struct SeedanceClient: Sendable {
         return text.replacingOccurrences(of: secret, with: "***")
     }
 
+    /// How long a 429 or 503 asks to wait: `Retry-After` (seconds or an HTTP date), else
+    /// Segmind's `x-rate-limit-reset-at-utc` (an ISO 8601 instant, or seconds since 1970).
     static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
-        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
+        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) else {
+            return headers.first(name: "x-rate-limit-reset-at-utc").flatMap(resetAt)
+        }
         if let seconds = Double(value), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
@@ -195,6 +210,28 @@ public struct SeedanceClient: Sendable {
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
         return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+    }
+
+    static func resetAt(_ text: String) -> Duration? {
+        let value = text.trimmingCharacters(in: .whitespaces)
+        var date: Date?
+        if let seconds = Double(value) {
+            date = Date(timeIntervalSince1970: seconds > 1e11 ? seconds / 1000 : seconds)
+        } else {
+            for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = options
+                if let parsed = formatter.date(from: value) { date = parsed; break }
+            }
+            if date == nil, !value.hasSuffix("Z"), !value.contains("+") {
+                // A UTC time written without its zone.
+                let formatter = ISO8601DateFormatter()
+                formatter.formatOptions = [.withInternetDateTime]
+                date = formatter.date(from: value + "Z")
+            }
+        }
+        guard let date else { return nil }
+        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000) + 50)
     }
 
     func decode<T: Decodable>(_ type: T.Type, from reply: Reply, what: String) throws -> T {

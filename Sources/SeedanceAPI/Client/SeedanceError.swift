@@ -2,7 +2,7 @@
 public struct SeedanceError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case invalidRequest, badRequest, unauthorized, insufficientCredits, forbidden, notFound
+            case invalidRequest, badRequest, unauthorized, insufficientCredits, modelRetired, forbidden, notFound
             case rateLimited, serverError, badGateway, gatewayTimeout, httpStatus
             case inferenceFailed, timedOut, connectionFailed, submitOutcomeUnknown, invalidResponse
             case downloadTooLarge, fileError
@@ -18,6 +18,8 @@ public struct SeedanceError: Error, Sendable, CustomStringConvertible {
         public static let unauthorized = Code(.unauthorized)
         /// 402: not enough credits.
         public static let insufficientCredits = Code(.insufficientCredits)
+        /// 410: the model was retired (nothing is charged); no request to it can succeed.
+        public static let modelRetired = Code(.modelRetired)
         /// 403: not allowed.
         public static let forbidden = Code(.forbidden)
         /// 404: unknown model or endpoint, or an unknown or expired request id.
@@ -55,7 +57,8 @@ public struct SeedanceError: Error, Sendable, CustomStringConvertible {
             switch status {
             case 400: .badRequest
             case 401: .unauthorized
-            case 402: .insufficientCredits
+            case 402, 406: .insufficientCredits
+            case 410: .modelRetired
             case 403: .forbidden
             case 404: .notFound
             case 429: .rateLimited

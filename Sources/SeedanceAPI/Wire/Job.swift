@@ -61,6 +61,11 @@ public struct JobResult: Sendable, Hashable {
     /// The whole body, as sent (model-specific keys such as `metrics` included).
     public var body: JSONValue
 
+    /// What the generation was billed, USD (`metrics.cost`), when the service says.
+    public var cost: Double? { body["metrics"]?["cost"]?.number }
+    /// The account's balance after it, USD (`metrics.remaining_credits`).
+    public var remainingCredits: Double? { body["metrics"]?["remaining_credits"]?.number }
+
     public init(state: JobState, output: String? = nil, lastFrameURL: String? = nil, error: String? = nil,
                 body: JSONValue) {
         self.state = state

@@ -21,11 +21,12 @@ struct PlanCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let pipeline = try options.load()
-        let plan = await Planner.plan(pipeline, storage: try options.storage())
+        let storage = try options.storage()
+        let plan = await Planner.plan(try await options.loadPriced(storage), storage: storage)
         if json {
-            struct Output: Encodable { var steps: [Plan.Step]; var generations: Int; var seconds: Int }
-            return try Terminal.json(Output(steps: plan.steps, generations: plan.generations, seconds: plan.secondsToPay))
+            struct Output: Encodable { var steps: [Plan.Step]; var generations: Int; var seconds: Int; var money: Double? }
+            return try Terminal.json(Output(steps: plan.steps, generations: plan.generations, seconds: plan.secondsToPay,
+                                            money: plan.generations > 0 ? plan.cost.money : 0))
         }
         let width = max(8, plan.steps.map(\.stage.count).max() ?? 8)
         for step in plan.steps {
@@ -43,7 +44,11 @@ struct PlanCommand: AsyncParsableCommand {
         let cached = plan.steps.filter { $0.status == .cached }.count
         let toRun = plan.steps.count - cached
         let generations = plan.generations == 1 ? "1 generation" : "\(plan.generations) generations"
-        var text = "plan: \(cached) cached, \(toRun) to run; \(generations) to pay for (\(plan.secondsToPay) s of video)"
+        var text = "plan: \(cached) cached, \(toRun) to run; \(generations) to pay for (\(plan.secondsToPay) s of video"
+        if plan.generations > 0 {
+            text += plan.cost.money.map { String(format: ", about $%.2f", $0) } ?? ", price unknown: give --price-per-second"
+        }
+        text += ")"
         let picked = plan.steps.compactMap(\.take).filter(\.picked)
         if !picked.isEmpty {
             let added = plan.steps.filter { $0.take != nil && $0.status == .generate }.count

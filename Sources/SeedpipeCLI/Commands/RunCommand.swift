@@ -32,29 +32,45 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Refuse to start a run that would pay for more generations than this.")
     var maxGenerations: Int?
 
+    @Option(help: ArgumentHelp("Refuse to start a run estimated over this many USD, and stop submitting once the spend would pass it (what runs finishes and is kept).",
+                               valueName: "USD"))
+    var maxCost: Double?
+
     @OptionGroup var flags: RunFlags
     @OptionGroup var backend: BackendOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
         if let maxGenerations, maxGenerations < 0 { throw ValidationError("--max-generations must be 0 or more") }
+        if let maxCost, maxCost < 0 { throw ValidationError("--max-cost must be 0 or more") }
     }
 
     func run() async throws {
         global.apply()
         // Validate and plan before connecting: nothing starts for a broken or too costly pipeline.
         // The pipeline is loaded once; the client reaches the stages through the run's services.
-        let pipeline = try options.load()
         let storage = try options.storage()
+        let pipeline = try await options.loadPriced(storage)
         let plan = await Planner.plan(pipeline, storage: storage)
         Terminal.error(PlanCommand.summary(plan))
         if let maxGenerations, plan.generations > maxGenerations {
             throw ValidationError("this run would pay for \(plan.generations) generations (\(plan.secondsToPay) s of video), "
                                   + "more than --max-generations \(maxGenerations); nothing was started")
         }
+        if let maxCost, plan.generations > 0 {
+            guard let estimate = plan.cost.money else {
+                throw ValidationError("--max-cost needs a price, and none is known yet: give --price-per-second USD "
+                                      + "(or SEEDPIPE_PRICE_PER_SECOND), or run once without --max-cost so the cache learns it; nothing was started")
+            }
+            if estimate > maxCost + 1e-9 {
+                throw ValidationError(String(format: "this run is estimated at $%.2f (%d generations, %d s of video), over --max-cost $%.2f; nothing was started",
+                                             estimate, plan.generations, plan.secondsToPay, maxCost))
+            }
+        }
         let started = Date()
         let result = await Self.execute(pipeline, storage: storage, plan: plan, cacheFolder: options.cacheFolder, backend: backend,
-                                        options: flags.execution(keepGoing: keepGoing), json: flags.json, verbose: global.verbose)
+                                        options: flags.execution(keepGoing: keepGoing), json: flags.json, verbose: global.verbose,
+                                        budget: maxCost.map { SpendingLimit(limit: $0) })
         let report: RunReport
         switch result {
         case .success(let value):
@@ -70,7 +86,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         let folder = try await write(report, pipeline: pipeline, storage: storage, started: started)
         let hits = report.stages.values.filter(\.cached).count
-        Terminal.error("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(report.stages.count) stages, \(hits) from cache; outputs and report.html in \(folder.relativePath)/")
+        let paid = report.cost.generations == 0 ? "" : "; paid for \(report.cost.generations) generation\(report.cost.generations == 1 ? "" : "s")"
+            + (report.cost.money.map { String(format: ", $%.2f", $0) } ?? "")
+        Terminal.error("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(report.stages.count) stages, \(hits) from cache\(paid); outputs and report.html in \(folder.relativePath)/")
         if let failure = report.firstFailure(in: pipeline) { throw failure }
     }
 
@@ -78,7 +96,9 @@ struct RunCommand: AsyncParsableCommand {
     /// it), connects (or starts the offline emulator) only when the plan pays for
     /// something, prints events as they come, and stops cleanly on Ctrl-C.
     static func execute(_ pipeline: ValidatedPipeline, storage: Storage, plan: Plan, cacheFolder: URL, backend: BackendOptions,
-                        options: ExecutionOptions, json: Bool, verbose: Bool) async -> Result<RunReport, any Error> {
+                        options: ExecutionOptions, json: Bool, verbose: Bool, budget: SpendingLimit? = nil)
+        async -> Result<RunReport, any Error>
+    {
         let cacheLock: FileLock
         let connection: BackendOptions.Connection?
         do {
@@ -93,7 +113,7 @@ struct RunCommand: AsyncParsableCommand {
         var services = Services()
         if let connection {
             services.set(SeedanceService(client: connection.client,
-                                         pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200)))
+                                         pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200), budget: budget))
         }
         let executor = Executor(pipeline: pipeline, storage: storage, services: services, options: options)
         let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)

@@ -44,6 +44,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fraction of generations moderation refuses, by a hash of prompt and seed (another seed may pass).")
     var moderationRate: Double = 0
 
+    @Option(help: ArgumentHelp("What a completed generation costs per second of video (metrics.cost in results, credits_deduction in history).",
+                               valueName: "USD"))
+    var costPerSecond: Double = 0.03
+
+    @Option(help: ArgumentHelp("The account's balance: once spent, submits answer 406 (default: unlimited).", valueName: "USD"))
+    var credits: Double?
+
+    @Option(help: "API requests per minute: more answer 429 with x-rate-limit-reset-at-utc (default: unlimited).")
+    var rpm: Int?
+
     @Option(help: "Fraction of API requests answered with 429, 500, 502 or 504 (evenly split).")
     var failRate: Double = 0
 
@@ -83,6 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--latency must be 0 or more, --retention more than 0, --workers 1 or more")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+        guard costPerSecond >= 0, (credits ?? 0) >= 0, (rpm ?? 1) >= 1 else {
+            throw ValidationError("--cost-per-second and --credits must be 0 or more, --rpm 1 or more")
+        }
     }
 
     func run() async throws {
@@ -99,6 +112,7 @@ struct ServeCommand: AsyncParsableCommand {
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
             host: host, port: port, apiKey: apiKey, latency: .milliseconds(Int64(latency * 1000)), workers: workers,
             retention: .milliseconds(Int64(retention * 1000)), blockedWord: blockedWord, moderationRate: moderationRate,
+            pricePerSecond: costPerSecond, credits: credits, requestsPerWindow: rpm,
             storage: storage.map { URL(fileURLWithPath: $0) }, faults: faults))
         let url: URL
         do {

@@ -12,11 +12,15 @@ struct BackendOptions: ParsableArguments {
         """)
     var backend = "auto"
 
+    @Option(help: "API requests per minute, for every generation of the run together (Segmind's plan limit; not for the built-in emulator).")
+    var rpm = 50
+
     /// Seconds the built-in emulator takes per clip.
     @Option(help: .hidden)
     var emulatorLatency: Double = 1
 
     func validate() throws {
+        guard rpm >= 1 else { throw ValidationError("--rpm must be 1 or more") }
         guard ["auto", "segmind", "emulator"].contains(backend) || URL(string: backend)?.host != nil else {
             throw ValidationError("--backend \(backend): use auto, segmind, emulator, or a URL such as http://127.0.0.1:8080")
         }
@@ -30,13 +34,14 @@ struct BackendOptions: ParsableArguments {
             guard let key else {
                 throw ValidationError("--backend segmind needs SEGMIND_API_KEY (or use --backend emulator to work offline)")
             }
-            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key), emulator: nil)
+            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key, rateLimit: .perMinute(rpm)), emulator: nil)
         case "auto" where key != nil:
-            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key), emulator: nil)
+            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key, rateLimit: .perMinute(rpm)), emulator: nil)
         case "auto", "emulator":
             let secret = UUID().uuidString
+            // An offline preview costs nothing: its clips are billed at $0.
             let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-                apiKey: secret, latency: .milliseconds(Int64(emulatorLatency * 1000))))
+                apiKey: secret, latency: .milliseconds(Int64(emulatorLatency * 1000)), pricePerSecond: 0))
             let url = try await emulator.start()
             Terminal.error("offline preview: clips are rendered locally; set SEGMIND_API_KEY to generate with Seedance")
             return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey(secret)), emulator: emulator)
@@ -47,7 +52,7 @@ struct BackendOptions: ParsableArguments {
             if key != nil, !Self.isLoopback(url) {
                 Terminal.error("note: SEGMIND_API_KEY is sent to \(url.host ?? backend), because --backend names it")
             }
-            return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: key ?? APIKey("local")), emulator: nil)
+            return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: key ?? APIKey("local"), rateLimit: .perMinute(rpm)), emulator: nil)
         }
     }
 

@@ -32,7 +32,7 @@ enum HTMLReport {
             <h1>\(escape(run.pipeline))</h1>
             <p class="facts">ran \(format(run.started)) in <b>\(String(format: "%.1f", run.seconds)) s</b> ·
             <b>\(run.stages.count)</b> stages, <b>\(run.cacheHits)</b> from cache ·
-            <b>\(run.generationsPaid)</b> generations paid for (\(run.secondsPaid) s of video)\(run.failures.isEmpty ? "" : " · <span class=\"warn\">\(run.failures.count) failed</span>")</p>
+            <b>\(run.generationsPaid)</b> generations paid for (\(run.secondsPaid) s of video\(run.moneyPaid.map { String(format: ", <b id=\"money\">$%.2f</b>", $0) } ?? ""))\(run.remainingCredits.map { String(format: " · $%.2f of credits left", $0) } ?? "")\(run.failures.isEmpty ? "" : " · <span class=\"warn\">\(run.failures.count) failed</span>")</p>
             <div class="media">
             """
         if let film { html += "<figure><video id=\"film\" controls preload=\"metadata\" src=\"\(escape(film))\" style=\"max-height:480px\"></video><figcaption>\(escape(film))</figcaption></figure>" }
@@ -40,14 +40,14 @@ enum HTMLReport {
         html += "</div>"
         if let sheet { html += "<h2>Contact sheet</h2><img id=\"sheet\" alt=\"contact sheet\" src=\"\(escape(sheet))\" style=\"max-width:100%\">" }
 
-        html += "<h2>Timeline</h2><table id=\"timeline\"><tr><th>stage</th><th>kind</th><th style=\"width:45%\"></th><th>time</th><th>request</th></tr>"
+        html += "<h2>Timeline</h2><table id=\"timeline\"><tr><th>stage</th><th>kind</th><th style=\"width:40%\"></th><th>time</th><th>cost</th><th>request</th></tr>"
         for stage in run.stages {
             let left = 100 * (stage.offset ?? 0) / total, width = max(0.5, 100 * stage.seconds / total)
             let state = stage.error != nil ? "failed" : stage.skipped ? "skipped" : stage.cached ? "cached" : stage.paid ? "paid" : "ran"
             html += "<tr class=\"\(state)\"><td>\(escape(stage.stage))</td><td><code>\(escape(stage.kind))</code></td>"
             html += "<td><div class=\"bar \(state)\"><span style=\"left:\(String(format: "%.2f", left))%;width:\(String(format: "%.2f", width))%\"></span></div></td>"
             html += "<td>\(state == "cached" ? "cached" : String(format: "%.1f s", stage.seconds))\(stage.error.map { " <span class=\"warn\">\(escape($0))</span>" } ?? "")</td>"
-            html += "<td><code>\(escape(stage.requestID ?? ""))</code></td></tr>"
+            html += "<td>\(stage.cost.map { String(format: "$%.2f", $0) } ?? "")</td><td><code>\(escape(stage.requestID ?? ""))</code></td></tr>"
         }
         html += "</table>"
 

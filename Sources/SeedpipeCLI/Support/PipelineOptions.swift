@@ -16,7 +16,12 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Cache folder (default: .seedpipe beside the pipeline, or $SEEDPIPE_CACHE).")
     var cache: String?
 
+    @Option(help: ArgumentHelp("USD per second of video, for cost estimates (or $SEEDPIPE_PRICE_PER_SECOND; default: learned from what earlier generations were billed).",
+                               valueName: "USD"))
+    var pricePerSecond: Double?
+
     func validate() throws {
+        if let pricePerSecond, pricePerSecond < 0 { throw ValidationError("--price-per-second must be 0 or more") }
         for item in vars where !item.contains("=") {
             throw ValidationError("--var \(item): write it as NAME=VALUE")
         }
@@ -78,6 +83,24 @@ struct PipelineOptions: ParsableArguments {
     private static let catalogs = Mutex<[String: PluginCatalog]>([:])
     /// Plugin warnings already printed (a command may load its pipeline more than once).
     private static let warned = Mutex<Set<String>>([])
+
+    /// The price of a second of video: `--price-per-second`, `$SEEDPIPE_PRICE_PER_SECOND`,
+    /// else what this cache's generations were billed, by resolution.
+    func prices(_ storage: Storage) async throws -> PriceBook {
+        if let pricePerSecond { return PriceBook(flat: pricePerSecond) }
+        if let text = ProcessInfo.processInfo.environment["SEEDPIPE_PRICE_PER_SECOND"], !text.isEmpty {
+            guard let price = Double(text), price >= 0 else {
+                throw ValidationError("SEEDPIPE_PRICE_PER_SECOND=\(text): give USD per second of video, such as 0.03")
+            }
+            return PriceBook(flat: price)
+        }
+        return PriceBook.learned(from: (try? await GenerationEntry.all(in: storage.journal)) ?? [])
+    }
+
+    /// The pipeline loaded with the built-in stages priced as `prices(_:)` says (for `plan` and `run`).
+    func loadPriced(_ storage: Storage, picks: Picks? = nil, takes: TakeSelection = .used) async throws -> ValidatedPipeline {
+        try load(registry: BuiltinStages.registry(prices: try await prices(storage)), picks: picks, takes: takes)
+    }
 
     /// The local cache (`.seedpipe/` beside the pipeline, `--cache`, or `$SEEDPIPE_CACHE`).
     func storage() throws -> Storage { try Storage.local(at: cacheFolder) }

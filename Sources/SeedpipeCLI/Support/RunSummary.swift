@@ -17,6 +17,8 @@ struct RunSummary: Encodable {
         /// The Seedance request behind a generation, from the journal.
         var requestID: String?
         var paid: Bool
+        /// What the generation was billed, USD (the service's own figure), when known.
+        var cost: Double?
         var outputs: [String: Value]
     }
 
@@ -31,6 +33,10 @@ struct RunSummary: Encodable {
     /// Generations paid for in this run, and their seconds of video.
     var generationsPaid: Int
     var secondsPaid: Int
+    /// USD paid in this run, when every generation's cost is known.
+    var moneyPaid: Double?
+    /// The account's balance after the run's last generation, when the service said.
+    var remainingCredits: Double?
     var cacheHits: Int
     /// Every shot's takes (seed, request id, digest, picked; posters beside run.json).
     var shots: [ShotTakes.Shot]
@@ -42,14 +48,16 @@ struct RunSummary: Encodable {
         self.started = started
         seconds = Date().timeIntervalSince(started)
         var stages: [Stage] = []
+        var latest: GenerationEntry?
         for step in pipeline.steps {
             guard let stage = report.stages[step.node.name] else { continue }
             var entry: GenerationEntry?
             if step.stage.kind == GenerateStage.kind, let key = stage.key { entry = await GenerationEntry.find(key, in: journal) }
+            if let entry, !stage.cached, entry.remainingCredits != nil, entry.updatedAt > latest?.updatedAt ?? .distantPast { latest = entry }
             stages.append(Stage(stage: stage.stage, kind: stage.kind, key: stage.key, cached: stage.cached, skipped: stage.skipped,
                                 offset: stage.started.map { $0.timeIntervalSince(started) }, seconds: stage.seconds,
                                 error: stage.error?.message, requestID: entry?.requestID, paid: !stage.cost.isFree,
-                                outputs: stage.outputs))
+                                cost: entry?.cost, outputs: stage.outputs))
         }
         self.stages = stages
         outputs = report.outputs
@@ -57,6 +65,8 @@ struct RunSummary: Encodable {
         failures = report.failures.mapValues(\.message)
         generationsPaid = report.cost.generations
         secondsPaid = Int(report.cost.seconds.rounded())
+        moneyPaid = report.cost.generations == 0 ? 0 : report.cost.money
+        remainingCredits = latest?.remainingCredits
         cacheHits = report.stages.values.filter(\.cached).count
     }
 

@@ -1,0 +1,60 @@
+import Foundation
+import PipelineTesting
+import SeedanceAPI
+import SeedanceEmulator
+import Testing
+
+@Suite struct MoneyAndRateTests {
+    static func emulator(_ configure: (inout EmulatorConfiguration) -> Void) async throws -> (SeedanceEmulator, URL) {
+        var configuration = EmulatorConfiguration(apiKey: EmulatedSeedance.key, latency: .milliseconds(50), preset: "ultrafast")
+        configure(&configuration)
+        let emulator = try SeedanceEmulator(configuration: configuration)
+        return (emulator, try await emulator.start())
+    }
+
+    @Test func resultsAndHistoryCarryWhatAGenerationCostAndTheBalance() async throws {
+        let (emulator, url) = try await Self.emulator { $0.pricePerSecond = 0.05; $0.credits = 1 }
+        let client = SeedanceClient(endpoints: .single(url), apiKey: APIKey(EmulatedSeedance.key))
+        let job = try await client.submit(EmulatorHarness.request())
+        let result = try await client.wait(for: job, interval: .milliseconds(20))
+        #expect(result.cost == 0.2 && result.remainingCredits.map { abs($0 - 0.8) < 1e-9 } == true, "\(result.body)")
+        #expect(try await client.historyEntry(requestID: job.requestID).creditsDeduction == 0.2)
+        // Once the balance does not cover a generation, a submit answers 406: out of credits.
+        let (poor, poorURL) = try await Self.emulator { $0.pricePerSecond = 0.05; $0.credits = 0.1 }
+        let refused = await #expect(throws: SeedanceError.self) {
+            try await SeedanceClient(endpoints: .single(poorURL), apiKey: APIKey(EmulatedSeedance.key)).submit(EmulatorHarness.request())
+        }
+        #expect(refused?.code == .insufficientCredits && refused?.httpStatus == 406, "\(String(describing: refused))")
+        #expect(await poor.stats().submitted == 0)
+        await emulator.stop()
+        await poor.stop()
+    }
+
+    @Test func theClientKeepsToTheRateLimitAndHonoursTheResetHeader() async throws {
+        let window = Duration.seconds(1)
+        let (emulator, url) = try await Self.emulator { $0.requestsPerWindow = 4; $0.rateWindow = window }
+        // Paced to the plan's limit: twelve requests from three tasks, never one too many.
+        let paced = SeedanceClient(endpoints: .single(url), apiKey: APIKey(EmulatedSeedance.key),
+                                   rateLimit: RateLimit(requests: 4, per: window))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<3 { group.addTask { for _ in 0..<4 { _ = try await paced.history(perPage: 5) } } }
+            try await group.waitForAll()
+        }
+        var stats = await emulator.stats()
+        #expect(stats.rateLimited == 0, "the pacer kept every request inside the limit")
+        #expect(stats.busiestWindow <= 4)
+        // Unpaced, the same requests meet 429s; each names its reset time (no Retry-After),
+        // and the client waits for it instead of failing.
+        let eager = SeedanceClient(endpoints: .single(url), apiKey: APIKey(EmulatedSeedance.key),
+                                   retry: RetryPolicy(maximumAttempts: 8, baseDelay: .seconds(30)))
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<10 { group.addTask { _ = try await eager.history(perPage: 5) } }
+            try await group.waitForAll()
+        }
+        stats = await emulator.stats()
+        #expect(stats.rateLimited > 0)
+        #expect(ContinuousClock.now - start < .seconds(20), "waited until the reset time, not the 30 s backoff")
+        await emulator.stop()
+    }
+}
