@@ -2,7 +2,7 @@
 # nothing but Swift and this file.
 #
 #   make demo    the main job: pipelines/waterfall-journey.yaml, offline without SEGMIND_API_KEY
-#   make test    the test suite (what CI runs)
+#   make test    the test suite (what CI runs), the studio's browser tests included
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
 #   make docs    DocC documentation of the library products into out/docs/<Product>/
@@ -16,7 +16,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev pkg-config
 
-.PHONY: all deps build release demo test bench asan docs clean
+.PHONY: all deps browser build release demo test bench asan docs clean
 
 all: build
 
@@ -45,9 +45,23 @@ demo: build
 	echo "(offline unless SEGMIND_API_KEY is set; the plugins used are listed by: seedpipe plugins ls);"; \
 	echo "run it again: every stage comes from the cache and nothing is generated twice."
 
-test: deps
+# The studio's browser tests: Debian's chromium and chromium-driver, and selenium (PyPI) in
+# a virtual environment of the build folder.
+BROWSER_VENV ?= .build/browser-venv
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+	  echo "installing chromium and chromium-driver with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+	@if ! $(BROWSER_VENV)/bin/python -c "import selenium" 2>/dev/null; then \
+	  echo "installing selenium into $(BROWSER_VENV)"; \
+	  python3 -m venv $(BROWSER_VENV) && $(BROWSER_VENV)/bin/pip install -q selenium; \
+	fi
+
+test: deps browser
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	SEEDPIPE_BROWSER_PYTHON=$(CURDIR)/$(BROWSER_VENV)/bin/python $(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 bench: deps
 	$(SWIFT) build -c release --product seedpipe $(RELEASE_FLAGS) $(BUILD_FLAGS)

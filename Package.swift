@@ -104,6 +104,8 @@ let package = Package(
                 "SeedanceEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         .executableTarget(name: "seedpipe", dependencies: ["SeedpipeCLI"]),
@@ -115,6 +117,9 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
         .testTarget(name: "CLITests", dependencies: [
             "Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages", "PipelineTesting",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .testTarget(name: "PipelineTests", dependencies: [
             "Pipeline", "Stages", "PipelineTesting", "SeedanceAPI", "Media", "MediaTestSupport",

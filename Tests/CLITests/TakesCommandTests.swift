@@ -34,9 +34,7 @@ import Testing
                                                                                    preset: "ultrafast"))
             url = try await emulator.start()
             try TakesCommandTests.pipeline.write(to: folder.file("film.yaml"), atomically: true, encoding: .utf8)
-            var first = FrameImage(width: 320, height: 180, red: 30, green: 120, blue: 200)
-            for y in 40..<90 { for x in 60..<140 { first.pixels.replaceSubrange((y * 320 + x) * 3..<(y * 320 + x) * 3 + 3, with: [250, 250, 250]) } }
-            try first.write(to: folder.file("first.png"))
+            try Fixtures.picture(folder.file("first.png"), red: 40, green: 100, blue: 180)
         }
 
         /// seedpipe with the cache in `cache/`; paid commands go to the emulator.

@@ -79,12 +79,12 @@ struct RunCommand: AsyncParsableCommand {
             Terminal.error("interrupted: nothing partial was cached; remote generations stay journaled (seedpipe jobs), run again to resume")
             throw ExitCode(130)
         case .failure(let error as PipelineError):
-            if let partial = error.report { try await write(partial, pipeline: pipeline, storage: storage, started: started) }
+            if let partial = error.report { try await Self.write(partial, pipeline: pipeline, storage: storage, started: started, options: options, out: out) }
             throw error
         case .failure(let error):
             throw error
         }
-        let folder = try await write(report, pipeline: pipeline, storage: storage, started: started)
+        let folder = try await Self.write(report, pipeline: pipeline, storage: storage, started: started, options: options, out: out)
         let hits = report.stages.values.filter(\.cached).count
         let paid = report.cost.generations == 0 ? "" : "; paid for \(report.cost.generations) generation\(report.cost.generations == 1 ? "" : "s")"
             + (report.cost.money.map { String(format: ", $%.2f", $0) } ?? "")
@@ -117,7 +117,10 @@ struct RunCommand: AsyncParsableCommand {
         }
         let executor = Executor(pipeline: pipeline, storage: storage, services: services, options: options)
         let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
-        let printer = Task { await EventPrinter(json: json, verbose: verbose).print(events) }
+        // The run as it goes, for a studio page on this cache (`seedpipe studio`).
+        let live = LiveLog(cache: cacheFolder, pipeline: pipeline.graph.name)
+        live?.begin(pipeline.steps.map(\.node.name))
+        let printer = Task { await EventPrinter(json: json, verbose: verbose, live: live).print(events) }
         let runTask = Task { try await executor.run(events: continuation) }
         let interrupt = Task {
             if await SignalWaiter.waitForTermination() != nil { runTask.cancel() }
@@ -127,11 +130,12 @@ struct RunCommand: AsyncParsableCommand {
         continuation.finish()
         await printer.value
         await connection?.close()
+        live?.end(result)
         return result
     }
 
     /// Every shot's takes, their posters copied to `takes/` beside run.json.
-    private func takes(into folder: URL, storage: Storage) async -> [ShotTakes.Shot] {
+    static func takes(into folder: URL, storage: Storage, options: PipelineOptions) async -> [ShotTakes.Shot] {
         guard let (all, picks) = try? options.loadAllTakes() else { return [] }
         var shots = await ShotTakes.read(all, picks: picks, storage: storage,
                                          posters: options.cacheFolder.appendingPathComponent("posters")).shots
@@ -151,7 +155,8 @@ struct RunCommand: AsyncParsableCommand {
 
     /// Copies the outputs out of the store and writes run.json.
     @discardableResult
-    private func write(_ report: RunReport, pipeline: ValidatedPipeline, storage: Storage, started: Date) async throws -> URL {
+    static func write(_ report: RunReport, pipeline: ValidatedPipeline, storage: Storage, started: Date, options: PipelineOptions,
+                      out: String?) async throws -> URL {
         let folder = URL(fileURLWithPath: out ?? "out/\(pipeline.graph.name)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var files: [String: [String]] = [:]
@@ -166,7 +171,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files,
-                                       shots: await takes(into: folder, storage: storage))
+                                       shots: await takes(into: folder, storage: storage, options: options))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
@@ -181,6 +186,8 @@ struct EventPrinter {
     let json: Bool
     /// Stages' `info` log lines too, not only warnings and errors.
     var verbose = false
+    /// Where the studio follows the run.
+    var live: LiveLog?
 
     func print(_ events: AsyncStream<ExecutionEvent>) async {
         if !json && Terminal.standardErrorIsTerminal {
@@ -192,12 +199,16 @@ struct EventPrinter {
                     await display.redraw()
                 }
             }
-            for await event in events { await display.handle(event) }
+            for await event in events {
+                live?.append(event)
+                await display.handle(event)
+            }
             ticker.cancel()
             await display.close()
             return
         }
         for await event in events {
+            live?.append(event)
             if json {
                 Swift.print(Self.json(event))
                 Terminal.flush()

@@ -63,25 +63,11 @@ struct PickCommand: AsyncParsableCommand {
     var take: Int
 
     func run() async throws {
-        let (all, picks) = try options.loadAllTakes()
-        let storage = try options.storage()
-        let takes = await ShotTakes.read(all, picks: picks, storage: storage, posters: nil)
-        let shot = try options.shot(stage, in: takes)
-        guard let chosen = shot.takes.first(where: { $0.take == take }) else {
-            throw ValidationError("\(shot.shot) has no take \(take): it has \(shot.takes.count == 1 ? "take 1" : "takes 1–\(shot.takes.count)")"
-                                  + " (seedpipe reroll makes more)")
-        }
-        let before = await Planner.plan(try options.load(picks: picks), storage: storage)
-        var updated = picks
-        var entry = picks.shots[shot.shot] ?? Picks.Pick(take: take)
-        entry.take = take
-        entry.digest = chosen.digest
-        updated.shots[shot.shot] = entry
-        let after = await Planner.plan(try options.load(picks: updated), storage: storage)
-        try updated.write(to: options.picksFile, pipelineFile: options.url.lastPathComponent)
-        print("\(shot.shot): take \(take) picked (was take \(shot.picked))\(chosen.digest == nil ? ", not made yet" : ""); "
+        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage())
+        try pick.write(options)
+        print("\(pick.shot): take \(take) picked (was take \(pick.was))\(pick.made ? "" : ", not made yet"); "
               + "written to \(options.picksFile.relativePath)")
-        print(Consequences(before: before, after: after).text)
+        print(pick.consequences.text)
     }
 }
 
@@ -125,11 +111,118 @@ struct RerollCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.apply()
-        let (all, picks) = try options.loadAllTakes()
         let storage = try options.storage()
+        let reroll = try await TakeActions.reroll(stage, count: count, keepAfter: keepAfter, options: options, storage: storage)
+        if let note = reroll.note { Terminal.error(note) }
+        Terminal.error(reroll.summary)
+        if !reroll.consequences.added.isEmpty {
+            Terminal.error("then " + reroll.consequences.text + (reroll.anchor == nil ? " (--keep-after keeps them)" : ""))
+        }
+        let result = await RunCommand.execute(reroll.only, storage: storage, plan: reroll.plan, cacheFolder: options.cacheFolder,
+                                              backend: backend, options: flags.execution(keepGoing: true), json: flags.json,
+                                              verbose: global.verbose)
+        let report: RunReport
+        switch result {
+        case .success(let value): report = value
+        case .failure(is CancellationError):
+            Terminal.error("interrupted: remote generations stay journaled; reroll again (or run) to resume")
+            throw ExitCode(130)
+        case .failure(let error): throw error
+        }
+        print(try await reroll.finish(report, options: options, storage: storage))
+        if let failure = report.firstFailure(in: reroll.only) { throw failure }
+    }
+}
+
+/// Picking and re-rolling, for `pick`, `reroll` and the studio: each worked out first (what
+/// it will make and cost), then done.
+enum TakeActions {
+    /// A pick, worked out: write it to make it so.
+    struct Pick {
+        var shot: String
+        var take: Int
+        var was: Int
+        var made: Bool
+        var picks: Picks
+        var consequences: Consequences
+
+        func write(_ options: PipelineOptions) throws {
+            try picks.write(to: options.picksFile, pipelineFile: options.url.lastPathComponent)
+        }
+    }
+
+    static func pick(_ stage: String, take: Int, options: PipelineOptions, storage: Storage) async throws -> Pick {
+        let (all, picks) = try options.loadAllTakes()
         let takes = await ShotTakes.read(all, picks: picks, storage: storage, posters: nil)
         let shot = try options.shot(stage, in: takes)
-        let anchor = try keepAfter ? bridgeAnchor(of: shot, in: all) : nil
+        guard let chosen = shot.takes.first(where: { $0.take == take }) else {
+            throw ValidationError("\(shot.shot) has no take \(take): it has \(shot.takes.count == 1 ? "take 1" : "takes 1–\(shot.takes.count)")"
+                                  + " (seedpipe reroll makes more)")
+        }
+        let before = await Planner.plan(try await options.loadPriced(storage, picks: picks), storage: storage)
+        var updated = picks
+        var entry = picks.shots[shot.shot] ?? Picks.Pick(take: take)
+        entry.take = take
+        entry.digest = chosen.digest
+        updated.shots[shot.shot] = entry
+        let after = await Planner.plan(try await options.loadPriced(storage, picks: updated), storage: storage)
+        return Pick(shot: shot.shot, take: take, was: shot.picked, made: chosen.digest != nil, picks: updated,
+                    consequences: Consequences(before: before, after: after))
+    }
+
+    /// A re-roll, worked out: run `only`, then `finish` records the takes it made.
+    struct Reroll {
+        var shot: ShotTakes.Shot
+        var newTakes: [Int]
+        var firstSeed: Int
+        var anchor: Int?
+        var picks: Picks
+        /// The new takes and what they need, nothing else.
+        var only: ValidatedPipeline
+        var plan: Plan
+        var consequences: Consequences
+        var note: String?
+
+        var summary: String {
+            let count = newTakes.count
+            let seeds = newTakes.indices.map { String(firstSeed + $0) }.joined(separator: ", ")
+            return "reroll \(shot.shot): \(count == 1 ? "take \(newTakes[0])" : "takes \(newTakes[0])–\(newTakes.last!)") "
+                + "(seed\(count == 1 ? "" : "s") \(seeds))"
+                + (anchor.map { ", between its neighbours (the shots after keep take \($0)'s last frame)" } ?? "") + "; "
+                + "\(plan.generations == 1 ? "1 generation" : "\(plan.generations) generations") to pay for (\(plan.secondsToPay) s of video"
+                + (plan.cost.money.map { String(format: ", about $%.2f", $0) } ?? "") + ")"
+        }
+
+        /// Records the takes that were made and picks the newest (a refused one leaves the
+        /// picks as they were); says what was made, and the seams of the newest.
+        func finish(_ report: RunReport, options: PipelineOptions, storage: Storage) async throws -> String {
+            let made = newTakes.filter { report.stages[TakeRole.nodeName(shot: shot.shot, number: $0)]?.outputs["video"] != nil }
+            guard let newest = made.last else {
+                throw report.firstFailure(in: only) ?? PipelineError(.stageFailed, "\(shot.shot): no new take was made")
+            }
+            let prior = try Picks.load(options.picksFile)
+            var written = prior
+            var record = prior.shots[shot.shot] ?? Picks.Pick(take: shot.picked)
+            record.rerolls += made.map { Picks.Reroll(seed: firstSeed + ($0 - newTakes[0]), keepAfter: anchor) }
+            record.take = shot.takes.count + made.count
+            let newestReport = report.stages[TakeRole.nodeName(shot: shot.shot, number: newest)]
+            record.digest = newestReport?.outputs["video"]?.artifact?.digest
+            written.shots[shot.shot] = record
+            try written.write(to: options.picksFile, pipelineFile: options.url.lastPathComponent)
+            let numbers = (shot.takes.count + 1)...(shot.takes.count + made.count)
+            var text = "\(shot.shot): \(made.count == 1 ? "take \(numbers.lowerBound)" : "takes \(numbers.lowerBound)–\(numbers.upperBound)") made; "
+                + "take \(record.take) picked; written to \(options.picksFile.relativePath)"
+            if let key = newestReport?.key, let seams = await RerollCommand.seams(of: key, storage: storage) { text += "\n" + seams }
+            return text
+        }
+    }
+
+    static func reroll(_ stage: String, count: Int, keepAfter: Bool, options: PipelineOptions, storage: Storage) async throws -> Reroll {
+        let (all, picks) = try options.loadAllTakes()
+        let takes = await ShotTakes.read(all, picks: picks, storage: storage, posters: nil)
+        let shot = try options.shot(stage, in: takes)
+        var note: String?
+        let anchor = try keepAfter ? RerollCommand.bridgeAnchor(of: shot, in: all, note: &note) : nil
 
         // New seeds after the highest this shot has used (takes, rerolls, refused retries).
         let journaled = try await GenerationEntry.all(in: storage.journal).filter {
@@ -147,7 +240,8 @@ struct RerollCommand: AsyncParsableCommand {
         updated.shots[shot.shot] = entry
 
         let targets = Set(newTakes.map { TakeRole.nodeName(shot: shot.shot, number: $0) })
-        let (everything, _) = try options.loadAllTakes(picks: updated)
+        let prices = try await options.prices(storage)
+        let everything = try options.load(registry: BuiltinStages.registry(prices: prices), picks: updated, takes: .all)
         let only = everything.only(targets)
         let plan = await Planner.plan(only, storage: storage)
         let upstream = plan.steps.filter { $0.status == .generate && !targets.contains($0.stage) }.map(\.stage)
@@ -155,48 +249,17 @@ struct RerollCommand: AsyncParsableCommand {
             throw ValidationError("\(shot.shot) starts from \(upstream.joined(separator: ", ")), not made yet: run the pipeline first "
                                   + "(reroll makes takes of one shot and nothing else)")
         }
-        let seeds = newTakes.indices.map { String(firstSeed + $0) }.joined(separator: ", ")
-        Terminal.error("reroll \(shot.shot): \(count == 1 ? "take \(firstTake)" : "takes \(firstTake)–\(newTakes.last!)") "
-                       + "(seed\(count == 1 ? "" : "s") \(seeds))\(anchor.map { ", between its neighbours (the shots after keep take \($0)'s last frame)" } ?? ""); "
-                       + "\(plan.generations == 1 ? "1 generation" : "\(plan.generations) generations") to pay for (\(plan.secondsToPay) s of video)")
-        let before = await Planner.plan(try options.load(picks: picks), storage: storage)
-        let after = await Planner.plan(try options.load(picks: updated), storage: storage)
-        let consequences = Consequences(before: before, after: after, excluding: targets)
-        if !consequences.added.isEmpty { Terminal.error("then " + consequences.text + (anchor == nil ? " (--keep-after keeps them)" : "")) }
-
-        let result = await RunCommand.execute(only, storage: storage, plan: plan, cacheFolder: options.cacheFolder, backend: backend,
-                                              options: flags.execution(keepGoing: true), json: flags.json, verbose: global.verbose)
-        let report: RunReport
-        switch result {
-        case .success(let value): report = value
-        case .failure(is CancellationError):
-            Terminal.error("interrupted: remote generations stay journaled; reroll again (or run) to resume")
-            throw ExitCode(130)
-        case .failure(let error): throw error
-        }
-        // Record the takes that were made; a refused one leaves the picks as they were.
-        let made = newTakes.filter { report.stages[TakeRole.nodeName(shot: shot.shot, number: $0)]?.outputs["video"] != nil }
-        guard let newest = made.last else {
-            throw report.firstFailure(in: only) ?? PipelineError(.stageFailed, "\(shot.shot): no new take was made")
-        }
-        var written = picks
-        var record = picks.shots[shot.shot] ?? Picks.Pick(take: shot.picked)
-        record.rerolls += made.map { Picks.Reroll(seed: firstSeed + ($0 - firstTake), keepAfter: anchor) }
-        record.take = shot.takes.count + made.count
-        let newestReport = report.stages[TakeRole.nodeName(shot: shot.shot, number: newest)]
-        record.digest = newestReport?.outputs["video"]?.artifact?.digest
-        written.shots[shot.shot] = record
-        try written.write(to: options.picksFile, pipelineFile: options.url.lastPathComponent)
-        let numbers = (shot.takes.count + 1)...(shot.takes.count + made.count)
-        print("\(shot.shot): \(made.count == 1 ? "take \(numbers.lowerBound)" : "takes \(numbers.lowerBound)–\(numbers.upperBound)") made; "
-              + "take \(record.take) picked; written to \(options.picksFile.relativePath)")
-        if let key = newestReport?.key, let seams = await Self.seams(of: key, storage: storage) { print(seams) }
-        if let failure = report.firstFailure(in: only) { throw failure }
+        let before = await Planner.plan(try await options.loadPriced(storage, picks: picks), storage: storage)
+        let after = await Planner.plan(try await options.loadPriced(storage, picks: updated), storage: storage)
+        return Reroll(shot: shot, newTakes: newTakes, firstSeed: firstSeed, anchor: anchor, picks: updated, only: only, plan: plan,
+                      consequences: Consequences(before: before, after: after, excluding: targets), note: note)
     }
+}
 
+extension RerollCommand {
     /// The take the shots after this one continue from (the picked take, or the take a
     /// bridged pick was made from), checked to be a chain shot with a made take.
-    func bridgeAnchor(of shot: ShotTakes.Shot, in pipeline: ValidatedPipeline) throws -> Int? {
+    static func bridgeAnchor(of shot: ShotTakes.Shot, in pipeline: ValidatedPipeline, note: inout String?) throws -> Int? {
         let node = shot.nodes[shot.picked].flatMap { pipeline.step($0) }
         if node?.with["last_frame"] != nil, shot.takes.first(where: { $0.picked })?.keepAfter == nil {
             throw ValidationError("--keep-after is for chain shots: \(shot.shot) already ends on a given frame, so a new take changes nothing after it")
@@ -205,7 +268,7 @@ struct RerollCommand: AsyncParsableCommand {
             step.with.values.flatMap(\.references).contains { $0.stage == shot.shot && $0.output == "last_frame" }
         }
         guard !readers.isEmpty else {
-            Terminal.error("note: nothing continues from \(shot.shot)'s last frame, so --keep-after changes nothing")
+            note = "note: nothing continues from \(shot.shot)'s last frame, so --keep-after changes nothing"
             return nil
         }
         guard let picked = shot.takes.first(where: { $0.picked }) else { return nil }

@@ -20,6 +20,8 @@ struct ShotTakes: Encodable {
         var poster: String?
         var picked: Bool
         var keepAfter: Int?
+        /// What it was billed, USD, when the service said.
+        var cost: Double?
         var key: String?
         /// Seeds moderation refused before this take got through (or gave up).
         var refusedSeeds: [Int]?
@@ -27,7 +29,7 @@ struct ShotTakes: Encodable {
         var video: Artifact?
 
         enum CodingKeys: String, CodingKey {
-            case take, seed, state, digest, seconds, poster, picked, key
+            case take, seed, state, digest, seconds, poster, picked, key, cost
             case requestID = "request_id", keepAfter = "keep_after", refusedSeeds = "refused_seeds"
         }
     }
@@ -73,6 +75,7 @@ struct ShotTakes: Encodable {
                     take.seed = entry.seed ?? take.seed
                     take.seconds = Double(entry.seconds)
                     take.refusedSeeds = entry.refusals?.map(\.seed)
+                    take.cost = entry.cost
                 }
                 if let hit = await storage.actions.lookup(key), let video = hit.outputs["video"]?.artifact {
                     take.state = "done"

@@ -1,0 +1,60 @@
+import ArgumentParser
+import Foundation
+
+/// `seedpipe studio`: a local page to watch a run, compare takes, pick and re-roll.
+struct StudioCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "studio",
+        abstract: "A local page on a pipeline: watch runs live, compare every take side by side, pick and re-roll.",
+        discussion: """
+            Serves one pipeline and its cache on loopback (127.0.0.1 unless --host says
+            otherwise) and prints the page's URL. Open it in a browser: the graph with what
+            is cached and what a run would pay for; each shot with all its takes, playable
+            side by side; pick a take or re-roll a shot (each shows what it will make and
+            cost first); start a run, or follow one started with `seedpipe run` in another
+            terminal on the same cache. Changes need the token in the printed URL. Ctrl-C stops.
+
+            Examples:
+              seedpipe studio pipelines/waterfall-journey.yaml
+              seedpipe studio pipelines/waterfall-journey.yaml --port 8765 --cache .seedpipe
+            """
+    )
+
+    @OptionGroup var options: PipelineOptions
+
+    @Option(help: "Port (0 picks a free one).")
+    var port = 0
+
+    @Option(help: "Address to listen on; anything but loopback lets others on the network reach the page.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Folder of the run's outputs (default: out/<pipeline>, as `run` writes them).")
+    var out: String?
+
+    @OptionGroup var flags: RunFlags
+    @OptionGroup var backend: BackendOptions
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
+    }
+
+    func run() async throws {
+        global.apply()
+        _ = try options.load()  // a broken pipeline is an error here, not on the page
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
+        let token = bytes.map { String(format: "%02x", $0) }.joined()
+        let server = StudioServer(options: options, backend: backend, flags: flags, token: token, host: host, port: port, out: out)
+        let (url, task) = try await server.start()
+        if !BackendOptions.isLoopback(url) {
+            Terminal.error("note: --host \(host) lets other machines reach this page; changes still need the token")
+        }
+        print("seedpipe studio on \(options.pipeline): \(url.absoluteString)")
+        print("(open it in a browser; Ctrl-C stops)")
+        Terminal.flush()
+        let stop = Task { _ = await SignalWaiter.waitForTermination(); task.cancel() }
+        _ = await task.result
+        stop.cancel()
+    }
+}

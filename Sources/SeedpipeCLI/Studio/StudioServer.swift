@@ -1,0 +1,343 @@
+import ArgumentParser
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Pipeline
+import Stages
+
+/// `seedpipe studio`: a local web app on one pipeline and its cache. It serves the page,
+/// the pipeline's state (graph, plan, every shot's takes, the last film), media by digest
+/// (with range requests, so seeking works), run outputs by name, and a server-sent event
+/// stream of the run in progress on the cache, whoever started it. Runs, picks and
+/// re-rolls asked for by the page need the launch's token.
+struct StudioServer: Sendable {
+    let options: PipelineOptions
+    let backend: BackendOptions
+    let flags: RunFlags
+    let token: String
+    let host: String
+    let port: Int
+    let out: String?
+    let jobs = StudioJobs()
+
+    var outFolder: URL { URL(fileURLWithPath: out ?? "out/\(pipelineName)") }
+    var pipelineName: String { (try? options.load().graph.name) ?? options.url.deletingPathExtension().lastPathComponent }
+    var liveFile: URL { LiveLog.location(cache: options.cacheFolder, pipeline: pipelineName) }
+
+    /// Starts listening; returns the URL (with the token) and the running server.
+    func start() async throws -> (URL, Task<Void, any Error>) {
+        let tail = LiveTail(file: liveFile)
+        await tail.start()
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(router: router(tail: tail),
+                              configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "seedpipe-studio"),
+                              onServerRunning: { channel in
+                                  continuation.yield(channel.localAddress?.port ?? 0)
+                                  continuation.finish()
+                              })
+        let task = Task {
+            defer { continuation.finish() }
+            try await app.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let bound = await iterator.next(), bound > 0 else {
+            task.cancel()
+            if case .failure(let error) = await task.result { throw ValidationError("cannot listen on \(host):\(port): \(error)") }
+            throw ValidationError("cannot listen on \(host):\(port)")
+        }
+        let shown = host.contains(":") ? "[\(host)]" : host
+        return (URL(string: "http://\(shown):\(bound)/?token=\(token)")!, task)
+    }
+
+    func router(tail: LiveTail) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: StudioPage.html)))
+        }
+        router.get("/api/state") { _, _ in await respond { try await state() } }
+        router.get("/events") { _, _ in events(tail) }
+        router.post("/api/run") { request, _ in await changing(request) { body in try await run(body) } }
+        router.post("/api/pick") { request, _ in await changing(request) { body in try await pick(body) } }
+        router.post("/api/reroll") { request, _ in await changing(request) { body in try await reroll(body) } }
+        router.get("/media/:name") { request, context in try await media(context.parameters.get("name") ?? "", request, context) }
+        router.get("/poster/:name") { request, context in try await poster(context.parameters.get("name") ?? "", request, context) }
+        router.get("/out/:name") { request, context in try await output(context.parameters.get("name") ?? "", request, context) }
+        return router
+    }
+
+    // MARK: State
+
+    struct StageState: Encodable {
+        var name: String
+        var kind: String
+        var status: String
+        var reason: String?
+        var dependencies: [String]
+        var take: TakeRole?
+    }
+
+    struct OutputFile: Encodable {
+        var name: String
+        var file: String
+        var url: String
+    }
+
+    struct State: Encodable {
+        var pipeline: String
+        var stages: [StageState]
+        var generations: Int
+        var seconds: Int
+        var money: Double?
+        var plan: String
+        var shots: [ShotTakes.Shot]
+        var outputs: [OutputFile]
+        var seams: [Value]
+        var audio: [Value]
+        var running: Bool
+    }
+
+    func state() async throws -> State {
+        let storage = try options.storage()
+        let pipeline = try await options.loadPriced(storage)
+        let plan = await Planner.plan(pipeline, storage: storage)
+        let (all, picks) = try options.loadAllTakes()
+        let shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: options.cacheFolder.appendingPathComponent("posters"))
+        let steps = Dictionary(plan.steps.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
+        let stages = pipeline.steps.map { step in
+            StageState(name: step.node.name, kind: step.node.kind, status: steps[step.node.name]?.status.rawValue ?? "run",
+                       reason: steps[step.node.name]?.reason, dependencies: step.node.dependencies.sorted(), take: step.node.take)
+        }
+        var outputs: [OutputFile] = []
+        var seams: [Value] = []
+        var audio: [Value] = []
+        if let data = try? Data(contentsOf: outFolder.appendingPathComponent("run.json")),
+           let run = try? JSONDecoder().decode(Value.self, from: data).object {
+            for (name, files) in (run["files"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for file in files.list ?? [] {
+                    guard let file = file.string else { continue }
+                    outputs.append(OutputFile(name: name, file: file, url: "/out/\(file)"))
+                }
+            }
+            for stage in run["stages"]?.list ?? [] {
+                let fields = stage.object ?? [:]
+                if let list = fields["outputs"]?.object?["report"]?.object?["seams"]?.list { seams += list }
+                if fields["kind"]?.string == "audio-check", let report = fields["outputs"]?.object?["report"] { audio.append(report) }
+            }
+        }
+        return State(pipeline: pipeline.graph.name, stages: stages, generations: plan.generations, seconds: plan.secondsToPay,
+                     money: plan.generations > 0 ? plan.cost.money : 0, plan: PlanCommand.summary(plan), shots: shots.shots,
+                     outputs: outputs, seams: seams, audio: audio, running: await jobs.busy)
+    }
+
+    // MARK: Events
+
+    /// Server-sent events: the current run's lines so far, then each as it comes.
+    func events(_ tail: LiveTail) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+                 body: ResponseBody { writer in
+                     let lines = await tail.subscribe()
+                     try await writer.write(ByteBuffer(string: ": seedpipe studio\n\n"))
+                     for await line in lines {
+                         try await writer.write(ByteBuffer(string: "data: \(line)\n\n"))
+                     }
+                     try await writer.finish(nil)
+                 })
+    }
+
+    // MARK: Changes (token required)
+
+    struct Change: Decodable {
+        var preview: Bool?
+        var stage: String?
+        var take: Int?
+        var count: Int?
+        var keepAfter: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case preview, stage, take, count
+            case keepAfter = "keep_after"
+        }
+    }
+
+    func changing(_ request: Request, _ body: @Sendable (Change) async throws -> [String: Value]) async -> Response {
+        let given = request.headers[HTTPField.Name("x-studio-token")!] ?? request.uri.queryParameters.get("token") ?? ""
+        guard given == token else {
+            return Self.json(.forbidden, ["error": "this needs the token printed with the studio's URL"])
+        }
+        return await respond {
+            let buffer = try await request.body.collect(upTo: 1 << 16)
+            let change = buffer.readableBytes == 0 ? Change() : try JSONDecoder().decode(Change.self, from: Data(buffer: buffer))
+            return try await body(change)
+        }
+    }
+
+    func run(_ change: Change) async throws -> [String: Value] {
+        let storage = try options.storage()
+        let pipeline = try await options.loadPriced(storage)
+        let plan = await Planner.plan(pipeline, storage: storage)
+        if change.preview == true {
+            return ["text": .string(PlanCommand.summary(plan)), "generations": .number(Double(plan.generations))]
+        }
+        try await jobs.start { [self] in
+            let started = Date()
+            let result = await RunCommand.execute(pipeline, storage: storage, plan: plan, cacheFolder: options.cacheFolder,
+                                                  backend: backend, options: flags.execution(keepGoing: false), json: false,
+                                                  verbose: false)
+            let report: RunReport? = switch result {
+            case .success(let report): report
+            case .failure(let error as PipelineError): error.report
+            case .failure: nil
+            }
+            if let report {
+                _ = try? await RunCommand.write(report, pipeline: pipeline, storage: storage, started: started, options: options, out: out)
+            }
+        }
+        return ["text": .string("running: " + PlanCommand.summary(plan))]
+    }
+
+    func pick(_ change: Change) async throws -> [String: Value] {
+        guard let stage = change.stage, let take = change.take else { throw ValidationError("pick needs `stage` and `take`") }
+        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage())
+        let text = "\(pick.shot): take \(take) (now take \(pick.was)). " + pick.consequences.text
+        if change.preview == true { return ["text": .string(text)] }
+        try pick.write(options)
+        return ["text": .string("picked: " + text)]
+    }
+
+    func reroll(_ change: Change) async throws -> [String: Value] {
+        guard let stage = change.stage else { throw ValidationError("reroll needs `stage`") }
+        let storage = try options.storage()
+        let reroll = try await TakeActions.reroll(stage, count: max(1, min(change.count ?? 1, 20)), keepAfter: change.keepAfter == true,
+                                                  options: options, storage: storage)
+        var text = reroll.summary
+        if !reroll.consequences.added.isEmpty { text += "; then " + reroll.consequences.text }
+        if change.preview == true { return ["text": .string(text)] }
+        try await jobs.start { [self] in
+            let result = await RunCommand.execute(reroll.only, storage: storage, plan: reroll.plan, cacheFolder: options.cacheFolder,
+                                                  backend: backend, options: flags.execution(keepGoing: true), json: false, verbose: false)
+            if case .success(let report) = result { _ = try? await reroll.finish(report, options: options, storage: storage) }
+        }
+        return ["text": .string("re-rolling: " + text)]
+    }
+
+    // MARK: Files: only the cache's objects and posters by digest, and the run's outputs by name
+
+    func media(_ name: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard let (digest, ext) = Self.digestName(name), let type = Self.types[ext] else { return Self.notFound(name) }
+        let artifact = Artifact(digest: digest, type: type.artifact, fileExtension: ext, size: 0)
+        guard let location = try? await options.storage().artifacts.verifiedLocation(of: artifact) else { return Self.notFound(name) }
+        return try await Self.file(location, contentType: type.mime, request, context)
+    }
+
+    func poster(_ name: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard let (digest, ext) = Self.digestName(name), ext == "jpg" else { return Self.notFound(name) }
+        let file = options.cacheFolder.appendingPathComponent("posters").appendingPathComponent("\(digest).jpg")
+        guard FileManager.default.fileExists(atPath: file.path) else { return Self.notFound(name) }
+        return try await Self.file(file, contentType: "image/jpeg", request, context)
+    }
+
+    func output(_ name: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        // Only what the last run.json lists (and run.json and report.html themselves).
+        var allowed: Set<String> = ["run.json", "report.html"]
+        if let data = try? Data(contentsOf: outFolder.appendingPathComponent("run.json")),
+           let run = try? JSONDecoder().decode(Value.self, from: data).object {
+            for files in (run["files"]?.object ?? [:]).values { for file in files.list ?? [] { if let file = file.string { allowed.insert(file) } } }
+        }
+        guard allowed.contains(name), !name.contains("/"), !name.hasPrefix(".") else { return Self.notFound(name) }
+        let file = outFolder.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: file.path) else { return Self.notFound(name) }
+        let ext = file.pathExtension.lowercased()
+        return try await Self.file(file, contentType: Self.types[ext]?.mime ?? (ext == "html" ? "text/html; charset=utf-8" : "application/octet-stream"),
+                                   request, context)
+    }
+
+    static let types: [String: (mime: String, artifact: ArtifactType)] = [
+        "mp4": ("video/mp4", .video), "png": ("image/png", .image), "jpg": ("image/jpeg", .image),
+        "m4a": ("audio/mp4", .audio), "wav": ("audio/wav", .audio), "json": ("application/json", .json),
+        "srt": ("application/x-subrip", .file), "vtt": ("text/vtt", .file),
+    ]
+
+    /// `HEX64.ext`, or nil.
+    static func digestName(_ name: String) -> (String, String)? {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0].count == 64, parts[0].allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else { return nil }
+        return (String(parts[0]), String(parts[1]).lowercased())
+    }
+
+    /// A whole file, or the byte range a `Range: bytes=…` header asks for (206), so a video seeks.
+    static func file(_ url: URL, contentType: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+        var headers: HTTPFields = [.contentType: contentType, .acceptRanges: "bytes", .cacheControl: "no-cache"]
+        guard let header = request.headers[.range] else {
+            headers[.contentLength] = String(size)
+            return Response(status: .ok, headers: headers, body: try await FileIO().loadFile(path: url.path, context: context))
+        }
+        guard let range = byteRange(header, size: size) else {
+            headers[.contentRange] = "bytes */\(size)"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        }
+        headers[.contentRange] = "bytes \(range.lowerBound)-\(range.upperBound)/\(size)"
+        headers[.contentLength] = String(range.count)
+        return Response(status: .partialContent, headers: headers,
+                        body: try await FileIO().loadFile(path: url.path, range: range, context: context))
+    }
+
+    /// One range of `bytes=START-END`, `bytes=START-` or `bytes=-SUFFIX`, clamped to the file.
+    static func byteRange(_ header: String, size: Int) -> ClosedRange<Int>? {
+        guard header.hasPrefix("bytes="), size > 0 else { return nil }
+        let spec = header.dropFirst(6).split(separator: ",").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let bounds = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard bounds.count == 2 else { return nil }
+        if bounds[0].isEmpty {
+            guard let suffix = Int(bounds[1]), suffix > 0 else { return nil }
+            return max(0, size - suffix)...(size - 1)
+        }
+        guard let start = Int(bounds[0]), start < size else { return nil }
+        let end = bounds[1].isEmpty ? size - 1 : min(Int(bounds[1]) ?? -1, size - 1)
+        return end >= start ? start...end : nil
+    }
+
+    static func notFound(_ name: String) -> Response {
+        json(.notFound, ["error": "not found: \(name.prefix(100))"])
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// JSON of what `body` gives, or a 400 with the error's one-line message (409 while busy).
+    func respond(_ body: () async throws -> some Encodable) async -> Response {
+        do {
+            return Self.json(.ok, try await body())
+        } catch let busy as StudioJobs.Busy {
+            return Self.json(.conflict, ["error": busy.message])
+        } catch let error as ValidationError {
+            return Self.json(.badRequest, ["error": error.message])
+        } catch {
+            return Self.json(.badRequest, ["error": "\(error)"])
+        }
+    }
+}
+
+/// One run (or re-roll) at a time from the page.
+actor StudioJobs {
+    struct Busy: Error { var message = "a run started here is still going; wait for it to finish" }
+    private var current: Task<Void, Never>?
+
+    var busy: Bool { current != nil }
+
+    func start(_ work: @escaping @Sendable () async -> Void) throws {
+        guard current == nil else { throw Busy() }
+        current = Task {
+            await work()
+            self.finished()
+        }
+    }
+
+    private func finished() { current = nil }
+}
