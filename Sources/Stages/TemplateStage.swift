@@ -17,6 +17,11 @@ public struct TemplateStage: Stage {
 
     public func check(_ parameters: [String: Value]) -> [String] {
         guard let text = parameters["template"]?.string else { return [] }
+        if let items = parameters["each"]?.list, !items.allSatisfy({ $0.object != nil }) {
+            return ["each: must be a list of mappings, one per text"]
+        }
+        // Text without a tag has nothing more to check (a prompt another stage filled in, say).
+        guard text.contains("{{") else { return [] }
         do {
             _ = try MustacheTemplate(string: text)
         } catch {
@@ -25,7 +30,6 @@ public struct TemplateStage: Stage {
         let vars = Set((parameters["vars"]?.object ?? [:]).keys)
         var known = vars.union(["index", "count"])
         if let items = parameters["each"]?.list {
-            guard items.allSatisfy({ $0.object != nil }) else { return ["each: must be a list of mappings, one per text"] }
             // A name counts when every item has it (or it is a var).
             let fields = items.compactMap(\.object).map { Set($0.keys) }
             known.formUnion(fields.dropFirst().reduce(fields.first ?? []) { $0.intersection($1) })
