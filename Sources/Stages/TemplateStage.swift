@@ -21,7 +21,7 @@ public struct TemplateStage: Stage {
             return ["each: must be a list of mappings, one per text"]
         }
         // Text without a tag has nothing more to check (a prompt another stage filled in, say).
-        guard text.contains("{{") else { return [] }
+        guard Self.has("{{", in: text) else { return [] }
         do {
             _ = try MustacheTemplate(string: text)
         } catch {
@@ -52,10 +52,13 @@ public struct TemplateStage: Stage {
 
     func render(_ invocation: StageInvocation) throws -> [String: Value] {
         // `{{cast.hero}}` is the generation's to fill in (its citation differs per shot): kept as written.
-        let source = invocation.text("template").replacingOccurrences(of: "{{cast.", with: Self.castMark)
+        let text = invocation.text("template")
+        let casting = Self.has("{{cast.", in: text)
+        let source = casting ? text.replacingOccurrences(of: "{{cast.", with: Self.castMark) : text
+        func restored(_ rendered: String) -> String { casting ? rendered.replacingOccurrences(of: Self.castMark, with: "{{cast.") : rendered }
         // Text without a tag renders as itself (a prompt whose ${…} the executor already filled in).
-        if invocation["each"] == nil, !source.contains("{{") {
-            let text = Value.string(Self.trimmed(source).replacingOccurrences(of: Self.castMark, with: "{{cast."))
+        if invocation["each"] == nil, !Self.has("{{", in: source) {
+            let text = Value.string(restored(Self.trimmed(source)))
             return ["texts": .list([text]), "text": text]
         }
         let template = try MustacheTemplate(string: source)
@@ -68,13 +71,36 @@ public struct TemplateStage: Stage {
                 scope["index"] = index + 1
                 scope["count"] = items.count
             }
-            return .string(Self.trimmed(template.render(scope)).replacingOccurrences(of: Self.castMark, with: "{{cast."))
+            return .string(restored(Self.trimmed(template.render(scope))))
         }
         return ["texts": .list(texts), "text": .string(texts.map(\.text).joined(separator: "\n\n"))]
     }
 
     /// Stands in for `{{cast.` while Mustache renders (a private-use character).
     static let castMark = "\u{E000}cast."
+
+    /// Whether `needle` occurs in `text`, searched as UTF-8 (Foundation's `contains` goes
+    /// through NSString and was most of a 1,000-stage chain's validation).
+    static func has(_ needle: String, in text: String) -> Bool {
+        var text = text, needle = needle
+        return text.withUTF8 { haystack in
+            needle.withUTF8 { pattern in
+                guard !pattern.isEmpty else { return true }
+                guard haystack.count >= pattern.count else { return false }
+                let first = pattern[0]
+                var index = 0
+                while index <= haystack.count - pattern.count {
+                    if haystack[index] == first {
+                        var match = 1
+                        while match < pattern.count && haystack[index + match] == pattern[match] { match += 1 }
+                        if match == pattern.count { return true }
+                    }
+                    index += 1
+                }
+                return false
+            }
+        }
+    }
 
     /// Without leading and trailing white space and newlines.
     static func trimmed(_ text: String) -> String {

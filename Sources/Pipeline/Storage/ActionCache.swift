@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// What one stage run produced, stored under its action key.
 public struct ActionRecord: Sendable, Codable {
@@ -58,10 +59,20 @@ public enum ActionKey {
     /// SHA-256 of the stage kind, version, resolved values (canonical JSON) and the digests
     /// of every input artifact: local files count by their bytes, not their names or times.
     public static func make(kind: String, version: String, values: [String: Value]) -> String {
+        let input = Value.object(["kind": .string(kind), "version": .string(version), "values": .object(values)])
+        // `plan` and the run compute each key once more: hashing the value finds it faster than encoding it again.
+        if let known = recent.withLock({ $0[input] }) { return known }
         let canonical = Value.object(["kind": .string(kind), "version": .string(version),
                                       "values": .object(values.mapValues(\.keyForm))]).canonicalJSON
-        return SHA256.hash(data: Data(canonical.utf8)).hex
+        let key = SHA256.hash(data: Data(canonical.utf8)).hex
+        recent.withLock { keys in
+            if keys.count >= 4096 { keys.removeAll(keepingCapacity: true) }
+            keys[input] = key
+        }
+        return key
     }
+
+    private static let recent = Mutex<[Value: String]>([:])
 }
 
 extension Value {

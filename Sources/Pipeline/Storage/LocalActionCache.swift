@@ -12,6 +12,10 @@ public final class LocalActionCache: ActionCache {
     public let store: LocalArtifactStore
     private let locks: ActionLocks
     private let known = Mutex<[String: ActionRecord]>([:])
+    /// Keys found missing on disk by this process; `exclusively` forgets a key before its
+    /// body runs, so the look inside the lock always reads the disk (another process may
+    /// have recorded it since).
+    private let missing = Mutex<Set<String>>([])
     private let lastRuns = Mutex<[String: [String: String]]>([:])
 
     public init(store: LocalArtifactStore) throws {
@@ -39,6 +43,7 @@ public final class LocalActionCache: ActionCache {
         if let record = known.withLock({ $0[key] }), record.outputs.values.allSatisfy({ $0.artifacts.isEmpty }) {
             return record
         }
+        if missing.withLock({ $0.contains(key) }) { return nil }
         return try? await BlockingIO.run { self.lookupNow(key) }
     }
 
@@ -53,10 +58,29 @@ public final class LocalActionCache: ActionCache {
 
     private func readRecord(_ key: String) -> ActionRecord? {
         if let record = known.withLock({ $0[key] }) { return record }
-        guard let data = FileManager.default.contents(atPath: file(for: key).path),
-              let record = try? JSONDecoder.iso.decode(ActionRecord.self, from: data) else { return nil }
+        guard let data = Self.contents(of: file(for: key).path),
+              let record = try? JSONDecoder.iso.decode(ActionRecord.self, from: data) else {
+            missing.withLock { _ = $0.insert(key) }
+            return nil
+        }
         known.withLock { $0[key] = record }
         return record
+    }
+
+    /// A small file's bytes with one `open` (FileManager stats first): most lookups of a
+    /// fresh run are misses, and a miss is then one failed `open`.
+    static func contents(of path: String) -> Data? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return count == 0 ? data : nil }
+            data.append(contentsOf: buffer[0..<count])
+        }
     }
 
     public func record(_ record: ActionRecord) async throws {
@@ -64,11 +88,15 @@ public final class LocalActionCache: ActionCache {
         try await BlockingIO.run {
             try AtomicFile.write(data, to: self.file(for: record.key), durable: false)
             self.known.withLock { $0[record.key] = record }
+            self.missing.withLock { _ = $0.remove(record.key) }
         }
     }
 
     public func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async throws -> T {
-        try await locks.exclusively(key, body)
+        try await locks.exclusively(key) {
+            missing.withLock { _ = $0.remove(key) }
+            return try await body()
+        }
     }
 
     public func rememberLastRun(pipeline: String, keys: [String: String]) async throws {

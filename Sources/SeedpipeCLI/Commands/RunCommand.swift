@@ -170,8 +170,10 @@ struct RunCommand: AsyncParsableCommand {
                 files[name, default: []].append(file.lastPathComponent)
             }
         }
+        // Shots' takes need the pipeline with every take: only worth loading when it has shots.
+        let hasShots = pipeline.steps.contains { $0.stage.signature.takes != nil }
         let summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files,
-                                       shots: await takes(into: folder, storage: storage, options: options))
+                                       shots: hasShots ? await takes(into: folder, storage: storage, options: options) : [])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
