@@ -37,6 +37,7 @@ public struct Executor: Sendable {
 
     /// Runs the pipeline; events go to `events` as they happen.
     public func run(events: AsyncStream<ExecutionEvent>.Continuation? = nil) async throws -> RunReport {
+        await cache.prefetch(pipeline: pipeline.graph.name)
         var schedule = Schedule(pipeline)
         var outputs: [String: [String: Value]] = [:]
         var reports: [String: RunReport.StageReport] = [:]

@@ -42,6 +42,7 @@ public enum Planner {
     public static func plan(_ pipeline: ValidatedPipeline, storage: Storage) async -> Plan {
         var known: [String: [String: Value]] = [:]
         var steps: [Plan.Step] = []
+        await storage.actions.prefetch(pipeline: pipeline.graph.name)
         let executor = Executor(pipeline: pipeline, storage: storage)
         for step in pipeline.steps {
             let literals = step.with.compactMapValues { if case .literal(let value) = $0 { value } else { nil } }

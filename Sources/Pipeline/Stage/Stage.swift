@@ -232,16 +232,19 @@ final class SpentCost: Sendable {
 /// A folder created the first time a stage asks for it: most stages never need one.
 final class ScratchFolder: Sendable {
     private let location: URL
+    private let made = Mutex(false)
 
     init(_ location: URL) { self.location = location }
 
     var url: URL {
         try? FileManager.default.createDirectory(at: location, withIntermediateDirectories: true)
+        made.withLock { $0 = true }
         return location
     }
 
-    /// Removes the folder (on the I/O pool) if it was made.
+    /// Removes the folder (on the I/O pool) if it was made; most stages never make one.
     func remove() async {
+        guard made.withLock({ $0 }) else { return }
         let location = location
         _ = try? await BlockingIO.run {
             if FileManager.default.fileExists(atPath: location.path) { try? FileManager.default.removeItem(at: location) }

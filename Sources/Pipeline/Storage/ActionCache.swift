@@ -53,6 +53,13 @@ public protocol ActionCache: Sendable {
     /// Every record (for `cache ls` and `gc`).
     func allRecords() async -> [ActionRecord]
     func remove(_ key: String) async
+    /// Reads ahead what a run of `pipeline` will likely look up (its last run's records),
+    /// in one go, so the lookups that follow are quick. A hint: it changes no answer.
+    func prefetch(pipeline: String) async
+}
+
+extension ActionCache {
+    public func prefetch(pipeline: String) async {}
 }
 
 public enum ActionKey {

@@ -84,7 +84,7 @@ public struct LocalJournal: ActionJournal {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
-    private func file(_ key: String) -> URL { root.appendingPathComponent("\(key).json") }
+    private func file(_ key: String) -> URL { root.appendingPathComponent("\(key).json", isDirectory: false) }
 
     public func read(_ key: String) async throws -> JournalRecord? {
         try await BlockingIO.run { Self.decode(FileManager.default.contents(atPath: file(key).path), key: key) }

@@ -28,7 +28,8 @@ public final class LocalActionCache: ActionCache {
 
     var lastRunFolder: URL { store.root.appendingPathComponent("last-run", isDirectory: true) }
 
-    private func file(for key: String) -> URL { root.appendingPathComponent("\(key).json") }
+    // `isDirectory: false`: without it Foundation asks the file system (an lstat per lookup).
+    private func file(for key: String) -> URL { root.appendingPathComponent("\(key).json", isDirectory: false) }
 
     /// Records are written compact (no indentation): a cache holds thousands and reads them all.
     private static let encoder: JSONEncoder = {
@@ -118,6 +119,14 @@ public final class LocalActionCache: ActionCache {
         return index
     }
 
+    /// The last run's records, read in one trip to the I/O pool (a 1,000-stage pipeline's
+    /// lookups would otherwise each wait for a thread).
+    public func prefetch(pipeline: String) async {
+        _ = try? await BlockingIO.run {
+            for key in Set(self.lastRunIndex(pipeline).values) { _ = self.readRecord(key) }
+        }
+    }
+
     public func lastRun(pipeline: String, stage: String) async -> ActionRecord? {
         try? await BlockingIO.run { self.lastRunIndex(pipeline)[stage].flatMap(self.readRecord) }
     }
@@ -140,7 +149,7 @@ public final class LocalActionCache: ActionCache {
 enum AtomicFile {
     static func write(_ data: Data, to url: URL, durable: Bool) throws {
         let folder = url.deletingLastPathComponent()
-        let staging = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)")
+        let staging = folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString)", isDirectory: false)
         let descriptor = open(staging.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure("cannot write \(staging.path)") }
         var written = 0

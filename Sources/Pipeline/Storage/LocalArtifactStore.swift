@@ -23,7 +23,7 @@ public struct LocalArtifactStore: ArtifactStore {
 
     /// Where the object with this digest lives (whether or not it is there).
     public func location(of digest: String) -> URL {
-        objects.appendingPathComponent(String(digest.prefix(2)), isDirectory: true).appendingPathComponent(digest)
+        objects.appendingPathComponent(String(digest.prefix(2)), isDirectory: true).appendingPathComponent(digest, isDirectory: false)
     }
 
     public func contains(_ digest: String) async -> Bool { containsNow(digest) }
@@ -44,7 +44,7 @@ public struct LocalArtifactStore: ArtifactStore {
 
     /// `put(file:type:)` on the calling thread (for code already off the cooperative pool).
     public func putNow(file: URL, type: ArtifactType) throws -> Artifact {
-        let staging = temporary.appendingPathComponent(UUID().uuidString)
+        let staging = temporary.appendingPathComponent(UUID().uuidString, isDirectory: false)
         defer { unlink(staging.path) }
         guard let input = FileHandle(forReadingAtPath: file.path) else {
             throw PipelineError(.storage, "cannot read \(file.relativePath)")
@@ -73,7 +73,7 @@ public struct LocalArtifactStore: ArtifactStore {
         // Written unless this process already vouched for the object; `commit` keeps an intact
         // copy and replaces a torn one, as for files.
         if !VerifiedObjects.shared.isVerified(location(of: digest).path) {
-            let staging = temporary.appendingPathComponent(UUID().uuidString)
+            let staging = temporary.appendingPathComponent(UUID().uuidString, isDirectory: false)
             defer { unlink(staging.path) }
             guard FileManager.default.createFile(atPath: staging.path, contents: data) else {
                 throw PipelineError(.storage, "cannot write in \(temporary.path)")
