@@ -41,11 +41,12 @@ struct StudioCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.apply()
-        _ = try options.load()  // a broken pipeline is an error here, not on the page
+        let name = try options.load().graph.name  // a broken pipeline is an error here, not on the page
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
         let token = bytes.map { String(format: "%02x", $0) }.joined()
-        let server = StudioServer(options: options, backend: backend, flags: flags, token: token, host: host, port: port, out: out)
+        let server = StudioServer(options: options, backend: backend, flags: flags, token: token, host: host, port: port, out: out,
+                                  pipelineName: name)
         let (url, task) = try await server.start()
         if !BackendOptions.isLoopback(url) {
             Terminal.error("note: --host \(host) lets other machines reach this page; changes still need the token")

@@ -18,10 +18,11 @@ struct StudioServer: Sendable {
     let host: String
     let port: Int
     let out: String?
+    /// The pipeline's name (from its file, read once at launch).
+    let pipelineName: String
     let jobs = StudioJobs()
 
     var outFolder: URL { URL(fileURLWithPath: out ?? "out/\(pipelineName)") }
-    var pipelineName: String { (try? options.load().graph.name) ?? options.url.deletingPathExtension().lastPathComponent }
     var liveFile: URL { LiveLog.location(cache: options.cacheFolder, pipeline: pipelineName) }
 
     /// Starts listening; returns the URL (with the token) and the running server.
