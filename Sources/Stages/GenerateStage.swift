@@ -256,7 +256,7 @@ private struct Run {
         try await service.gate.check()
         let estimate = stage.cost(["duration": .number(Double(request.effectiveDuration)),
                                    "resolution": .string(request.effectiveResolution)]).money ?? 0
-        if let budget = service.budget { try await budget.reserve(estimate, for: entry.stage) }
+        if let budget = service.budget { try await budget.reserve(estimate, key: entry.key, for: entry.stage) }
         entry.estimate = estimate
         do {
             let job = try await client.submit(request)
@@ -265,10 +265,10 @@ private struct Run {
             try await write(entry)
             return entry
         } catch let error as SeedanceError where error.code == .insufficientCredits || error.code == .modelRetired {
-            await service.budget?.settle(estimate, actual: 0)
+            await service.budget?.settle(entry.key, actual: 0)
             throw await service.gate.close(error)
         } catch let error as SeedanceError where error.code != .submitOutcomeUnknown {
-            await service.budget?.settle(estimate, actual: 0)
+            await service.budget?.settle(entry.key, actual: 0)
             throw error
         } catch let error as SeedanceError where error.code == .submitOutcomeUnknown {
             // It may have been accepted: look for it before anyone sends it again.
@@ -347,13 +347,13 @@ private struct Run {
             entry.state = .completed
         } catch let error as SeedanceError where error.code == .inferenceFailed {
             // A FAILED generation is not billed.
-            await service.budget?.settle(entry.estimate ?? 0, actual: 0)
+            await service.budget?.settle(entry.key, actual: 0)
             entry.state = .failed
             entry.error = error.message
             try await write(entry)
             throw error
         }
-        await service.budget?.settle(entry.estimate ?? 0, actual: entry.cost ?? entry.estimate ?? 0)
+        await service.budget?.settle(entry.key, actual: entry.cost ?? entry.estimate ?? 0)
         try await write(entry)
         return entry
     }
