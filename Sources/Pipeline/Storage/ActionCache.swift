@@ -53,8 +53,10 @@ public protocol ActionCache: Sendable {
     /// Every record (for `cache ls` and `gc`).
     func allRecords() async -> [ActionRecord]
     func remove(_ key: String) async
-    /// Reads ahead what a run of `pipeline` will likely look up (its last run's records),
-    /// in one go, so the lookups that follow are quick. A hint: it changes no answer.
+    /// Reads ahead what a run of `pipeline` will likely look up (its last run's records, and
+    /// which records exist), in one go, so the lookups that follow are quick. After it, a
+    /// lookup outside the action's lock may miss a record another process made since (the
+    /// look inside `exclusively` never does), so nothing runs or is paid for twice.
     func prefetch(pipeline: String) async
 }
 

@@ -16,6 +16,11 @@ public final class LocalActionCache: ActionCache {
     /// body runs, so the look inside the lock always reads the disk (another process may
     /// have recorded it since).
     private let missing = Mutex<Set<String>>([])
+    /// The keys with a record file when `prefetch` listed the folder (nil before): a key not
+    /// among them is a miss without a look, except inside the action's lock.
+    private let listed = Mutex<Set<String>?>(nil)
+    /// Keys whose lock this process holds: their lookups always read the disk.
+    private let locked = Mutex<Set<String>>([])
     private let lastRuns = Mutex<[String: [String: String]]>([:])
 
     public init(store: LocalArtifactStore) throws {
@@ -44,7 +49,10 @@ public final class LocalActionCache: ActionCache {
         if let record = known.withLock({ $0[key] }), record.outputs.values.allSatisfy({ $0.artifacts.isEmpty }) {
             return record
         }
-        if missing.withLock({ $0.contains(key) }) { return nil }
+        if !locked.withLock({ $0.contains(key) }),
+           missing.withLock({ $0.contains(key) }) || listed.withLock({ $0.map { !$0.contains(key) } ?? false }) {
+            return nil
+        }
         return try? await BlockingIO.run { self.lookupNow(key) }
     }
 
@@ -90,12 +98,15 @@ public final class LocalActionCache: ActionCache {
             try AtomicFile.write(data, to: self.file(for: record.key), durable: false)
             self.known.withLock { $0[record.key] = record }
             self.missing.withLock { _ = $0.remove(record.key) }
+            self.listed.withLock { _ = $0?.insert(record.key) }
         }
     }
 
     public func exclusively<T: Sendable>(_ key: String, _ body: @Sendable () async throws -> T) async throws -> T {
         try await locks.exclusively(key) {
             missing.withLock { _ = $0.remove(key) }
+            locked.withLock { _ = $0.insert(key) }
+            defer { locked.withLock { _ = $0.remove(key) } }
             return try await body()
         }
     }
@@ -123,6 +134,11 @@ public final class LocalActionCache: ActionCache {
     /// lookups would otherwise each wait for a thread).
     public func prefetch(pipeline: String) async {
         _ = try? await BlockingIO.run {
+            // Which records exist (one directory read), then the last run's, read ahead.
+            if let names = try? FileManager.default.contentsOfDirectory(atPath: self.root.path) {
+                let keys = Set(names.lazy.filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { String($0.dropLast(5)) })
+                self.listed.withLock { $0 = $0.map { $0.union(keys) } ?? keys }
+            }
             for key in Set(self.lastRunIndex(pipeline).values) { _ = self.readRecord(key) }
         }
     }
