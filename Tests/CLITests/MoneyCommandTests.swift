@@ -96,6 +96,23 @@ import Testing
         await session.emulator.stop()
     }
 
+    /// `--rpm` against a plan allowing 4 requests a minute: two generations need about six
+    /// requests, so the run must wait for the minute to roll over instead of meeting 429s.
+    @Test func rpmKeepsEveryGenerationOfTheRunUnderThePlansLimit() async throws {
+        let session = try await Session { $0.requestsPerWindow = 4 }
+        try MoneyCommandTests.pipeline.components(separatedBy: "\n").prefix(6).joined(separator: "\n")
+            .write(to: session.folder.file("four.yaml"), atomically: true, encoding: .utf8)
+        let start = ContinuousClock.now
+        let run = try await session.run(["--rpm", "4"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let stats = await session.emulator.stats()
+        #expect(stats.completed == 2)
+        #expect(stats.rateLimited == 0, "paced, never refused: \(stats)")
+        #expect(stats.busiestWindow <= 4)
+        #expect(ContinuousClock.now - start > .seconds(55), "the fifth request waited for the minute")
+        await session.emulator.stop()
+    }
+
     @Test func anAccountOutOfCreditsOrARetiredModelStopsTheRunWithExit3AndKeepsWhatWasMade() async throws {
         let session = try await Session { $0.credits = 0.5 }
         let dry = try await session.run()
