@@ -159,13 +159,15 @@ enum TakeActions {
             throw ValidationError("\(shot.shot) has no take \(take): it has \(shot.takes.count == 1 ? "take 1" : "takes 1–\(shot.takes.count)")"
                                   + " (seedpipe reroll makes more)")
         }
-        let before = await Planner.plan(try await options.loadPriced(storage, picks: picks), storage: storage)
+        // Prices come from the journal: read them once for both plans.
+        let registry = BuiltinStages.registry(prices: try await options.prices(storage))
+        let before = await Planner.plan(try options.load(registry: registry, picks: picks), storage: storage)
         var updated = picks
         var entry = picks.shots[shot.shot] ?? Picks.Pick(take: take)
         entry.take = take
         entry.digest = chosen.digest
         updated.shots[shot.shot] = entry
-        let after = await Planner.plan(try await options.loadPriced(storage, picks: updated), storage: storage)
+        let after = await Planner.plan(try options.load(registry: registry, picks: updated), storage: storage)
         return Pick(shot: shot.shot, take: take, was: shot.picked, made: chosen.digest != nil, picks: updated,
                     consequences: Consequences(before: before, after: after))
     }
@@ -240,8 +242,8 @@ enum TakeActions {
         updated.shots[shot.shot] = entry
 
         let targets = Set(newTakes.map { TakeRole.nodeName(shot: shot.shot, number: $0) })
-        let prices = try await options.prices(storage)
-        let everything = try options.load(registry: BuiltinStages.registry(prices: prices), picks: updated, takes: .all)
+        let registry = BuiltinStages.registry(prices: try await options.prices(storage))
+        let everything = try options.load(registry: registry, picks: updated, takes: .all)
         let only = everything.only(targets)
         let plan = await Planner.plan(only, storage: storage)
         let upstream = plan.steps.filter { $0.status == .generate && !targets.contains($0.stage) }.map(\.stage)
@@ -249,8 +251,8 @@ enum TakeActions {
             throw ValidationError("\(shot.shot) starts from \(upstream.joined(separator: ", ")), not made yet: run the pipeline first "
                                   + "(reroll makes takes of one shot and nothing else)")
         }
-        let before = await Planner.plan(try await options.loadPriced(storage, picks: picks), storage: storage)
-        let after = await Planner.plan(try await options.loadPriced(storage, picks: updated), storage: storage)
+        let before = await Planner.plan(try options.load(registry: registry, picks: picks), storage: storage)
+        let after = await Planner.plan(try options.load(registry: registry, picks: updated), storage: storage)
         return Reroll(shot: shot, newTakes: newTakes, firstSeed: firstSeed, anchor: anchor, picks: updated, only: only, plan: plan,
                       consequences: Consequences(before: before, after: after, excluding: targets), note: note)
     }
