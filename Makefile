@@ -14,7 +14,7 @@ BUILD_FLAGS ?=
 # or switching between them rebuilds everything.
 RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
-FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev pkg-config
+FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev pkg-config
 
 .PHONY: all deps browser build release demo test bench asan docs clean
 
@@ -23,7 +23,7 @@ all: build
 # FFmpeg's -dev packages when pkg-config cannot find them; the ffmpeg/ffprobe programs as
 # the tests' and benchmarks' referee (seedpipe itself never runs them).
 deps:
-	@if ! pkg-config --exists libavformat libavcodec libavutil libswscale libswresample 2>/dev/null \
+	@if ! pkg-config --exists libavformat libavcodec libavutil libswscale libswresample libavfilter 2>/dev/null \
 	   || ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null || [ ! -x /usr/bin/time ]; then \
 	  echo "installing FFmpeg libraries and tools with apt-get"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -38,7 +38,7 @@ let package = Package(
         .systemLibrary(
             name: "CFFmpeg",
             path: "Sources/CFFmpeg",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev"])]
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev", "libswscale-dev", "libswresample-dev", "libavfilter-dev"])]
         ),
         // On Linux, FFmpeg's functions as trampolines that load the libraries on the first call.
         .target(name: "CFFmpegLoader", dependencies: ["CFFmpeg"]),
@@ -50,7 +50,7 @@ let package = Package(
                 "CFFmpegLoader",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            linkerSettings: ["avformat", "avcodec", "avutil", "swscale", "swresample"].map {
+            linkerSettings: ["avformat", "avcodec", "avutil", "swscale", "swresample", "avfilter"].map {
                 .linkedLibrary($0, .when(platforms: [.macOS]))
             }
         ),

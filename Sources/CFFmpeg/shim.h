@@ -19,6 +19,9 @@
 #include <libavutil/mathematics.h>
 #include <libswscale/swscale.h>
 #include <libswresample/swresample.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersrc.h>
+#include <libavfilter/buffersink.h>
 
 static inline int cff_averror(int posix_errno) { return AVERROR(posix_errno); }
 static inline int cff_averror_eof(void) { return AVERROR_EOF; }

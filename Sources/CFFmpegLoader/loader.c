@@ -7,6 +7,8 @@
 // the libraries once (pthread_once), fills the whole table with dlsym, and continues.
 //
 // Adding an FFmpeg function to Media: add it to CFF_SYMBOLS (the link fails until you do).
+// libavfilter (and the ~20 libraries only it needs) is a group of its own, CFF_FILTER_SYMBOLS,
+// loaded on the first call into it, so only the commands that build a filter graph pay for it.
 #if defined(__linux__) && (defined(__x86_64__) || defined(__aarch64__))
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -19,6 +21,7 @@
 #include <libavutil/version.h>
 #include <libswscale/version_major.h>
 #include <libswresample/version_major.h>
+#include <libavfilter/version_major.h>
 #include "cffmpeg_loader.h"
 
 #define CFF_STR2(x) #x
@@ -96,7 +99,21 @@
     X(68, swr_init) \
     X(69, sws_freeContext) \
     X(70, sws_getContext) \
-    X(71, sws_scale)
+    X(71, sws_scale) \
+    X(72, av_strdup)
+
+/// libavfilter's functions: their own table, library and once.
+#define CFF_FILTER_SYMBOLS(X) \
+    X(0, avfilter_get_by_name) \
+    X(1, avfilter_graph_alloc) \
+    X(2, avfilter_graph_config) \
+    X(3, avfilter_graph_create_filter) \
+    X(4, avfilter_graph_free) \
+    X(5, avfilter_graph_parse_ptr) \
+    X(6, avfilter_inout_alloc) \
+    X(7, avfilter_inout_free) \
+    X(8, av_buffersrc_add_frame_flags) \
+    X(9, av_buffersink_get_frame)
 
 #define CFF_COUNT(i, name) +1
 enum { cff_symbol_count = 0 CFF_SYMBOLS(CFF_COUNT) };
@@ -147,6 +164,39 @@ int cff_load_ffmpeg(void) {
     return cff_status;
 }
 
+enum { cff_filter_symbol_count = 0 CFF_FILTER_SYMBOLS(CFF_COUNT) };
+__attribute__((visibility("hidden"))) void *cff_filter_table[cff_filter_symbol_count];
+static const char *const cff_filter_names[cff_filter_symbol_count] = {
+    CFF_FILTER_SYMBOLS(CFF_NAME)
+};
+static pthread_once_t cff_filter_once = PTHREAD_ONCE_INIT;
+static int cff_filter_status = -1;
+
+static void cff_filter_load_once(void) {
+    if (cff_load_ffmpeg() != 0) return;
+    const char *library = "libavfilter.so." CFF_STR(LIBAVFILTER_VERSION_MAJOR);
+    void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    if (!handle) {
+        fprintf(stderr, "seedpipe: cannot load FFmpeg's filters: %s\n", dlerror());
+        return;
+    }
+    void *found[cff_filter_symbol_count];
+    for (int i = 0; i < cff_filter_symbol_count; i++) {
+        found[i] = dlsym(handle, cff_filter_names[i]);
+        if (!found[i]) {
+            fprintf(stderr, "seedpipe: FFmpeg's libavfilter has no %s\n", cff_filter_names[i]);
+            return;
+        }
+    }
+    for (int i = 0; i < cff_filter_symbol_count; i++) __atomic_store_n(&cff_filter_table[i], found[i], __ATOMIC_RELEASE);
+    cff_filter_status = 0;
+}
+
+int cff_load_ffmpeg_filters(void) {
+    pthread_once(&cff_filter_once, cff_filter_load_once);
+    return cff_filter_status;
+}
+
 /// The trampolines' slow path (argument registers preserved by the assembly around it).
 /// Media checks `cff_load_ffmpeg()` where it opens files and throws a MediaError; a call that
 /// still gets here without the libraries ends the process with a clear line, not a crash.
@@ -159,68 +209,82 @@ __attribute__((visibility("hidden"), used)) void cff_resolve(void) {
     }
 }
 
+__attribute__((visibility("hidden"), used)) void cff_filter_resolve(void) {
+    if (cff_load_ffmpeg_filters() != 0) {
+        fputs("seedpipe: FFmpeg's libavfilter is needed for this (Debian: apt-get install libavfilter8)\n", stderr);
+        fflush(stderr);
+        _exit(2);
+    }
+}
+
 #if defined(__x86_64__)
 // cff_slow: entered by `call` from a trampoline, so %rsp is 16-byte aligned here. Saves the
 // integer and vector argument registers, resolves, restores, returns to the trampoline.
-__asm__(
-    ".text\n"
-    ".p2align 4\n"
-    ".type cff_slow,@function\n"
-    "cff_slow:\n"
-    "  pushq %rdi\n pushq %rsi\n pushq %rdx\n pushq %rcx\n pushq %r8\n pushq %r9\n pushq %rax\n"
-    "  subq $136, %rsp\n"
-    "  movdqu %xmm0, 0(%rsp)\n movdqu %xmm1, 16(%rsp)\n movdqu %xmm2, 32(%rsp)\n movdqu %xmm3, 48(%rsp)\n"
-    "  movdqu %xmm4, 64(%rsp)\n movdqu %xmm5, 80(%rsp)\n movdqu %xmm6, 96(%rsp)\n movdqu %xmm7, 112(%rsp)\n"
-    "  call cff_resolve\n"
-    "  movdqu 0(%rsp), %xmm0\n movdqu 16(%rsp), %xmm1\n movdqu 32(%rsp), %xmm2\n movdqu 48(%rsp), %xmm3\n"
-    "  movdqu 64(%rsp), %xmm4\n movdqu 80(%rsp), %xmm5\n movdqu 96(%rsp), %xmm6\n movdqu 112(%rsp), %xmm7\n"
-    "  addq $136, %rsp\n"
-    "  popq %rax\n popq %r9\n popq %r8\n popq %rcx\n popq %rdx\n popq %rsi\n popq %rdi\n"
-    "  ret\n"
-    ".size cff_slow, .-cff_slow\n");
-#define CFF_TRAMPOLINE(i, name) __asm__( \
+#define CFF_SLOW(slow, resolve) __asm__( \
+    ".text\n" \
+    ".p2align 4\n" \
+    ".type " #slow ",@function\n" \
+    #slow ":\n" \
+    "  pushq %rdi\n pushq %rsi\n pushq %rdx\n pushq %rcx\n pushq %r8\n pushq %r9\n pushq %rax\n" \
+    "  subq $136, %rsp\n" \
+    "  movdqu %xmm0, 0(%rsp)\n movdqu %xmm1, 16(%rsp)\n movdqu %xmm2, 32(%rsp)\n movdqu %xmm3, 48(%rsp)\n" \
+    "  movdqu %xmm4, 64(%rsp)\n movdqu %xmm5, 80(%rsp)\n movdqu %xmm6, 96(%rsp)\n movdqu %xmm7, 112(%rsp)\n" \
+    "  call " #resolve "\n" \
+    "  movdqu 0(%rsp), %xmm0\n movdqu 16(%rsp), %xmm1\n movdqu 32(%rsp), %xmm2\n movdqu 48(%rsp), %xmm3\n" \
+    "  movdqu 64(%rsp), %xmm4\n movdqu 80(%rsp), %xmm5\n movdqu 96(%rsp), %xmm6\n movdqu 112(%rsp), %xmm7\n" \
+    "  addq $136, %rsp\n" \
+    "  popq %rax\n popq %r9\n popq %r8\n popq %rcx\n popq %rdx\n popq %rsi\n popq %rdi\n" \
+    "  ret\n" \
+    ".size " #slow ", .-" #slow "\n");
+#define CFF_TRAMPOLINE_IN(table, slow, i, name) __asm__( \
     ".text\n .p2align 4\n .globl " #name "\n .type " #name ",@function\n" \
     #name ":\n" \
-    "0: movq cff_table+8*" #i "(%rip), %r11\n" \
+    "0: movq " #table "+8*" #i "(%rip), %r11\n" \
     "  testq %r11, %r11\n" \
     "  jz 1f\n" \
     "  jmpq *%r11\n" \
-    "1: call cff_slow\n" \
+    "1: call " #slow "\n" \
     "  jmp 0b\n" \
     ".size " #name ", .-" #name "\n");
 #else /* __aarch64__ */
-__asm__(
-    ".text\n"
-    ".p2align 4\n"
-    ".type cff_slow,%function\n"
-    "cff_slow:\n"
-    "  stp x29, x30, [sp, #-224]!\n mov x29, sp\n"
-    "  stp x0, x1, [sp, #16]\n stp x2, x3, [sp, #32]\n stp x4, x5, [sp, #48]\n stp x6, x7, [sp, #64]\n str x8, [sp, #80]\n"
-    "  stp q0, q1, [sp, #96]\n stp q2, q3, [sp, #128]\n stp q4, q5, [sp, #160]\n stp q6, q7, [sp, #192]\n"
-    "  bl cff_resolve\n"
-    "  ldp q0, q1, [sp, #96]\n ldp q2, q3, [sp, #128]\n ldp q4, q5, [sp, #160]\n ldp q6, q7, [sp, #192]\n"
-    "  ldp x0, x1, [sp, #16]\n ldp x2, x3, [sp, #32]\n ldp x4, x5, [sp, #48]\n ldp x6, x7, [sp, #64]\n ldr x8, [sp, #80]\n"
-    "  ldp x29, x30, [sp], #224\n"
-    "  ret\n"
-    ".size cff_slow, .-cff_slow\n");
-#define CFF_TRAMPOLINE(i, name) __asm__( \
+#define CFF_SLOW(slow, resolve) __asm__( \
+    ".text\n" \
+    ".p2align 4\n" \
+    ".type " #slow ",%function\n" \
+    #slow ":\n" \
+    "  stp x29, x30, [sp, #-224]!\n mov x29, sp\n" \
+    "  stp x0, x1, [sp, #16]\n stp x2, x3, [sp, #32]\n stp x4, x5, [sp, #48]\n stp x6, x7, [sp, #64]\n str x8, [sp, #80]\n" \
+    "  stp q0, q1, [sp, #96]\n stp q2, q3, [sp, #128]\n stp q4, q5, [sp, #160]\n stp q6, q7, [sp, #192]\n" \
+    "  bl " #resolve "\n" \
+    "  ldp q0, q1, [sp, #96]\n ldp q2, q3, [sp, #128]\n ldp q4, q5, [sp, #160]\n ldp q6, q7, [sp, #192]\n" \
+    "  ldp x0, x1, [sp, #16]\n ldp x2, x3, [sp, #32]\n ldp x4, x5, [sp, #48]\n ldp x6, x7, [sp, #64]\n ldr x8, [sp, #80]\n" \
+    "  ldp x29, x30, [sp], #224\n" \
+    "  ret\n" \
+    ".size " #slow ", .-" #slow "\n");
+#define CFF_TRAMPOLINE_IN(table, slow, i, name) __asm__( \
     ".text\n .p2align 4\n .globl " #name "\n .type " #name ",%function\n" \
     #name ":\n" \
-    "0: adrp x16, cff_table+8*" #i "\n" \
-    "  add x16, x16, :lo12:cff_table+8*" #i "\n" \
+    "0: adrp x16, " #table "+8*" #i "\n" \
+    "  add x16, x16, :lo12:" #table "+8*" #i "\n" \
     "  ldar x17, [x16]\n" \
     "  cbz x17, 1f\n" \
     "  br x17\n" \
     "1: stp x29, x30, [sp, #-16]!\n" \
-    "  bl cff_slow\n" \
+    "  bl " #slow "\n" \
     "  ldp x29, x30, [sp], #16\n" \
     "  b 0b\n" \
     ".size " #name ", .-" #name "\n");
 #endif
+CFF_SLOW(cff_slow, cff_resolve)
+CFF_SLOW(cff_filter_slow, cff_filter_resolve)
+#define CFF_TRAMPOLINE(i, name) CFF_TRAMPOLINE_IN(cff_table, cff_slow, i, name)
+#define CFF_FILTER_TRAMPOLINE(i, name) CFF_TRAMPOLINE_IN(cff_filter_table, cff_filter_slow, i, name)
 CFF_SYMBOLS(CFF_TRAMPOLINE)
+CFF_FILTER_SYMBOLS(CFF_FILTER_TRAMPOLINE)
 
 #else
 // Other platforms link FFmpeg directly (see Package.swift).
 #include "cffmpeg_loader.h"
 int cff_load_ffmpeg(void) { return 0; }
+int cff_load_ffmpeg_filters(void) { return 0; }
 #endif

@@ -99,15 +99,17 @@ struct ClipRenderer: Sendable {
             String(job.seed), request.firstFrame ?? "", request.lastFrame ?? "", String(configuration.frameRate),
             configuration.preset, (request.referenceImages ?? []).joined(separator: ","),
             (request.referenceVideos ?? []).joined(separator: ","), (request.referenceAudios ?? []).joined(separator: ","),
-        ].joined(separator: "\u{1F}"))
+        ].joined(separator: "\u{1F}") + (configuration.drift == 0 ? "" : "\u{1F}drift \(configuration.drift)"))
         let renders = files.appendingPathComponent("renders", isDirectory: true)
         let cached = renders.appendingPathComponent("\(key).mp4")
         let cachedFrame = renders.appendingPathComponent("\(key)-last.png")
-        let clip = SceneClip(
+        var scene = SceneClip(
             width: size.width, height: size.height, frameRate: configuration.frameRate,
             duration: Double(request.effectiveDuration), seed: Self.seed(prompt: request.prompt, seed: job.seed),
             firstFrame: first, lastFrame: last, audio: request.effectiveGenerateAudio, preset: configuration.preset,
             insets: references.insets, showThrough: references.showThrough, soundtrack: references.soundtrack)
+        scene.drift = configuration.drift
+        let clip = scene
         let rendered = try await coalescer.run(key) {
             try await MediaThread.run {
                 try FileManager.default.createDirectory(at: renders, withIntermediateDirectories: true)

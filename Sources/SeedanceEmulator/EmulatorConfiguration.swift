@@ -23,6 +23,9 @@ public struct EmulatorConfiguration: Sendable {
     /// seed: the same request is always refused or always not, and another seed may pass.
     /// `skip_moderation` bypasses it (as it bypasses the real pre-filter).
     public var moderationRate: Double
+    /// Colour drift of each clip (``SceneClip/drift``): 0 keeps colour steady; 0.1 warms each
+    /// chained clip visibly further, as real chains do.
+    public var drift: Double = 0
     /// Frames per second of rendered clips.
     public var frameRate: Int
     /// libx264 preset for rendered clips.

@@ -3,7 +3,7 @@ import Media
 import Pipeline
 
 /// The generation parameters a macro passes through to every shot.
-let generationParameters = ["duration", "resolution", "aspect_ratio", "generate_audio", "seed", "skip_moderation", "takes",
+let generationParameters = ["duration", "resolution", "aspect_ratio", "generate_audio", "seed", "skip_moderation", "sound", "takes",
                             "retries_on_blocked", "cast", "reference_images", "reference_videos", "reference_audios"]
 
 /// `seedance.chain`: N prompts to N clips where clip k+1 starts on clip k's last frame.
@@ -15,7 +15,9 @@ let generationParameters = ["duration", "resolution", "aspect_ratio", "generate_
 /// `NAME-seams` stage measuring every join. Exports `clips`, `last_frames` and `seams`.
 public struct ChainMacro: MacroStage {
     public let kind = "seedance.chain"
-    public var acceptedKeys: [String] { ["prompts", "first_frame", "seam_threshold"] + generationParameters }
+    public var acceptedKeys: [String] {
+        ["prompts", "first_frame", "seam_threshold", "color_match", "color_anchor", "color_tolerance"] + generationParameters
+    }
     public init() {}
 
     public func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws
@@ -40,11 +42,27 @@ public struct ChainMacro: MacroStage {
         let clips = ValueExpression.list(shots.map { .reference(Reference(stage: $0.name, output: "video")) })
         var seams = StageNode(name: "\(name)-seams", kind: "seams", with: ["clips": clips], location: location)
         if let threshold = with["seam_threshold"] { seams.with["threshold"] = threshold }
-        return MacroExpansion(stages: shots + [seams], exports: [
+        var exports: [String: ValueExpression] = [
             "clips": clips,
             "last_frames": .list(shots.map { .reference(Reference(stage: $0.name, output: "last_frame")) }),
             "seams": .reference(Reference(stage: seams.name, output: "report")),
-        ])
+        ]
+        var stages = shots + [seams]
+        switch with["color_match"] {
+        case nil, .literal(.string("none")): break
+        case .literal(.string("anchor")):
+            // The anchor: `color_anchor`, else the chain's first frame, else shot 1's first frame.
+            var color = StageNode(name: "\(name)-color", kind: "color-match", with: ["clips": clips], location: location)
+            if let anchor = with["color_anchor"] ?? with["first_frame"] { color.with["color_anchor"] = anchor }
+            if let tolerance = with["color_tolerance"] { color.with["color_tolerance"] = tolerance }
+            stages.append(color)
+            exports["clips"] = .reference(Reference(stage: color.name, output: "clips"))
+            exports["drift"] = .reference(Reference(stage: color.name, output: "drift"))
+        default:
+            throw PipelineError("stage `\(name)` (seedance.chain): color_match is `none` or `anchor`", at: location,
+                                fix: "color_match: anchor (correct each shot's colour toward the first frame)")
+        }
+        return MacroExpansion(stages: stages, exports: exports)
     }
 }
 

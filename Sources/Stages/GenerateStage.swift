@@ -47,6 +47,9 @@ public struct GenerateStage: Stage {
                 ParameterSpec("seed", .integer, default: .number(42)),
                 ParameterSpec("return_last_frame", .boolean, default: .bool(true)),
                 ParameterSpec("skip_moderation", .boolean, default: .bool(false)),
+                // full (as generated), no-music (ambience and effects only, for a soundtrack
+                // laid over the film), none (no audio generated). Absent means full.
+                ParameterSpec("sound", .string, allowed: Sound.allCases.map { .string($0.rawValue) }),
                 // How to run, not what to make: not part of the key.
                 ParameterSpec("retries_on_blocked", .integer, range: 0...10, keyed: false),
                 // Set from `cast: [names]`: each member's kind, number and note.
@@ -57,6 +60,16 @@ public struct GenerateStage: Stage {
                                bridge: .init(input: "last_frame", output: "last_frame")),
             cast: CastSupport(inputs: ["image": "reference_images", "video": "reference_videos", "audio": "reference_audios"]))
     }
+
+    /// What a clip's own sound should carry (`sound:`).
+    public enum Sound: String, CaseIterable, Sendable {
+        case full
+        case noMusic = "no-music"
+        case none
+    }
+
+    /// Added to the prompt of a `sound: no-music` shot.
+    public static let noMusicInstruction = "Audio: ambient sound and sound effects only, no music."
 
     /// The inputs that are sent as URLs: frames and references.
     static let fileInputs = ["first_frame", "last_frame", "reference_images", "reference_videos", "reference_audios"]
@@ -82,6 +95,9 @@ public struct GenerateStage: Stage {
                                 + (cast.isEmpty ? " (give the stage `cast: [\(name.member)]`)" : " (its cast: \(cast.keys.sorted().joined(separator: ", ")))"))
             }
         }
+        if parameters["sound"]?.string == Sound.none.rawValue, parameters["generate_audio"]?.bool == true {
+            problems.append("generate_audio: `sound: none` turns the clip's audio off; drop `generate_audio: true` or choose `sound: full`")
+        }
         if urls["first_frame"] != nil, let images = urls["reference_images"], !images.isEmpty {
             problems.append("first_frame: cannot be sent with reference images (the API refuses the pair): drop `first_frame`, "
                             + "or the images (`reference_images`, and image members of `cast`); to fix how a shot starts while a cast "
@@ -97,11 +113,14 @@ public struct GenerateStage: Stage {
 
     /// The API request for these values and the URLs of its files (`first_frame`, `reference_images`, …).
     func request(_ values: [String: Value], urls: [String: [String]]) -> GenerationRequest {
-        GenerationRequest(
-            prompt: Self.citing(values["prompt"]?.string ?? "", cast: values["cast"]?.object ?? [:]),
+        let sound = values["sound"]?.string.flatMap(Sound.init(rawValue:)) ?? .full
+        var prompt = Self.citing(values["prompt"]?.string ?? "", cast: values["cast"]?.object ?? [:])
+        if sound == .noMusic { prompt += (prompt.hasSuffix(" ") || prompt.isEmpty ? "" : " ") + Self.noMusicInstruction }
+        return GenerationRequest(
+            prompt: prompt,
             aspectRatio: values["aspect_ratio"]?.string,
             duration: values["duration"]?.number.map { Int($0) }, firstFrameURL: urls["first_frame"]?.first,
-            lastFrameURL: urls["last_frame"]?.first, generateAudio: values["generate_audio"]?.bool,
+            lastFrameURL: urls["last_frame"]?.first, generateAudio: sound == .none ? false : values["generate_audio"]?.bool,
             referenceImages: urls["reference_images"], referenceVideos: urls["reference_videos"],
             referenceAudios: urls["reference_audios"], resolution: values["resolution"]?.string,
             returnLastFrame: values["return_last_frame"]?.bool, seed: values["seed"]?.number.map { Int($0) },

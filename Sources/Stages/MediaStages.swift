@@ -49,15 +49,20 @@ public struct ThumbnailStage: Stage {
 }
 
 /// `concat`: clips joined in order (stream copy when they allow it), cut or crossfaded.
+/// With `color_match: anchor` each clip's colour is measured against the anchor
+/// (`color_anchor`, else the first clip's first frame) and the clips that drifted past
+/// `color_tolerance` (ΔE) are corrected as the film is joined; `drift` reports every clip.
 public struct ConcatStage: Stage {
     public let kind = "concat"
     public init() {}
     public var signature: StageSignature {
-        StageSignature(inputs: [Port("clips", .list(.video))], outputs: [Port("video", .video)],
+        StageSignature(inputs: [Port("clips", .list(.video)), Port("color_anchor", .image, required: false)],
+                       outputs: [Port("video", .video), Port("drift", .json, required: false)],
                        parameters: [ParameterSpec("reencode", .boolean, default: .bool(false)),
                                     ParameterSpec("transition", .string, default: .string("none"),
                                                   allowed: [.string("none"), .string("crossfade")]),
-                                    ParameterSpec("transition_seconds", .number, default: .number(0.5), range: 0.04...10)])
+                                    ParameterSpec("transition_seconds", .number, default: .number(0.5), range: 0.04...10)]
+                           + ColorMatchStage.parameters)
     }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let stored = try await context.store.verifiedLocations(of: (invocation["clips"]?.list ?? []).compactMap(\.artifact))
@@ -66,16 +71,139 @@ public struct ConcatStage: Stage {
             try FileManager.default.linkItem(at: file, to: link)
             return link
         }
+        var outputs: [String: Value] = [:]
+        var corrections: [ColorCorrection?] = []
+        if invocation["color_match"]?.string == "anchor" {
+            let matched = try await ColorMatchStage.measure(clips, invocation: invocation, context: context)
+            corrections = matched.corrections
+            outputs["drift"] = matched.report
+        }
         let output = context.scratch.appendingPathComponent("joined.mp4")
         let transition: Concatenation.Transition = invocation["transition"]?.string == "crossfade"
             ? .crossfade(seconds: invocation["transition_seconds"]?.number ?? 0.5) : .none
         let method: Concatenation.Method = invocation["reencode"]?.bool == true ? .reencode : .automatic
-        _ = try await MediaThread.run {
-            try Concatenation.join(clips, to: output, method: method, transition: transition) { done, total in
+        _ = try await MediaThread.run { [corrections] in
+            try Concatenation.join(clips, to: output, method: method, transition: transition, corrections: corrections) { done, total in
                 context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
             }
         }
-        return ["video": .artifact(try await context.store.put(file: output, type: .video))]
+        outputs["video"] = .artifact(try await context.store.put(file: output, type: .video))
+        return outputs
+    }
+}
+
+/// `color-match`: clips measured against an anchor colour (`anchor`, else the first clip's
+/// first frame); each clip that drifted past `color_tolerance` (ΔE) is corrected and
+/// re-encoded, the others pass through as they are (the same bytes, so a join can still
+/// stream-copy them). `seedance.chain` with `color_match: anchor` ends in one of these.
+public struct ColorMatchStage: Stage {
+    public let kind = "color-match"
+    public init() {}
+
+    static let parameters = [
+        ParameterSpec("color_match", .string, default: .string("none"), allowed: [.string("none"), .string("anchor")]),
+        ParameterSpec("color_tolerance", .number, default: .number(3), range: 0...100),
+    ]
+
+    public var signature: StageSignature {
+        StageSignature(inputs: [Port("clips", .list(.video)), Port("color_anchor", .image, required: false)],
+                       outputs: [Port("clips", .list(.video)), Port("drift", .json)],
+                       parameters: [ParameterSpec("color_tolerance", .number, default: .number(3), range: 0...100)])
+    }
+
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let artifacts = (invocation["clips"]?.list ?? []).compactMap(\.artifact)
+        let clips = try await context.store.verifiedLocations(of: artifacts)
+        let matched = try await Self.measure(clips, invocation: invocation, context: context)
+        var outputs: [Value] = []
+        for (index, artifact) in artifacts.enumerated() {
+            guard let correction = matched.corrections[index] else {
+                outputs.append(.artifact(artifact))
+                continue
+            }
+            context.progress(Double(index) / Double(artifacts.count), "correcting the colour of clip \(index + 1)")
+            let file = context.scratch.appendingPathComponent("clip\(index + 1).mp4")
+            _ = try await MediaThread.run { [clip = clips[index]] in
+                try Concatenation.join([clip], to: file, method: .reencode, corrections: [correction])
+            }
+            outputs.append(.artifact(try await context.store.put(file: file, type: .video)))
+        }
+        return ["clips": .list(outputs), "drift": matched.report]
+    }
+
+    /// Every clip's drift against the anchor and, past the tolerance, its correction.
+    static func measure(_ clips: [URL], invocation: StageInvocation, context: StageContext) async throws
+        -> (corrections: [ColorCorrection?], report: Value)
+    {
+        let tolerance = invocation["color_tolerance"]?.number ?? 3
+        let anchorImage: URL? = if let anchor = invocation["color_anchor"]?.artifact {
+            try await context.store.verifiedLocation(of: anchor)
+        } else { nil }
+        context.progress(0, "measuring colour drift")
+        let measured = try await MediaThread.run {
+            let anchor = try anchorImage.map(ColorMatch.statistics(ofImage:)) ?? ColorMatch.statistics(ofFirstFrame: clips[0])
+            return try clips.map { try ColorMatch.plan(ColorMatch.statistics(ofClip: $0), anchor: anchor, tolerance: tolerance) }
+        }
+        var shots: [Value] = []
+        for (index, entry) in measured.enumerated() {
+            let drift = entry.drift
+            if drift.corrected {
+                context.logger.info("clip \(index + 1): colour drift ΔE \(String(format: "%.1f", drift.before)) → \(String(format: "%.1f", drift.after))")
+            }
+            shots.append(.object(["clip": .number(Double(index + 1)), "before": .number((drift.before * 100).rounded() / 100),
+                                  "after": .number((drift.after * 100).rounded() / 100), "corrected": .bool(drift.corrected)]))
+        }
+        let report = Value.object(["tolerance": .number(tolerance), "anchor": .string(anchorImage == nil ? "first frame" : "color_anchor"),
+                                   "clips": .list(shots)])
+        return (measured.map(\.correction), report)
+    }
+}
+
+/// `soundtrack`: music over the whole film, looped or cut to its length, faded in and out,
+/// ducked under the clips' own sound (or replacing it, `clips: drop`), then brought to a
+/// loudness target under a true-peak ceiling. FFmpeg's libavfilter mixes; only the audio is
+/// re-encoded. `report` says what was done: the loudness before and after, how long the
+/// music ducked, how often it plays, the filter graph.
+public struct SoundtrackStage: Stage {
+    public let kind = "soundtrack"
+    public init() {}
+    public var signature: StageSignature {
+        let defaults = SoundtrackSettings()
+        return StageSignature(
+            inputs: [Port("video", .video), Port("music", .audio)],
+            outputs: [Port("video", .video), Port("report", .json)],
+            parameters: [ParameterSpec("fade_in", .number, default: .number(defaults.fadeIn), range: 0...60),
+                         ParameterSpec("fade_out", .number, default: .number(defaults.fadeOut), range: 0...60),
+                         ParameterSpec("duck_db", .number, default: .number(defaults.duckDB), range: 0...60),
+                         ParameterSpec("threshold", .number, default: .number(defaults.threshold), range: -90...0),
+                         ParameterSpec("attack", .number, default: .number(defaults.attack), range: 0.001...9),
+                         ParameterSpec("release", .number, default: .number(defaults.release), range: 0.001...9),
+                         ParameterSpec("clip_gain_db", .number, default: .number(defaults.clipGainDB), range: -60...24),
+                         ParameterSpec("clips", .string, default: .string("mix"),
+                                       allowed: SoundtrackSettings.ClipSound.allCases.map { .string($0.rawValue) }),
+                         ParameterSpec("target", .number, default: .number(-14), range: -70 ... -5),
+                         ParameterSpec("true_peak", .number, default: .number(defaults.truePeak), range: -20...0)])
+    }
+
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let film = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let music = try await context.store.verifiedLocation(of: invocation["music"]!.artifact!)
+        let defaults = SoundtrackSettings()
+        func number(_ name: String, _ fallback: Double) -> Double { invocation[name]?.number ?? fallback }
+        let settings = SoundtrackSettings(
+            fadeIn: number("fade_in", defaults.fadeIn), fadeOut: number("fade_out", defaults.fadeOut),
+            duckDB: number("duck_db", defaults.duckDB), threshold: number("threshold", defaults.threshold),
+            attack: number("attack", defaults.attack), release: number("release", defaults.release),
+            clipGainDB: number("clip_gain_db", defaults.clipGainDB),
+            clips: invocation["clips"]?.string.flatMap(SoundtrackSettings.ClipSound.init(rawValue:)) ?? .mix,
+            target: number("target", -14), truePeak: number("true_peak", defaults.truePeak))
+        let output = context.scratch.appendingPathComponent("soundtrack.mp4")
+        context.progress(0, "mixing the music")
+        let result = try await MediaThread.run { try Soundtrack.lay(music, over: film, to: output, settings: settings) }
+        if let after = result.normalization?.after.integratedLoudness {
+            context.logger.info("soundtrack: \(String(format: "%.1f", after)) LUFS, music ducked for \(String(format: "%.1f", result.duckedSeconds)) s of \(String(format: "%.1f", result.duration)) s")
+        }
+        return ["video": .artifact(try await context.store.put(file: output, type: .video)), "report": try Value(encoding: result)]
     }
 }
 
@@ -135,7 +263,7 @@ public enum BuiltinStages {
     public static func registry(prices: PriceBook = PriceBook()) -> StageRegistry {
         var registry = StageRegistry([
             GenerateStage(prices: prices), LastFrameStage(), ThumbnailStage(), ConcatStage(),
-            ProbeStage(), AudioCheckStage(), TemplateStage(), SeamStage(),
+            ProbeStage(), AudioCheckStage(), TemplateStage(), SeamStage(), SoundtrackStage(), ColorMatchStage(),
         ])
         registry.register(ChainMacro())
         registry.register(StoryboardMacro())

@@ -46,7 +46,13 @@ public enum LoudnessNormalizer {
         guard (-20.0 ... 0.0).contains(ceiling) else {
             throw MediaError(.invalidArgument, "a true-peak ceiling of \(ceiling) dBTP is out of range (-20 to 0)", path: input.relativePath)
         }
-        let source = try DecodedAudio(input)
+        return try normalize(try DecodedAudio(input), videoFrom: input, to: output, target: target, ceiling: ceiling,
+                             tolerance: tolerance, bitRate: bitRate)
+    }
+
+    /// Normalizes decoded audio and writes it beside the video packets of `input`.
+    static func normalize(_ source: DecodedAudio, videoFrom input: URL, to output: URL, target: Double, ceiling: Double,
+                          tolerance: Double, bitRate: Int) throws -> LoudnessNormalization {
         let before = source.measurement
         guard let loudness = before.integratedLoudness else {
             throw MediaError(.invalidArgument, "the audio is silent (no block above -70 LUFS); there is no loudness to normalize",
@@ -91,7 +97,7 @@ public enum LoudnessNormalizer {
     private static func format(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-inf" }
 
     /// Copies every video stream of `input` and writes `channels` as AAC beside them.
-    private static func write(_ channels: [[Float]], source: DecodedAudio, from input: URL, to output: URL, bitRate: Int) throws {
+    static func write(_ channels: [[Float]], source: DecodedAudio, from input: URL, to output: URL, bitRate: Int) throws {
         let reader = try InputContainer(url: input, findStreamInfo: false)
         let writer = try OutputContainer(url: output)
         var copies: [Int: (stream: UnsafeMutablePointer<AVStream>, timeBase: AVRational)] = [:]
@@ -149,7 +155,7 @@ public enum LoudnessNormalizer {
 }
 
 /// A file's first audio stream, decoded to planar float at its own rate and channel count.
-private struct DecodedAudio {
+struct DecodedAudio {
     var channels: [[Float]]
     /// The largest true-peak magnitude per sample over all channels.
     var envelope: [Float]
@@ -162,8 +168,6 @@ private struct DecodedAudio {
             throw MediaError(.noAudioStream, "there is no audio stream to normalize", path: url.relativePath)
         }
         let context = decoder.context.pointee
-        sampleRate = Int(context.sample_rate)
-        weights = LoudnessMeter.weights(of: context.ch_layout)
         var channels = Array(repeating: [Float](), count: Int(context.ch_layout.nb_channels))
         var converter: SampleConverter?
         func append(_ converted: (planes: [UnsafeMutablePointer<Float>], count: Int)) {
@@ -175,6 +179,13 @@ private struct DecodedAudio {
             return true
         }
         if let converter { append(try converter.convert(nil)) }
+        self.init(channels: channels, sampleRate: Int(context.sample_rate), weights: LoudnessMeter.weights(of: context.ch_layout))
+    }
+
+    /// Audio already in memory (planar float), measured as a file's would be.
+    init(channels: [[Float]], sampleRate: Int, weights: [Double]) {
+        self.sampleRate = sampleRate
+        self.weights = weights
         self.channels = channels
         var envelope = [Float](repeating: 0, count: channels.first?.count ?? 0)
         for channel in channels {

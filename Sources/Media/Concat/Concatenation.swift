@@ -40,10 +40,13 @@ public enum Concatenation {
     }
 
     /// Joins `clips` into `output`. The output appears whole or not at all.
-    /// - Parameter progress: called after each clip with (clips done, clips in all).
+    /// - Parameters:
+    ///   - corrections: a colour correction per clip (nil: none), from ``ColorMatch``; any
+    ///     correction means re-encoding, its tables applied to that clip's picture only.
+    ///   - progress: called after each clip with (clips done, clips in all).
     public static func join(
         _ clips: [URL], to output: URL, method: Method = .automatic, transition: Transition = .none,
-        progress: (@Sendable (Int, Int) -> Void)? = nil
+        corrections: [ColorCorrection?] = [], progress: (@Sendable (Int, Int) -> Void)? = nil
     ) throws -> Result {
         guard !clips.isEmpty else {
             throw MediaError(.invalidArgument, "nothing to join: give at least one clip", path: output.path)
@@ -55,6 +58,15 @@ public enum Concatenation {
         }
         let formats = try clips.map(ClipFormat.init(url:))
         var reasons = ClipFormat.incompatibilities(formats)
+        let corrections = clips.indices.map { $0 < corrections.count ? corrections[$0] : nil }
+        let corrected = corrections.indices.filter { corrections[$0] != nil }
+        if !corrected.isEmpty {
+            guard method != .streamCopy else {
+                throw MediaError(.incompatibleClips, "colour correction changes pictures, so it cannot be a stream copy",
+                                 path: output.relativePath)
+            }
+            reasons.append("colour correction of clip\(corrected.count == 1 ? "" : "s") " + corrected.map { "\($0 + 1)" }.joined(separator: ", "))
+        }
         if reasons.isEmpty, let audio = formats.first(where: { $0.audio != nil })?.audio,
            let silent = formats.firstIndex(where: { $0.audio == nil }) {
             do {
@@ -70,12 +82,12 @@ public enum Concatenation {
             guard method != .streamCopy else {
                 throw MediaError(.incompatibleClips, "a crossfade blends pictures, so it cannot be a stream copy", path: output.relativePath)
             }
-            return try Reencoder(clips: formats, output: output, progress: progress, crossfade: seconds)
+            return try Reencoder(clips: formats, output: output, progress: progress, crossfade: seconds, corrections: corrections)
                 .run(reasons: reasons + ["crossfade transitions need re-encoding"])
         }
         switch method {
         case .reencode:
-            return try Reencoder(clips: formats, output: output, progress: progress).run(reasons: reasons)
+            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections).run(reasons: reasons)
         case .streamCopy where !reasons.isEmpty:
             throw MediaError(.incompatibleClips, "the clips cannot be joined by stream copy: "
                                  + reasons.joined(separator: "; ") + " (join them with re-encoding instead)",
@@ -84,7 +96,7 @@ public enum Concatenation {
             if reasons.isEmpty {
                 return try StreamCopier(clips: formats, output: output, progress: progress).run()
             }
-            return try Reencoder(clips: formats, output: output, progress: progress).run(reasons: reasons)
+            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections).run(reasons: reasons)
         }
     }
 }

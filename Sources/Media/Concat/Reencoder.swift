@@ -11,6 +11,8 @@ struct Reencoder {
     let progress: (@Sendable (Int, Int) -> Void)?
     /// Seconds each join overlaps (a crossfade); 0 for a cut.
     var crossfade: Double = 0
+    /// A colour correction per clip (nil: the picture as decoded).
+    var corrections: [ColorCorrection?] = []
 
     func run(reasons: [String]) throws -> Concatenation.Result {
         let first = clips[0].video
@@ -33,7 +35,8 @@ struct Reencoder {
         var position = Position()
         for (index, clip) in clips.enumerated() {
             try ClipReencoder(clip: clip, writer: writer, mixer: mixer, canvas: canvas, frameRate: frameRate, audio: audio,
-                              isLast: index == clips.count - 1, path: clip.url.relativePath).run(position: &position)
+                              isLast: index == clips.count - 1, path: clip.url.relativePath,
+                              correction: index < corrections.count ? corrections[index] : nil).run(position: &position)
             progress?(index + 1, clips.count)
         }
         try writer.finish()
@@ -58,6 +61,7 @@ private struct ClipReencoder {
     let audio: AudioSettings?
     let isLast: Bool
     let path: String
+    let correction: ColorCorrection?
 
     func run(position: inout Reencoder.Position) throws {
         let input = try InputContainer(url: clip.url)
@@ -76,6 +80,7 @@ private struct ClipReencoder {
         mixer.beginClip(frames: clipFrames, samples: audioTarget, isLast: isLast)
         var pictures = PictureTimeline(mixer: mixer, canvas: canvas, frameRate: frameRate, clipFrames: clipFrames,
                                        timeBase: input.stream(videoIndex).pointee.time_base, path: path)
+        pictures.correction = correction
         var samples = SampleBudget(mixer: mixer, target: audioTarget, settings: audio, path: path)
         let packet = Packet()
         let frame = Frame()
@@ -122,6 +127,7 @@ private struct PictureTimeline {
     var zero: Int64?
     var scaler: Scaler?
     var hasPicture = false
+    var correction: ColorCorrection?
 
     init(mixer: Crossfader, canvas: Frame, frameRate: Int, clipFrames: Int64, timeBase: AVRational, path: String) {
         self.mixer = mixer
@@ -174,6 +180,7 @@ private struct PictureTimeline {
         let x = ((canvas.width - scaler.width) / 2) & ~1
         let y = ((canvas.height - scaler.height) / 2) & ~1
         scaler.scale(frame, into: canvas, x: x, y: y)
+        correction?.apply(to: canvas, x: Int(x), y: Int(y), width: Int(scaler.width), height: Int(scaler.height))
         hasPicture = true
     }
 

@@ -101,6 +101,20 @@ struct PlanarImage {
         return result
     }
 
+    /// The picture with its colour moved: luma contrast scaled by `gain` (around black),
+    /// `cb` and `cr` added to the chroma planes (a warm cast is cb < 0, cr > 0).
+    func shifted(gain: Double, cb: Double, cr: Double) -> PlanarImage {
+        func map(_ plane: inout [UInt8], _ transform: (Double) -> Double) {
+            let table = (0..<256).map { UInt8(max(0, min(255, transform(Double($0)).rounded()))) }
+            for i in plane.indices { plane[i] = table[Int(plane[i])] }
+        }
+        var result = self
+        map(&result.y) { 16 + ($0 - 16) * gain }
+        map(&result.u) { $0 + cb }
+        map(&result.v) { $0 + cr }
+        return result
+    }
+
     /// Mixes two pictures: `amount` 0 gives `self`, 1 gives `other`.
     func blended(with other: PlanarImage, amount: Double) -> PlanarImage {
         let weight = UInt32((amount * 256).rounded())

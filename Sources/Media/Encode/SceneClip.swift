@@ -28,6 +28,10 @@ public struct SceneClip: Sendable {
     public var showThrough: [FrameImage]
     /// The soundtrack instead of the ambience, looped or trimmed to the clip (a reference audio).
     public var soundtrack: AudioSamples?
+    /// Colour drift over the clip, as chained generations drift: the picture warms and its
+    /// contrast grows steadily, reaching `drift` at the last frame (0.1: luma contrast ×1.05,
+    /// chroma moved by 4 levels), so a chain built on last frames drifts further every shot.
+    public var drift: Double = 0
 
     public init(width: Int, height: Int, frameRate: Int = 24, duration: Double, seed: UInt64,
                 firstFrame: FrameImage? = nil, lastFrame: FrameImage? = nil, audio: Bool = true,
@@ -76,6 +80,9 @@ public struct SceneClip: Sendable {
             }
             if !throughPictures.isEmpty {
                 picture = picture.blended(with: throughPictures[index * throughPictures.count / frames], amount: 0.4)
+            }
+            if drift != 0 {
+                picture = picture.shifted(gain: 1 + 0.5 * drift * progress, cb: -40 * drift * progress, cr: 40 * drift * progress)
             }
             for (number, inset) in insetPictures.enumerated() {
                 picture.paste(inset, x: width - (number + 1) * (insetWidth + margin), y: height - insetHeight - margin)

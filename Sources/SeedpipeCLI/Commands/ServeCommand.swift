@@ -44,6 +44,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fraction of generations moderation refuses, by a hash of prompt and seed (another seed may pass).")
     var moderationRate: Double = 0
 
+    @Option(help: ArgumentHelp("Colour drift of each clip: its picture warms and gains contrast up to this much by its last frame, so chained clips drift further every shot (0.1 is clearly visible; color_match corrects it).",
+                               valueName: "F"))
+    var drift: Double = 0
+
     @Option(help: ArgumentHelp("What a completed generation costs per second of video (metrics.cost in results, credits_deduction in history).",
                                valueName: "USD"))
     var costPerSecond: Double = 0.03
@@ -85,7 +89,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--fail-rate", failRate), ("--drop-rate", dropRate), ("--slow-rate", slowRate),
-                              ("--moderation-rate", moderationRate)]
+                              ("--moderation-rate", moderationRate), ("--drift", drift)]
             where !(0...1).contains(value) {
             throw ValidationError("\(name) must be between 0 and 1")
         }
@@ -109,11 +113,13 @@ struct ServeCommand: AsyncParsableCommand {
         faults.slow = slowRate
         faults.slowDelay = slowDelay
         faults.seed = UInt64.random(in: 1...UInt64.max)
-        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
+        var configuration = EmulatorConfiguration(
             host: host, port: port, apiKey: apiKey, latency: .milliseconds(Int64(latency * 1000)), workers: workers,
             retention: .milliseconds(Int64(retention * 1000)), blockedWord: blockedWord, moderationRate: moderationRate,
             pricePerSecond: costPerSecond, credits: credits, requestsPerWindow: rpm,
-            storage: storage.map { URL(fileURLWithPath: $0) }, faults: faults))
+            storage: storage.map { URL(fileURLWithPath: $0) }, faults: faults)
+        configuration.drift = drift
+        let emulator = try SeedanceEmulator(configuration: configuration)
         let url: URL
         do {
             url = try await emulator.start()
