@@ -48,7 +48,8 @@ public struct GenerateStage: Stage {
                 ParameterSpec("return_last_frame", .boolean, default: .bool(true)),
                 ParameterSpec("skip_moderation", .boolean, default: .bool(false)),
                 // full (as generated), no-music (ambience and effects only, for a soundtrack
-                // laid over the film), none (no audio generated). Absent means full.
+                // laid over the film), none (no audio generated, whatever generate_audio
+                // says). Absent means full.
                 ParameterSpec("sound", .string, allowed: Sound.allCases.map { .string($0.rawValue) }),
                 // How to run, not what to make: not part of the key.
                 ParameterSpec("retries_on_blocked", .integer, range: 0...10, keyed: false),
@@ -94,9 +95,6 @@ public struct GenerateStage: Stage {
                 problems.append("prompt: {{cast.\(name.text)}} names no member of this shot's cast"
                                 + (cast.isEmpty ? " (give the stage `cast: [\(name.member)]`)" : " (its cast: \(cast.keys.sorted().joined(separator: ", ")))"))
             }
-        }
-        if parameters["sound"]?.string == Sound.none.rawValue, parameters["generate_audio"]?.bool == true {
-            problems.append("generate_audio: `sound: none` turns the clip's audio off; drop `generate_audio: true` or choose `sound: full`")
         }
         if urls["first_frame"] != nil, let images = urls["reference_images"], !images.isEmpty {
             problems.append("first_frame: cannot be sent with reference images (the API refuses the pair): drop `first_frame`, "

@@ -13,8 +13,9 @@ struct StagesHarness {
     var emulator: SeedanceEmulator { seedance.emulator }
     var folder: URL { bed.folder }
 
-    init(latency: Duration = .milliseconds(100), faults: FaultRates = FaultRates(), retry: RetryPolicy = RetryPolicy()) async throws {
-        seedance = try await EmulatedSeedance.start(latency: latency, faults: faults)
+    init(latency: Duration = .milliseconds(100), faults: FaultRates = FaultRates(), retry: RetryPolicy = RetryPolicy(),
+         drift: Double = 0) async throws {
+        seedance = try await EmulatedSeedance.start(latency: latency, faults: faults, drift: drift)
         bed = try PipelineTestbed(services: seedance.services(retry: retry))
     }
 
