@@ -79,6 +79,16 @@ enum HTMLReport {
             }
             html += "</table>"
         }
+        for (stage, clips) in run.drift {
+            html += "<h2>Colour drift (\(escape(stage)))</h2><table class=\"drift\"><tr><th>clip</th><th>ΔE before</th><th>ΔE after</th><th></th></tr>"
+            for clip in clips {
+                func delta(_ key: String) -> String { clip[key]?.number.map { String(format: "%.1f", $0) } ?? "–" }
+                let corrected = clip["corrected"]?.bool == true
+                html += "<tr><td>\(clip["clip"]?.text ?? "?")</td><td>\(delta("before"))</td><td>\(delta("after"))</td>"
+                html += "<td class=\"ok\">\(corrected ? "corrected" : "within tolerance")</td></tr>"
+            }
+            html += "</table>"
+        }
         for (stage, report) in run.audioReports {
             func level(_ key: String, _ unit: String) -> String { report[key]?.number.map { String(format: "%.1f %@", $0, unit) } ?? "–" }
             let problems = report["problems"]?.list?.map(\.text) ?? []

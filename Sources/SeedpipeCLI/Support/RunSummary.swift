@@ -75,6 +75,13 @@ struct RunSummary: Encodable {
         stages.compactMap { $0.outputs["report"]?.object?["seams"]?.list }.flatMap { $0.compactMap(\.object) }
     }
 
+    /// Colour drift reports (from `color-match` stages and `concat` with `color_match`): each clip's ΔE before and after.
+    var drift: [(stage: String, clips: [[String: Value]])] {
+        stages.compactMap { stage in
+            stage.outputs["drift"]?.object?["clips"]?.list.map { (stage.stage, $0.compactMap(\.object)) }
+        }
+    }
+
     var audioReports: [(stage: String, report: [String: Value])] {
         stages.filter { $0.kind == "audio-check" }.compactMap { stage in stage.outputs["report"]?.object.map { (stage.stage, $0) } }
     }
