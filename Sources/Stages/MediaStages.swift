@@ -100,15 +100,16 @@ public struct ColorMatchStage: Stage {
     public let kind = "color-match"
     public init() {}
 
+    static let tolerance = ParameterSpec("color_tolerance", .number, default: .number(3), range: 0...100)
+    /// What `concat` takes to match colour as it joins.
     static let parameters = [
-        ParameterSpec("color_match", .string, default: .string("none"), allowed: [.string("none"), .string("anchor")]),
-        ParameterSpec("color_tolerance", .number, default: .number(3), range: 0...100),
+        ParameterSpec("color_match", .string, default: .string("none"), allowed: [.string("none"), .string("anchor")]), tolerance,
     ]
 
     public var signature: StageSignature {
         StageSignature(inputs: [Port("clips", .list(.video)), Port("color_anchor", .image, required: false)],
                        outputs: [Port("clips", .list(.video)), Port("drift", .json)],
-                       parameters: [ParameterSpec("color_tolerance", .number, default: .number(3), range: 0...100)])
+                       parameters: [Self.tolerance])
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {

@@ -18,6 +18,11 @@ public struct AudioSamples: Sendable, Hashable {
     public var frameCount: Int { channels > 0 ? interleaved.count / channels : 0 }
     public var duration: Double { Double(frameCount) / Double(sampleRate) }
 
+    /// The samples one array per channel.
+    var planar: [[Float]] {
+        (0..<channels).map { channel in stride(from: channel, to: interleaved.count, by: channels).map { interleaved[$0] } }
+    }
+
     /// Decodes the first audio stream of `url` (any format FFmpeg reads, the audio of a
     /// video included), resampled to `sampleRate` and `channels`, stopping after `seconds`
     /// when given.

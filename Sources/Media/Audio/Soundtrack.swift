@@ -87,12 +87,12 @@ public enum Soundtrack {
         guard let seconds = reader.duration, seconds > 0 else {
             throw MediaError(.decodingFailed, "the film's length is unknown, so the music cannot be fitted to it", path: film.relativePath)
         }
-        // The clips' sound, at its own rate and layout; a silent film gets stereo 48 kHz.
-        let own = try? DecodedAudio(film)
+        // The clips' sound, at its own rate and channel count; a silent film gets stereo 48 kHz.
+        let own = try MediaInfo.probe(film).audio
         let rate = own?.sampleRate ?? 48_000
-        let channelCount = own?.channels.count ?? 2
+        let channelCount = own?.channels ?? 2
         let total = Int((seconds * Double(rate)).rounded())
-        var clips = own?.channels ?? []
+        var clips = own == nil ? [] : try AudioSamples.read(film, sampleRate: rate, channels: channelCount).planar
         for index in clips.indices {
             if clips[index].count > total { clips[index].removeLast(clips[index].count - total) }
             if clips[index].count < total { clips[index] += [Float](repeating: 0, count: total - clips[index].count) }
@@ -101,9 +101,7 @@ public enum Soundtrack {
         guard songs.frameCount > 0 else {
             throw MediaError(.invalidArgument, "the music holds no samples", path: music.relativePath)
         }
-        let song = (0..<channelCount).map { channel in
-            stride(from: channel, to: songs.interleaved.count, by: channelCount).map { songs.interleaved[$0] }
-        }
+        let song = songs.planar
         let keepClips = settings.clips == .mix && !clips.isEmpty
         let description = filterGraph(settings: settings, filmSamples: total, musicSamples: songs.frameCount, sampleRate: rate,
                                       channels: channelCount, clipSound: keepClips)

@@ -98,14 +98,16 @@ public struct ColorDrift: Sendable, Codable, Equatable {
 public enum ColorMatch {
     /// The statistics of a still image (PNG, JPEG, …).
     public static func statistics(ofImage url: URL) throws -> ColorStatistics {
-        let image = try FrameImage(contentsOf: url)
-        return ColorStatistics(samples: samples(of: try image.scaled(width: sampleWidth, height: sampleHeight(image.width, image.height))))
+        try statistics(of: try FrameImage(contentsOf: url))
     }
 
     /// The statistics of a clip's first frame.
     public static func statistics(ofFirstFrame url: URL) throws -> ColorStatistics {
-        let image = try VideoFile(url).frame(at: 0)
-        return ColorStatistics(samples: samples(of: try image.scaled(width: sampleWidth, height: sampleHeight(image.width, image.height))))
+        try statistics(of: try VideoFile(url).frame(at: 0))
+    }
+
+    static func statistics(of image: FrameImage) throws -> ColorStatistics {
+        ColorStatistics(samples: samples(of: try image.scaled(width: sampleWidth, height: sampleHeight(image.width, image.height))))
     }
 
     /// The statistics of a whole clip: `frames` pictures spread over its length.
