@@ -2,7 +2,7 @@
 # nothing but Swift and this file.
 #
 #   make demo    the main job: pipelines/waterfall-journey.yaml, offline without SEGMIND_API_KEY
-#   make test    the test suite (what CI runs), the studio's browser tests included
+#   make test    the test suite (what CI runs), the studio's browser tests and the timeline referee included
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
 #   make docs    DocC documentation of the library products into out/docs/<Product>/
@@ -16,7 +16,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev pkg-config
 
-.PHONY: all deps browser build release demo test bench asan docs clean
+.PHONY: all deps browser timeline build release demo test bench asan docs clean
 
 all: build
 
@@ -41,7 +41,10 @@ demo: build
 	echo "\$$ seedpipe plan pipelines/waterfall-journey.yaml"; $$bin plan pipelines/waterfall-journey.yaml; \
 	echo "\$$ seedpipe run pipelines/waterfall-journey.yaml --out $(DEMO_DIR)"; $$bin run pipelines/waterfall-journey.yaml --out $(DEMO_DIR); \
 	echo "\$$ seedpipe probe $(DEMO_DIR)/film.mp4"; $$bin probe $(DEMO_DIR)/film.mp4; \
-	echo; echo "the film (mastered to -14 LUFS), its captions, poster, run.json and report.html are in $(DEMO_DIR)/"; \
+	echo "\$$ seedpipe export pipelines/waterfall-journey.yaml --format otio -o $(DEMO_DIR)/film.otio"; \
+	$$bin export pipelines/waterfall-journey.yaml --format otio -o $(DEMO_DIR)/film.otio; \
+	echo; echo "the film (scored, mastered to -14 LUFS), its captions, poster, run.json, report.html and an"; \
+	echo "OpenTimelineIO timeline of its shots (film.otio, media in film-media/) are in $(DEMO_DIR)/"; \
 	echo "(offline unless SEGMIND_API_KEY is set; the plugins used are listed by: seedpipe plugins ls);"; \
 	echo "run it again: every stage comes from the cache and nothing is generated twice."
 
@@ -59,9 +62,19 @@ browser:
 	  python3 -m venv $(BROWSER_VENV) && $(BROWSER_VENV)/bin/pip install -q selenium; \
 	fi
 
-test: deps browser
+# The referee of `seedpipe export`: OpenTimelineIO with its FCPXML and CMX 3600 adapters
+# (PyPI) in a virtual environment of the build folder.
+TIMELINE_VENV ?= .build/timeline-venv
+timeline:
+	@if ! $(TIMELINE_VENV)/bin/python -c "import opentimelineio, otio_fcpx_xml_adapter, otio_cmx3600_adapter" 2>/dev/null; then \
+	  echo "installing OpenTimelineIO into $(TIMELINE_VENV)"; \
+	  python3 -m venv $(TIMELINE_VENV) && $(TIMELINE_VENV)/bin/pip install -q opentimelineio otio-fcpx-xml-adapter otio-cmx3600-adapter; \
+	fi
+
+test: deps browser timeline
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	SEEDPIPE_BROWSER_PYTHON=$(CURDIR)/$(BROWSER_VENV)/bin/python $(SWIFT) test --skip-build $(BUILD_FLAGS)
+	SEEDPIPE_BROWSER_PYTHON=$(CURDIR)/$(BROWSER_VENV)/bin/python SEEDPIPE_OTIO_PYTHON=$(CURDIR)/$(TIMELINE_VENV)/bin/python \
+	  $(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 bench: deps
 	$(SWIFT) build -c release --product seedpipe $(RELEASE_FLAGS) $(BUILD_FLAGS)

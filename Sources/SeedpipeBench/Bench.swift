@@ -59,6 +59,17 @@ enum MediaBench {
             .write(toFile: folder.appendingPathComponent("list100.txt").path, atomically: true, encoding: .utf8)
         // The 100 s film every later task works on.
         _ = ProcessRun.measure([seedpipe, "concat"] + clips + ["-o", "film.mp4"])
+        // A 12 s "theme" (a small picture, a 330 Hz tone) that the soundtrack loops over it.
+        try SyntheticClip(width: 160, height: 90, frameRate: 25, duration: 12, tone: .init(frequency: 330, level: -18), seed: 99)
+            .render(to: folder.appendingPathComponent("theme.mp4"))
+        // The soundtrack's own filter graph, labelled for the ffmpeg program as the stage labels its inputs.
+        let rate = 48_000
+        let filmSamples = Int(((try MediaInfo.probe(folder.appendingPathComponent("film.mp4")).duration ?? 100) * Double(rate)).rounded())
+        let themeSamples = try AudioSamples.read(folder.appendingPathComponent("theme.mp4"), sampleRate: rate, channels: 2).frameCount
+        let graph = Soundtrack.filterGraph(settings: SoundtrackSettings(target: nil), filmSamples: filmSamples, musicSamples: themeSamples,
+                                           sampleRate: rate, channels: 2, clipSound: true)
+        let format = "aformat=sample_fmts=fltp:sample_rates=\(rate):channel_layouts=stereo"
+        let labelled = "[0:a]\(format),apad,atrim=end_sample=\(filmSamples)[clips];[1:a]\(format)[music];" + graph
 
         var rows: [Row] = []
         func compare(_ task: String, _ ours: [String], _ theirs: [String]) {
@@ -84,6 +95,10 @@ enum MediaBench {
         compare("audio levels of the 100 s film",
                 ["audio-check", "film.mp4", "--json"],
                 ["-i", "film.mp4", "-vn", "-af", "volumedetect,ebur128,silencedetect=n=-60dB:d=0.5", "-f", "null", "-"])
+        compare("soundtrack over the 100 s film (mix, ducked)",
+                ["soundtrack", "film.mp4", "--music", "theme.mp4", "--no-master", "-o", "scored.mp4"],
+                ["-i", "film.mp4", "-i", "theme.mp4", "-filter_complex", labelled, "-map", "0:v", "-map", "[out]",
+                 "-c:v", "copy", "-c:a", "aac", "-b:a", "192k", "scored-ff.mp4"])
         compare("concat 100 × 5 s 720p (stream copy)",
                 ["concat"] + (0..<5).flatMap { _ in clips } + ["-o", "joined100.mp4"],
                 ["-f", "concat", "-safe", "0", "-i", "list100.txt", "-c", "copy", "joined100-ff.mp4"])

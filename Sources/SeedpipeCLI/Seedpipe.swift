@@ -18,6 +18,10 @@ public struct Seedpipe: AsyncParsableCommand {
               seedpipe pick pipelines/film.yaml shots-2 3
               seedpipe reroll pipelines/film.yaml shots-2 --keep-after
 
+            A finished film as a timeline for an editor (OpenTimelineIO, FCPXML or EDL):
+
+              seedpipe export pipelines/film.yaml --format otio -o film.otio
+
             Media commands work on local files through FFmpeg's libraries:
 
               seedpipe synth -o clip.mp4 --duration 5
@@ -26,6 +30,7 @@ public struct Seedpipe: AsyncParsableCommand {
               seedpipe last-frame clip.mp4 -o last.png
               seedpipe audio-check film.mp4 --min-loudness -24
               seedpipe concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4
+              seedpipe soundtrack film.mp4 --music theme.m4a -o scored.mp4
 
             Generation (offline through the built-in emulator when SEGMIND_API_KEY is not set):
 
@@ -38,8 +43,8 @@ public struct Seedpipe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
-            RunCommand.self, TakesCommand.self, PickCommand.self, RerollCommand.self, StudioCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, JobsCommand.self, CacheCommand.self,
-            ConcatCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self, PluginsCommand.self,
+            RunCommand.self, TakesCommand.self, PickCommand.self, RerollCommand.self, StudioCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, ExportCommand.self, JobsCommand.self, CacheCommand.self,
+            ConcatCommand.self, SoundtrackCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self, PluginsCommand.self,
         ]
     )
 

@@ -72,8 +72,31 @@ import Testing
         #expect(abs((try MediaInfo.probe(folder.file("film.mp4")).duration ?? 0) - 3) < 0.05)
     }
 
+    @Test func soundtrackScoresAFilmAndCopiesItsPicture() async throws {
+        _ = try clip("film.mp4", SyntheticClip(duration: 4, tone: .init(frequency: 440, level: -20), seed: 3))
+        _ = try clip("theme.mp4", SyntheticClip(width: 64, height: 36, duration: 1.5, tone: .init(frequency: 330, level: -18), seed: 4))
+        let outcome = try await SeedpipeBinary.run(["soundtrack", "film.mp4", "--music", "theme.mp4", "-o", "scored.mp4", "--json"],
+                                                   in: folder)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        let result = try JSONDecoder().decode(SoundtrackResult.self, from: Data(outcome.stdout.utf8))
+        // The 1.5 s theme (its AAC sound up to two frames longer, whole frames of padding) loops over the 4 s film.
+        #expect(abs(result.musicDuration - 1.5) <= 2048.0 / 48_000 && abs(result.duration - 4) < 0.05, "\(result)")
+        #expect(abs(result.plays - result.duration / result.musicDuration) < 0.01 && result.plays > 2.5, "\(result.plays)")
+        #expect(result.clipSound && result.duckedSeconds > 3, "the film's tone ducks the music nearly throughout")
+        #expect(abs((result.normalization?.after.integratedLoudness ?? 0) + 14) < 0.5)
+        #expect(result.filterGraph.contains("sidechaingate") && result.filterGraph.contains("aloop"))
+        // The picture is copied: the same video packets, frame for frame.
+        let before = try MediaInfo.probe(folder.file("film.mp4")).video
+        let after = try MediaInfo.probe(folder.file("scored.mp4")).video
+        #expect(after?.frameCount == before?.frameCount && after?.codec == before?.codec && after?.bitRate == before?.bitRate)
+
+        let missing = try await SeedpipeBinary.run(["soundtrack", "film.mp4", "--music", "nothing.m4a", "-o", "bad.mp4"], in: folder)
+        #expect(missing.status == 2 && missing.stderr.contains("nothing.m4a"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("bad.mp4").path))
+    }
+
     @Test func helpHasExamples() async throws {
-        for command in ["probe", "thumbnail", "last-frame", "audio-check", "concat", "synth"] {
+        for command in ["probe", "thumbnail", "last-frame", "audio-check", "concat", "soundtrack", "synth", "export"] {
             let outcome = try await SeedpipeBinary.run([command, "--help"], in: folder)
             #expect(outcome.status == 0)
             #expect(outcome.stdout.contains("seedpipe \(command) "), "\(command) --help shows an example")

@@ -72,9 +72,13 @@ import Testing
         let again = try await SeedpipeBinary.run(["run", "pipelines/waterfall-journey.yaml", "--out", "out", "--json"], in: folder)
         #expect(again.status == 0)
         let events = again.stdout.split(separator: "\n")
-        #expect(events.count == 10 && events.allSatisfy { $0.contains("\"event\":\"cache_hit\"") }, "\(again.stdout)")
+        // Eight stages; the chain reports its three shots, its seams and its colour match as their own.
+        #expect(events.count == 12 && events.allSatisfy { $0.contains("\"event\":\"cache_hit\"") }, "\(again.stdout)")
         #expect(again.stderr.contains("0 generations to pay for"))
         #expect(!again.stderr.contains("offline preview"), "nothing to generate, so no backend was started")
+        // The made film as a timeline for editors: the clips, their sound, the theme, the captions.
+        try await checkExports(in: folder, pipeline: "pipelines/waterfall-journey.yaml",
+                               shots: ["shots-1", "shots-2", "shots-3"], overlap: 0, music: true)
     }
 
     @Test func productTeaserCaptionsFollowTheCrossfades() async throws {
@@ -88,6 +92,9 @@ import Testing
         #expect(srt.contains("4\n00:00:10,500 --> 00:00:14,500\nRed. Quiet. Yours.\n"))
         let film = try MediaInfo.probe(folder.file("out/film.mp4"))
         #expect(abs((film.video?.duration ?? 0) - 14.5) <= 1.0 / 24)
+        // The crossfades become transitions of 12 frames (0.5 s at 24 fps) in every format.
+        try await checkExports(in: folder, pipeline: "pipelines/product-teaser.yaml",
+                               shots: ["shot1", "shot2", "shot3", "shot4"], overlap: 12, music: false)
     }
 
     @Test func storyboardOpensOnTheTitleCardPlugin() async throws {

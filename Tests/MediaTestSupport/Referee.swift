@@ -35,6 +35,13 @@ public enum Referee {
         return end
     }
 
+    /// ffprobe's count of the video frames it decodes.
+    public static func frameCount(_ url: URL) throws -> Int? {
+        let result = try run("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
+                                         "stream=nb_read_frames", "-of", "csv=p=0", url.path])
+        return Int(String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// ffprobe's container duration in seconds.
     public static func formatDuration(_ url: URL) throws -> Double? {
         let result = try run("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url.path])

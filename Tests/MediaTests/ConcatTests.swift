@@ -117,6 +117,28 @@ import Testing
         #expect(abs(levels.duration - 5.2) <= 1024.0 / 48_000)
     }
 
+    @Test func layoutMatchesTheJoinedFilmToTheFrame() throws {
+        // Clips of 2 s, 1.28 s and 3 s at 25 fps (50, 32 and 75 frames), the second without sound.
+        let urls = try [2.0, 1.28, 3.0].enumerated().map { index, seconds in
+            try Fixtures.clip("lay\(index).mp4", in: folder, SyntheticClip(duration: seconds, tone: index == 1 ? nil : .init(), seed: index))
+        }
+        let cut = try Concatenation.layout(of: urls)
+        #expect(cut.frameRate == 25 && cut.width == 320 && cut.height == 180)
+        #expect(cut.clipFrames == [50, 32, 75] && cut.overlapFrames == 0 && cut.starts == [0, 50, 82])
+        #expect(cut.clipHasAudio == [true, false, true])
+        let faded = try Concatenation.layout(of: urls, transition: .crossfade(seconds: 0.4))
+        #expect(faded.overlapFrames == 10 && faded.starts == [0, 40, 62] && faded.frames == 137)
+        // A crossfade longer than the shortest clip is cut to one frame less than it, as the join does.
+        #expect(try Concatenation.layout(of: urls, transition: .crossfade(seconds: 5)).overlapFrames == 31)
+
+        let output = folder.file("laid.mp4")
+        _ = try Concatenation.join(urls, to: output, transition: .crossfade(seconds: 0.4))
+        #expect(try Referee.frameCount(output) == faded.frames, "the film has the frames its layout says")
+        // The clip that starts on frame 62 shows its own frame 10 once the fade into it is over.
+        #expect(SyntheticClip.frameNumber(in: try VideoFile(output).frame(at: Double(62 + 10) / 25 + 0.01)) == 10)
+        #expect(throws: MediaError.self) { try Concatenation.layout(of: []) }
+    }
+
     @Test func reencodeOnRequestKeepsAudioAligned() throws {
         let output = folder.file("re.mp4")
         let result = try Concatenation.join(try clips(3, audio: { $0 != 2 }), to: output, method: .reencode)

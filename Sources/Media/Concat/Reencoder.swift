@@ -18,8 +18,7 @@ struct Reencoder {
         let first = clips[0].video
         let width = Int(first.width) & ~1
         let height = Int(first.height) & ~1
-        let rate = first.frameRate.isValid ? first.frameRate.seconds : 25
-        let frameRate = min(max(Int(rate.rounded()), 1), 240)
+        let frameRate = JoinGeometry.frameRate(of: clips)
         let audio = clips.first { $0.audio != nil }?.audio.map {
             AudioSettings(sampleRate: Int($0.sampleRate), channels: Int($0.channels))
         }
@@ -27,9 +26,8 @@ struct Reencoder {
             url: output, video: VideoSettings(width: width, height: height, frameRate: frameRate, crf: 18), audio: audio)
         let canvas = try Frame.video(width: Int32(width), height: Int32(height), format: AV_PIX_FMT_YUV420P,
                                      path: output.path)
-        // A fade cannot be longer than the shortest clip.
-        let shortest = clips.map { Int(($0.videoSeconds * Double(frameRate)).rounded()) }.min() ?? 0
-        let fadeFrames = max(0, min(Int((crossfade * Double(frameRate)).rounded()), shortest - 1))
+        let fadeFrames = JoinGeometry.fadeFrames(crossfade, clipFrames: clips.map { JoinGeometry.frames(of: $0, at: frameRate) },
+                                                 at: frameRate)
         let fadeSamples = audio.map { fadeFrames * $0.sampleRate / frameRate } ?? 0
         let mixer = Crossfader(writer: writer, fadeFrames: fadeFrames, fadeSamples: fadeSamples, channels: audio?.channels ?? 0)
         var position = Position()
@@ -73,7 +71,7 @@ private struct ClipReencoder {
         let video = try Decoder(input: input, streamIndex: videoIndex)
         let sound = try audioIndex.map { try Decoder(input: input, streamIndex: $0) }
 
-        let clipFrames = max(1, Int64((clip.videoSeconds * Double(frameRate)).rounded()))
+        let clipFrames = Int64(JoinGeometry.frames(of: clip, at: frameRate))
         let endFrames = position.frames + clipFrames
         let audioTarget = audio.map { endFrames * Int64($0.sampleRate) / Int64(frameRate) - position.samples } ?? 0
 
