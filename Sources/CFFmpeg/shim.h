@@ -15,6 +15,7 @@
 #include <libavutil/imgutils.h>
 #include <libavutil/log.h>
 #include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
 #include <libavutil/samplefmt.h>
 #include <libavutil/mathematics.h>
 #include <libswscale/swscale.h>
@@ -43,5 +44,27 @@ static inline int cff_frame_linesize(const AVFrame *frame, int plane) { return f
 static inline uint8_t **cff_frame_data_array(AVFrame *frame) { return frame->data; }
 static inline int *cff_frame_linesize_array(AVFrame *frame) { return frame->linesize; }
 static inline uint8_t **cff_frame_extended_data(AVFrame *frame) { return frame->extended_data; }
+
+// Pixel format layout (AVPixFmtDescriptor.comp is a C array Swift cannot index).
+/// 1 when every plane of `format` turns by right angles as it is: chroma subsampled alike
+/// across and down (4:2:0, 4:4:4, grey, packed RGB, NV12), not paletted, bitstream or hardware.
+static inline int cff_pix_fmt_turnable(enum AVPixelFormat format) {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+    return d && !(d->flags & (AV_PIX_FMT_FLAG_PAL | AV_PIX_FMT_FLAG_HWACCEL | AV_PIX_FMT_FLAG_BITSTREAM))
+        && d->log2_chroma_w == d->log2_chroma_h;
+}
+/// Bytes from one pixel to the next in `plane` of `format`; 0 when it has no such plane.
+static inline int cff_pix_fmt_plane_step(enum AVPixelFormat format, int plane) {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+    int step = 0;
+    for (int c = 0; d && c < d->nb_components; c++)
+        if (d->comp[c].plane == plane && d->comp[c].step > step) step = d->comp[c].step;
+    return step;
+}
+/// log2 of the chroma subsampling across (equal to down for turnable formats).
+static inline int cff_pix_fmt_chroma_shift(enum AVPixelFormat format) {
+    const AVPixFmtDescriptor *d = av_pix_fmt_desc_get(format);
+    return d ? d->log2_chroma_w : 0;
+}
 
 #endif

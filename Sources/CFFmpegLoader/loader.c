@@ -100,7 +100,12 @@
     X(69, sws_freeContext) \
     X(70, sws_getContext) \
     X(71, sws_scale) \
-    X(72, av_strdup)
+    X(72, av_strdup) \
+    X(73, av_channel_layout_compare) \
+    X(74, av_stream_get_side_data) \
+    X(75, av_stream_new_side_data) \
+    X(76, av_frame_get_side_data) \
+    X(77, av_pix_fmt_desc_get)
 
 /// libavfilter's functions: their own table, library and once.
 #define CFF_FILTER_SYMBOLS(X) \

@@ -63,10 +63,18 @@ public enum Referee {
             // -update 1 keeps overwriting one output; rawvideo to a pipe would emit every frame, so keep the tail.
             let result = try run("ffmpeg", arguments)
             let frameSize = width * height * 3
+            guard result.stdout.count >= frameSize else {
+                throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey:
+                    "ffmpeg gave \(result.stdout.count) bytes, not a \(width)x\(height) RGB frame: \(result.stderr)"])
+            }
             let bytes = [UInt8](result.stdout.suffix(frameSize))
             return FrameImage(width: width, height: height, pixels: bytes)
         }
         let result = try run("ffmpeg", arguments)
+        guard result.stdout.count >= width * height * 3 else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey:
+                "ffmpeg gave \(result.stdout.count) bytes, not a \(width)x\(height) RGB frame: \(result.stderr)"])
+        }
         return FrameImage(width: width, height: height, pixels: [UInt8](result.stdout.prefix(width * height * 3)))
     }
 

@@ -10,58 +10,55 @@ extension AudioLevels {
         guard let decoder = try input.firstAudioDecoder() else {
             return AudioLevels(hasAudio: false, silenceThreshold: options.silenceThreshold)
         }
-        var analysis = AudioAnalysis(decoder: decoder, options: options)
+        // The shape (rate, channels) is the decoded one: the container's can be wrong.
+        let audio = try PlanarAudio(path: input.path)
+        var analysis = AudioAnalysis(options: options)
+        func add(_ planes: [UnsafePointer<Float>], _ count: Int) {
+            analysis.add(planes, count: count, sampleRate: Int(audio.sampleRate), weights: audio.weights)
+        }
         try decoder.decode(from: input) { frame in
-            try analysis.add(frame)
+            try audio.add(frame, add)
             return true
         }
-        return analysis.result(codec: string(avcodec_get_name(decoder.context.pointee.codec_id)))
+        try audio.finish(add)
+        let context = decoder.context.pointee
+        return analysis.result(codec: string(avcodec_get_name(context.codec_id)),
+                               sampleRate: audio.channels > 0 ? Int(audio.sampleRate) : Int(context.sample_rate),
+                               channels: audio.channels > 0 ? audio.channels : Int(context.ch_layout.nb_channels))
     }
 }
 
-/// The running state of one analysis pass.
+/// The running state of one analysis pass, over planar float of one shape.
 private struct AudioAnalysis {
-    let sampleRate: Int
-    let channels: Int
     let options: AudioAnalysisOptions
     let silenceAmplitude: Float
-    let path: String?
-    var meter: LoudnessMeter
-    var converter: SampleConverter?
+    var sampleRate = 0
+    var channels = 0
+    var meter: LoudnessMeter?
     var samples: Int64 = 0
     var peak: Float = 0
     var sumOfSquares = 0.0
     var silenceStart: Int64? = 0
     var silences: [SilenceSpan] = []
 
-    init(decoder: Decoder, options: AudioAnalysisOptions) {
-        let context = decoder.context.pointee
-        sampleRate = Int(context.sample_rate)
-        channels = Int(context.ch_layout.nb_channels)
+    init(options: AudioAnalysisOptions) {
         self.options = options
         silenceAmplitude = Float(pow(10, options.silenceThreshold / 20))
-        path = nil
-        meter = LoudnessMeter(sampleRate: sampleRate, weights: LoudnessMeter.weights(of: context.ch_layout))
     }
 
-    mutating func add(_ frame: Frame) throws {
-        let count = Int(frame.pointer.pointee.nb_samples)
-        guard count > 0 else { return }
-        let planes: [UnsafePointer<Float>]
-        if frame.pointer.pointee.format == AV_SAMPLE_FMT_FLTP.rawValue,
-           frame.pointer.pointee.ch_layout.nb_channels == Int32(channels) {
-            planes = (0..<channels).map { UnsafeRawPointer(cff_frame_extended_data(frame.pointer)[$0]!)
-                .assumingMemoryBound(to: Float.self) }
-        } else {
-            if converter == nil { converter = try SampleConverter(from: frame, path: path) }
-            planes = try converter!.convert(frame).planes.map { UnsafePointer($0) }
+    mutating func add(_ planes: [UnsafePointer<Float>], count: Int, sampleRate: Int, weights: [Double]) {
+        guard count > 0, !planes.isEmpty else { return }
+        if meter == nil {
+            self.sampleRate = sampleRate
+            channels = planes.count
+            meter = LoudnessMeter(sampleRate: sampleRate, weights: weights)
         }
-        meter.add(planes: planes, count: count)
+        meter?.add(planes: planes, count: count)
         // Peak, RMS and silence in one walk over the samples.
         for index in 0..<count {
             var loudest: Float = 0
-            for channel in 0..<channels {
-                let value = planes[channel][index]
+            for plane in planes {
+                let value = plane[index]
                 sumOfSquares += Double(value * value)
                 loudest = max(loudest, abs(value))
             }
@@ -78,13 +75,14 @@ private struct AudioAnalysis {
     }
 
     mutating func closeSilence(from start: Int64, to end: Int64) {
-        let seconds = Double(end - start) / Double(sampleRate)
+        let rate = Double(max(sampleRate, 1))
+        let seconds = Double(end - start) / rate
         if seconds >= options.minimumSilence {
-            silences.append(SilenceSpan(start: Double(start) / Double(sampleRate), end: Double(end) / Double(sampleRate)))
+            silences.append(SilenceSpan(start: Double(start) / rate, end: Double(end) / rate))
         }
     }
 
-    mutating func result(codec: String?) -> AudioLevels {
+    mutating func result(codec: String?, sampleRate: Int, channels: Int) -> AudioLevels {
         if let start = silenceStart, samples > 0 { closeSilence(from: start, to: samples) }
         let decibels = { (value: Double) -> Double? in value > 0 ? 20 * log10(value) : nil }
         let total = Double(samples) * Double(channels)
@@ -93,7 +91,7 @@ private struct AudioAnalysis {
             duration: Double(samples) / Double(max(sampleRate, 1)),
             peak: decibels(Double(peak)),
             rms: total > 0 ? decibels((sumOfSquares / total).squareRoot()) : nil,
-            integratedLoudness: meter.integratedLoudness,
+            integratedLoudness: meter?.integratedLoudness,
             silences: silences, silenceThreshold: options.silenceThreshold)
     }
 }

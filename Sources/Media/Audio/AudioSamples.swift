@@ -31,25 +31,21 @@ public struct AudioSamples: Sendable, Hashable {
         guard let decoder = try input.firstAudioDecoder() else {
             throw MediaError(.noAudioStream, "has no audio stream", path: input.path)
         }
+        if let seconds, !(seconds.isFinite && seconds >= 0 && seconds < 1e7) {
+            throw MediaError(.invalidArgument, "cannot read \(seconds) seconds of audio", path: input.path)
+        }
+        let audio = try PlanarAudio(sampleRate: sampleRate, channels: channels, path: input.path)
         let limit = seconds.map { Int(($0 * Double(sampleRate)).rounded(.up)) * channels }
         var samples: [Float] = []
-        var converter: SampleConverter?
-        func append(_ planes: [UnsafeMutablePointer<Float>], _ count: Int) {
-            samples.reserveCapacity(samples.count + count * channels)
-            for index in 0..<count { for channel in 0..<channels { samples.append(planes[channel][index]) } }
+        func append(_ planes: [UnsafePointer<Float>], _ count: Int) {
+            samples.reserveCapacity(samples.count + count * planes.count)
+            for index in 0..<count { for plane in planes { samples.append(plane[index]) } }
         }
         try decoder.decode(from: input) { frame in
-            if converter == nil {
-                converter = try SampleConverter(from: frame, rate: Int32(sampleRate), channels: Int32(channels), path: input.path)
-            }
-            let (planes, count) = try converter!.convert(frame)
-            append(planes, count)
+            try audio.add(frame, append)
             return limit.map { samples.count < $0 } ?? true
         }
-        if let converter, limit.map({ samples.count < $0 }) ?? true {
-            let (planes, count) = try converter.convert(nil)
-            append(planes, count)
-        }
+        if limit.map({ samples.count < $0 }) ?? true { try audio.finish(append) }
         if let limit, samples.count > limit { samples.removeLast(samples.count - limit) }
         return AudioSamples(sampleRate: sampleRate, channels: channels, interleaved: samples)
     }

@@ -59,7 +59,7 @@ struct LoudnessMeter {
         var offset = 0
         while offset < count {
             let run = min(count - offset, subBlockLength - subBlockFill)
-            for channel in 0..<planes.count where weights[channel] > 0 {
+            for channel in 0..<min(planes.count, weights.count) where weights[channel] > 0 {
                 let samples = planes[channel] + offset
                 var shelf = shelves[channel]
                 var highPass = highPasses[channel]

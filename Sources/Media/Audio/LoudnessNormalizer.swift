@@ -109,6 +109,8 @@ public enum LoudnessNormalizer {
                       path: writer.path, code: .encodingFailed, "cannot set up the video stream")
             copy.pointee.codecpar.pointee.codec_tag = 0
             copy.pointee.time_base = stream.pointee.time_base
+            // The picture is copied, so it must be shown as it was (a portrait phone film stays upright).
+            try DisplayMatrix(stream: stream)?.attach(to: copy, path: writer.path)
             copies[index] = (copy, stream.pointee.time_base)
         }
         reader.discardAll(except: Set(copies.keys))
@@ -167,19 +169,27 @@ struct DecodedAudio {
         guard let decoder = try input.firstAudioDecoder() else {
             throw MediaError(.noAudioStream, "there is no audio stream to normalize", path: url.relativePath)
         }
-        let context = decoder.context.pointee
-        var channels = Array(repeating: [Float](), count: Int(context.ch_layout.nb_channels))
-        var converter: SampleConverter?
-        func append(_ converted: (planes: [UnsafeMutablePointer<Float>], count: Int)) {
-            for c in channels.indices { channels[c].append(contentsOf: UnsafeBufferPointer(start: converted.planes[c], count: converted.count)) }
+        // The decoded shape: the container's channel count can be wrong (mono MP3 in MP4 says 2).
+        let audio = try PlanarAudio(path: url.relativePath)
+        var channels: [[Float]] = []
+        func append(_ planes: [UnsafePointer<Float>], _ count: Int) {
+            if channels.isEmpty { channels = Array(repeating: [], count: planes.count) }
+            for (index, plane) in planes.enumerated() where index < channels.count {
+                channels[index].append(contentsOf: UnsafeBufferPointer(start: plane, count: count))
+            }
         }
         try decoder.decode(from: input) { frame in
-            if converter == nil { converter = try SampleConverter(from: frame, path: url.relativePath) }
-            append(try converter!.convert(frame))
+            try audio.add(frame, append)
             return true
         }
-        if let converter { append(try converter.convert(nil)) }
-        self.init(channels: channels, sampleRate: Int(context.sample_rate), weights: LoudnessMeter.weights(of: context.ch_layout))
+        try audio.finish(append)
+        let context = decoder.context.pointee
+        if channels.isEmpty {
+            self.init(channels: Array(repeating: [], count: Int(context.ch_layout.nb_channels)), sampleRate: Int(context.sample_rate),
+                      weights: LoudnessMeter.weights(of: context.ch_layout))
+        } else {
+            self.init(channels: channels, sampleRate: Int(audio.sampleRate), weights: audio.weights)
+        }
     }
 
     /// Audio already in memory (planar float), measured as a file's would be.

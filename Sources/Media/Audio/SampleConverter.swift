@@ -9,24 +9,47 @@ final class SampleConverter {
     let channels: Int
     let inputRate: Int32
     let outputRate: Int32
+    /// The input shape this converter was made for (a deep copy of the frame's layout).
+    private var inputLayout = AVChannelLayout()
+    private let inputFormat: Int32
     private let path: String?
 
-    init(from frame: Frame, rate: Int32? = nil, channels: Int32? = nil, path: String?) throws {
+    /// - Parameters:
+    ///   - layout: the output layout (wins over `channels`); by default the input's own.
+    init(from frame: Frame, rate: Int32? = nil, channels: Int32? = nil, layout: AVChannelLayout? = nil, path: String?) throws {
         self.path = path
-        var inputLayout = frame.pointer.pointee.ch_layout
+        let decoded = frame.pointer.pointee
+        guard decoded.sample_rate > 0, decoded.ch_layout.nb_channels > 0, cff_frame_extended_data(frame.pointer) != nil else {
+            throw MediaError(.decodingFailed, "a decoded audio frame has no sample rate or no channels", path: path)
+        }
+        inputRate = decoded.sample_rate
+        inputFormat = decoded.format
+        try check(av_channel_layout_copy(&inputLayout, &frame.pointer.pointee.ch_layout), "av_channel_layout_copy", path: path,
+                  code: .decodingFailed, "cannot read the channel layout")
+        // A layout of unknown order (PCM in AVI) is taken as the default one of its channel count.
+        var swrInput = AVChannelLayout()
+        if decoded.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
+            av_channel_layout_default(&swrInput, decoded.ch_layout.nb_channels)
+        } else {
+            try check(av_channel_layout_copy(&swrInput, &inputLayout), "av_channel_layout_copy", path: path,
+                      code: .decodingFailed, "cannot read the channel layout")
+        }
+        defer { av_channel_layout_uninit(&swrInput) }
         var outputLayout = AVChannelLayout()
-        if let channels {
+        if var layout {
+            try check(av_channel_layout_copy(&outputLayout, &layout), "av_channel_layout_copy", path: path,
+                      code: .decodingFailed, "cannot read the channel layout")
+        } else if let channels {
             av_channel_layout_default(&outputLayout, channels)
         } else {
-            try check(av_channel_layout_copy(&outputLayout, &inputLayout), "av_channel_layout_copy", path: path,
+            try check(av_channel_layout_copy(&outputLayout, &swrInput), "av_channel_layout_copy", path: path,
                       code: .decodingFailed, "cannot read the channel layout")
         }
         defer { av_channel_layout_uninit(&outputLayout) }
         self.channels = Int(outputLayout.nb_channels)
-        inputRate = frame.pointer.pointee.sample_rate
         outputRate = rate ?? inputRate
-        let format = AVSampleFormat(rawValue: frame.pointer.pointee.format)
-        try check(swr_alloc_set_opts2(&context, &outputLayout, AV_SAMPLE_FMT_FLTP, outputRate, &inputLayout, format,
+        let format = AVSampleFormat(rawValue: decoded.format)
+        try check(swr_alloc_set_opts2(&context, &outputLayout, AV_SAMPLE_FMT_FLTP, outputRate, &swrInput, format,
                                       inputRate, 0, nil),
                   "swr_alloc_set_opts2", path: path, code: .decodingFailed, "cannot convert the audio samples")
         try check(swr_init(context), "swr_init", path: path, code: .decodingFailed, "cannot convert the audio samples")
@@ -34,19 +57,23 @@ final class SampleConverter {
 
     deinit {
         swr_free(&context)
+        av_channel_layout_uninit(&inputLayout)
         planes.forEach { $0.deallocate() }
     }
 
-    /// True when `frame` has the shape this converter was made for.
+    /// True when `frame` has the shape this converter was made for: its rate, sample format
+    /// and channel layout (a stream can change any of them mid-way).
     func accepts(_ frame: Frame) -> Bool {
-        frame.pointer.pointee.sample_rate == inputRate
+        frame.pointer.pointee.sample_rate == inputRate && frame.pointer.pointee.format == inputFormat
+            && av_channel_layout_compare(&frame.pointer.pointee.ch_layout, &inputLayout) == 0
     }
 
     /// The frame's samples (nil: what the resampler still holds) as planar floats; the
     /// pointers stay valid until the next call.
     func convert(_ frame: Frame?) throws -> (planes: [UnsafeMutablePointer<Float>], count: Int) {
         let inputCount = frame.map { Int($0.pointer.pointee.nb_samples) } ?? 0
-        let needed = Int(swr_get_out_samples(context, Int32(inputCount)))
+        let needed = Int(try check(swr_get_out_samples(context, Int32(inputCount)), "swr_get_out_samples", path: path,
+                                   code: .decodingFailed, "cannot convert the audio samples"))
         if needed > capacity {
             planes.forEach { $0.deallocate() }
             planes = (0..<channels).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: needed) }
@@ -56,8 +83,12 @@ final class SampleConverter {
         var destination: [UnsafeMutablePointer<UInt8>?] = planes.map {
             UnsafeMutableRawPointer($0).assumingMemoryBound(to: UInt8.self)
         }
-        let source = frame.map {
-            UnsafeMutableRawPointer(cff_frame_extended_data($0.pointer)!).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
+        var source: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
+        if let frame {
+            guard accepts(frame), let data = cff_frame_extended_data(frame.pointer) else {
+                throw MediaError(.decodingFailed, "the audio changed shape mid-stream (rate, format or channels)", path: path)
+            }
+            source = UnsafeMutableRawPointer(data).assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
         }
         let converted = try check(swr_convert(context, &destination, Int32(needed), source, Int32(inputCount)),
                                   "swr_convert", path: path, code: .decodingFailed, "cannot convert the audio samples")

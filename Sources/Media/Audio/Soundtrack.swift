@@ -87,10 +87,14 @@ public enum Soundtrack {
         guard let seconds = reader.duration, seconds > 0 else {
             throw MediaError(.decodingFailed, "the film's length is unknown, so the music cannot be fitted to it", path: film.relativePath)
         }
-        // The clips' sound, at its own rate and channel count; a silent film gets stereo 48 kHz.
-        let own = try MediaInfo.probe(film).audio
+        // The clips' sound, at its own rate and channel count as decoded (what AAC takes);
+        // a silent film gets stereo 48 kHz.
+        let own = try AudioShape.firstFrame(of: film)?.aacSettings
         let rate = own?.sampleRate ?? 48_000
         let channelCount = own?.channels ?? 2
+        guard seconds < 1e6 else {
+            throw MediaError(.decodingFailed, "the film says it lasts \(seconds) s, which is not plausible", path: film.relativePath)
+        }
         let total = Int((seconds * Double(rate)).rounded())
         var clips = own == nil ? [] : try AudioSamples.read(film, sampleRate: rate, channels: channelCount).planar
         for index in clips.indices {
@@ -110,7 +114,9 @@ public enum Soundtrack {
         var mixed = Array(repeating: [Float](), count: channelCount)
         for index in mixed.indices { mixed[index].reserveCapacity(total) }
         let collect: ([UnsafePointer<Float>], Int) -> Void = { planes, count in
-            for channel in 0..<channelCount { mixed[channel].append(contentsOf: UnsafeBufferPointer(start: planes[channel], count: count)) }
+            for channel in 0..<min(channelCount, planes.count) {
+                mixed[channel].append(contentsOf: UnsafeBufferPointer(start: planes[channel], count: count))
+            }
         }
         // Fed a second at a time from each side, so the graph never holds more than it must.
         let step = rate

@@ -129,7 +129,7 @@ public enum ColorMatch {
                                     width: Int32(sampleWidth), height: Int32(height), format: AV_PIX_FMT_YUV444P, path: reader.path)
                 small = try Frame.video(width: Int32(sampleWidth), height: Int32(height), format: AV_PIX_FMT_YUV444P, path: reader.path)
             }
-            scaler!.scale(frame, into: small!, x: 0, y: 0)
+            try scaler!.scale(frame, into: small!)
             let planes = YUVPlanes(frame: small!.pointer, width: sampleWidth, height: Int(small!.height))
             let (y, cb, cr) = (planes.plane(0), planes.plane(1), planes.plane(2))
             for row in 0..<Int(small!.height) {

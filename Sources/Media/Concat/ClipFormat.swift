@@ -10,14 +10,25 @@ struct ClipFormat {
         var pixelFormat: Int32
         var timeBase: AVRational
         var extradata: [UInt8]
+        /// The average frame rate (FFmpeg's `avg_frame_rate`, else its base rate).
         var frameRate: AVRational
+        /// The rate the frames were made at (see ``nominalRate(base:average:)``), when known.
+        var nominalRate: Double?
         /// Length of the video stream in its time base, when the container records it.
         var duration: Int64?
+        /// nil when the stream has no display matrix or the identity.
+        var displayMatrix: DisplayMatrix?
+
+        var orientation: Orientation { displayMatrix?.orientation ?? .upright }
+        /// The picture's size as shown.
+        var displayWidth: Int32 { orientation.swapsAxes ? height : width }
+        var displayHeight: Int32 { orientation.swapsAxes ? width : height }
 
         static func == (lhs: Video, rhs: Video) -> Bool {
             lhs.codec == rhs.codec && lhs.width == rhs.width && lhs.height == rhs.height
                 && lhs.pixelFormat == rhs.pixelFormat && lhs.timeBase.num == rhs.timeBase.num
                 && lhs.timeBase.den == rhs.timeBase.den && lhs.extradata == rhs.extradata
+                && lhs.displayMatrix == rhs.displayMatrix
         }
     }
 
@@ -73,8 +84,10 @@ struct ClipFormat {
             codec: v.codec_id, width: v.width, height: v.height, pixelFormat: v.format,
             timeBase: videoStream.pointee.time_base, extradata: Self.bytes(v.extradata, Int(v.extradata_size)),
             frameRate: rate,
+            nominalRate: nominalRate(base: videoStream.pointee.r_frame_rate, average: videoStream.pointee.avg_frame_rate),
             duration: videoStream.pointee.duration > 0 && videoStream.pointee.duration != noPTS
-                ? videoStream.pointee.duration : nil)
+                ? videoStream.pointee.duration : nil,
+            displayMatrix: DisplayMatrix(stream: videoStream).flatMap { $0.isIdentity ? nil : $0 })
         audio = firstStream(AVMEDIA_TYPE_AUDIO).map { stream in
             let a = stream.pointee.codecpar.pointee
             return Audio(
@@ -84,6 +97,11 @@ struct ClipFormat {
                 frameSize: a.frame_size)
         }
         duration = input.duration
+        // A length no clip has (a broken header) would overflow the frame arithmetic of a join.
+        let seconds = videoSeconds
+        guard seconds.isFinite, seconds >= 0, seconds <= 1e7 else {
+            throw MediaError(.notMedia, "says it lasts \(seconds) s, which is not plausible", path: input.path)
+        }
     }
 
     var name: String { url.lastPathComponent }
@@ -117,6 +135,8 @@ struct ClipFormat {
                 reasons.append("\(label) has video time base \(v.timeBase.num)/\(v.timeBase.den), clip 1 has \(w.timeBase.num)/\(w.timeBase.den)")
             } else if v.extradata != w.extradata {
                 reasons.append("\(label) has different video codec parameters (extradata) than clip 1")
+            } else if v.displayMatrix != w.displayMatrix {
+                reasons.append("\(label) is shown \(v.orientation.phrase), clip 1 \(w.orientation.phrase) (display matrix)")
             }
             if let a = clip.audio, let b = firstAudio?.audio, a != b {
                 if a.codec != b.codec {

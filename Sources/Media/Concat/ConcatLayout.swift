@@ -6,9 +6,10 @@ extension Concatenation {
     /// timeline of the film (an editor's cut list) is built from this, so it matches the
     /// film to the frame.
     public struct Layout: Sendable, Equatable {
-        /// The film's frame rate (the first clip's, rounded to a whole number of frames a second).
+        /// The film's frame rate: the first clip's nominal rate (the rate its frames were made
+        /// at, 30 for a phone clip that averages 27.9), rounded to a whole number a second.
         public var frameRate: Int
-        /// The film's picture size (the first clip's, rounded down to even numbers).
+        /// The film's picture size (the first clip's as shown, rounded down to even numbers).
         public var width: Int
         public var height: Int
         /// Frames each clip gives the film, before any overlap.
@@ -41,17 +42,19 @@ extension Concatenation {
         let clipFrames = formats.map { JoinGeometry.frames(of: $0, at: frameRate) }
         var overlap = 0
         if case .crossfade(let seconds) = transition { overlap = JoinGeometry.fadeFrames(seconds, clipFrames: clipFrames, at: frameRate) }
-        return Layout(frameRate: frameRate, width: Int(formats[0].video.width) & ~1, height: Int(formats[0].video.height) & ~1,
+        return Layout(frameRate: frameRate, width: Int(formats[0].video.displayWidth) & ~1,
+                      height: Int(formats[0].video.displayHeight) & ~1,
                       clipFrames: clipFrames, overlapFrames: overlap, clipHasAudio: formats.map { $0.audio != nil })
     }
 }
 
 /// The arithmetic of a join, shared by the re-encoder and ``Concatenation/layout(of:transition:)``.
 enum JoinGeometry {
-    /// The first clip's frame rate, rounded (25 when it does not say), 1 to 240.
+    /// The first clip's nominal frame rate, rounded (25 when it does not say), 1 to 240. The
+    /// nominal rate, not the average: a variable-rate phone clip made at 30 that dropped
+    /// frames averages 27.9, and its film should be 30.
     static func frameRate(of clips: [ClipFormat]) -> Int {
-        let first = clips[0].video
-        let rate = first.frameRate.isValid ? first.frameRate.seconds : 25
+        let rate = clips[0].video.nominalRate ?? 25
         return min(max(Int(rate.rounded()), 1), 240)
     }
 

@@ -57,6 +57,9 @@ final class Crossfader {
     }
 
     func audio(_ planes: [UnsafePointer<Float>], count: Int) throws {
+        guard planes.count >= channels else {
+            throw MediaError(.encodingFailed, "a clip's audio has \(planes.count) channels, the film \(channels)", path: nil)
+        }
         guard fadeSamples > 0 else {
             var pointers = planes.map { UnsafeMutableRawPointer(mutating: $0) as UnsafeMutableRawPointer? }
             try writer.appendAudio(planes: &pointers, count: count)

@@ -2,7 +2,9 @@ internal import CFFmpeg
 import Foundation
 
 /// Joins clips of different formats by decoding and re-encoding them to one format: the
-/// first clip's size (others letterboxed, never stretched) and frame rate, yuv420p, and
+/// first clip's size as shown (each clip turned upright by its display matrix, then
+/// letterboxed or pillarboxed, never stretched, with exactly black bars) and nominal frame
+/// rate, yuv420p, and
 /// the first audio clip's sample rate and channels. Each clip's audio is trimmed or padded
 /// with silence to its video's length, so audio and video stay aligned at every join.
 struct Reencoder {
@@ -16,11 +18,15 @@ struct Reencoder {
 
     func run(reasons: [String]) throws -> Concatenation.Result {
         let first = clips[0].video
-        let width = Int(first.width) & ~1
-        let height = Int(first.height) & ~1
+        // The first clip's size as shown (a portrait phone clip makes a portrait film).
+        let width = Int(first.displayWidth) & ~1
+        let height = Int(first.displayHeight) & ~1
         let frameRate = JoinGeometry.frameRate(of: clips)
-        let audio = clips.first { $0.audio != nil }?.audio.map {
-            AudioSettings(sampleRate: Int($0.sampleRate), channels: Int($0.channels))
+        // The first clip with sound gives the film's: its rate and channels as decoded (the
+        // container can say otherwise), as AAC takes them.
+        let audio = try clips.first { $0.audio != nil }.map { clip in
+            try (AudioShape.firstFrame(of: clip.url)
+                 ?? AudioShape(sampleRate: Int(clip.audio!.sampleRate), channels: Int(clip.audio!.channels))).aacSettings
         }
         let writer = try MovieWriter(
             url: output, video: VideoSettings(width: width, height: height, frameRate: frameRate, crf: 18), audio: audio)
@@ -78,6 +84,8 @@ private struct ClipReencoder {
         mixer.beginClip(frames: clipFrames, samples: audioTarget, isLast: isLast)
         var pictures = PictureTimeline(mixer: mixer, canvas: canvas, frameRate: frameRate, clipFrames: clipFrames,
                                        timeBase: input.stream(videoIndex).pointee.time_base, path: path)
+        pictures.streamOrientation = clip.video.orientation
+        pictures.streamAspect = input.stream(videoIndex).pointee.sample_aspect_ratio
         pictures.correction = correction
         var samples = SampleBudget(mixer: mixer, target: audioTarget, settings: audio, path: path)
         let packet = Packet()
@@ -124,6 +132,15 @@ private struct PictureTimeline {
     var emitted: Int64 = 0
     var zero: Int64?
     var scaler: Scaler?
+    /// The scaled picture before it is placed on the canvas.
+    var picture: Frame?
+    /// How the clip's display matrix turns its pictures; each is turned upright before scaling.
+    var streamOrientation = Orientation.upright
+    /// Fixed from the first frame, as FFmpeg's autorotation does.
+    var orientation: Orientation?
+    /// The container's pixel aspect ratio, which wins over the decoder's (as in FFmpeg's
+    /// `av_guess_sample_aspect_ratio`: a MOV's `pasp`).
+    var streamAspect = AVRational(num: 0, den: 1)
     var hasPicture = false
     var correction: ColorCorrection?
 
@@ -139,7 +156,7 @@ private struct PictureTimeline {
     mutating func add(_ frame: Frame) throws {
         let timestamp = frame.timestamp ?? (zero ?? 0)
         if zero == nil { zero = timestamp }
-        let seconds = Double(timestamp - zero!) * timeBase.seconds
+        let seconds = (Double(timestamp) - Double(zero ?? 0)) * timeBase.seconds
         if hasPicture {
             while emitted < clipFrames && Double(emitted) / Double(frameRate) < seconds - 1e-6 { try emit() }
         }
@@ -159,11 +176,15 @@ private struct PictureTimeline {
     }
 
     /// Scales the frame into the canvas, centred, keeping its display aspect ratio.
-    private mutating func draw(_ frame: Frame) throws {
+    private mutating func draw(_ decoded: Frame) throws {
+        if orientation == nil { orientation = decoded.orientation(stream: streamOrientation) }
+        let frame = try decoded.oriented(orientation ?? .upright, path: path)
         try check(av_frame_make_writable(canvas.pointer), "av_frame_make_writable", path: path, code: .encodingFailed,
                   "cannot reuse the frame buffer")
         if scaler == nil || !scaler!.matches(frame) {
-            let sar = frame.pointer.pointee.sample_aspect_ratio
+            let turned = orientation?.swapsAxes == true
+            let stream = turned ? AVRational(num: streamAspect.den, den: streamAspect.num) : streamAspect
+            let sar = stream.isValid ? stream : frame.pointer.pointee.sample_aspect_ratio
             let aspect = Double(frame.width) * (sar.isValid ? sar.seconds : 1) / Double(frame.height)
             let canvasWidth = Double(canvas.width), canvasHeight = Double(canvas.height)
             var width = canvasWidth, height = canvasHeight
@@ -172,12 +193,15 @@ private struct PictureTimeline {
             scaler = try Scaler(sourceWidth: frame.width, sourceHeight: frame.height,
                                 sourceFormat: AVPixelFormat(rawValue: frame.pointer.pointee.format),
                                 width: scaledWidth, height: scaledHeight, format: AV_PIX_FMT_YUV420P, path: path)
+            picture = try Frame.video(width: scaledWidth, height: scaledHeight, format: AV_PIX_FMT_YUV420P, path: path)
             paintBlack()
         }
-        let scaler = scaler!
+        guard let scaler, let picture else { return }
+        // Scaled on its own, then copied into the canvas: the bars stay exactly black.
+        try scaler.scale(frame, into: picture)
         let x = ((canvas.width - scaler.width) / 2) & ~1
         let y = ((canvas.height - scaler.height) / 2) & ~1
-        scaler.scale(frame, into: canvas, x: x, y: y)
+        YUVPlanes(frame: canvas.pointer, width: Int(canvas.width), height: Int(canvas.height)).paste(picture, x: Int(x), y: Int(y))
         correction?.apply(to: canvas, x: Int(x), y: Int(y), width: Int(scaler.width), height: Int(scaler.height))
         hasPicture = true
     }

@@ -21,6 +21,8 @@ struct StreamCopier {
         let audioOut = audioSource == nil ? nil : out.addStream()
         try copyParameters(from: clips[0].url, type: AVMEDIA_TYPE_VIDEO, to: videoOut)
         videoOut.pointee.avg_frame_rate = clips[0].video.frameRate
+        // Every clip has the same display matrix here (else they are re-encoded); the film keeps it.
+        try clips[0].video.displayMatrix?.attach(to: videoOut, path: output.relativePath)
         var audio: AudioRun?
         if let audioOut, let audioSource, let format = audioSource.audio {
             try copyParameters(from: audioSource.url, type: AVMEDIA_TYPE_AUDIO, to: audioOut)

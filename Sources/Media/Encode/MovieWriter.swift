@@ -170,6 +170,23 @@ struct YUVPlanes {
         (cff_frame_data(frame, Int32(index))!, Int(cff_frame_linesize(frame, Int32(index))))
     }
 
+    /// Copies a yuv420p picture into this frame with its top-left corner at (x, y), both even:
+    /// exactly its width on each row, so nothing lands beside it (in a letterbox's bars).
+    func paste(_ picture: Frame, x: Int, y: Int) {
+        for index in 0..<3 {
+            let shift = index == 0 ? 0 : 1
+            let (base, stride) = plane(index)
+            guard let source = cff_frame_data(picture.pointer, Int32(index)) else { continue }
+            let sourceStride = Int(cff_frame_linesize(picture.pointer, Int32(index)))
+            let columns = min(Int(picture.width) >> shift, (width >> shift) - (x >> shift))
+            let rows = min(Int(picture.height) >> shift, (height >> shift) - (y >> shift))
+            guard columns > 0, rows > 0 else { continue }
+            for row in 0..<rows {
+                memcpy(base + ((y >> shift) + row) * stride + (x >> shift), source + row * sourceStride, columns)
+            }
+        }
+    }
+
     /// Fills a rectangle of one plane (coordinates in that plane's own pixels).
     func fill(plane index: Int, x: Int, y: Int, width: Int, height: Int, value: UInt8) {
         let (base, stride) = plane(index)

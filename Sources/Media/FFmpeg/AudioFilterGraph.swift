@@ -80,6 +80,9 @@ final class AudioFilterGraph {
     /// Feeds `count` samples of each channel to the source `label`.
     func push(_ label: String, planes: [UnsafePointer<Float>], count: Int) throws {
         guard let source = sources[label], count > 0 else { return }
+        guard planes.count >= channels else {
+            throw MediaError(.encodingFailed, "`\(label)` has \(planes.count) channels, the audio filter graph takes \(channels)", path: path)
+        }
         let input = Frame()
         let pointer = input.pointer
         pointer.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
@@ -88,9 +91,14 @@ final class AudioFilterGraph {
         av_channel_layout_default(&pointer.pointee.ch_layout, Int32(channels))
         try check(av_frame_get_buffer(pointer, 0), "av_frame_get_buffer", path: path, code: .encodingFailed,
                   "cannot allocate \(count) audio samples")
+        guard let buffers = cff_frame_extended_data(pointer) else {
+            throw MediaError(.encodingFailed, "cannot allocate \(count) audio samples", path: path)
+        }
         for channel in 0..<channels {
-            let target = UnsafeMutableRawPointer(cff_frame_extended_data(pointer)![channel]!)
-            target.copyMemory(from: planes[channel], byteCount: count * MemoryLayout<Float>.size)
+            guard let target = buffers[channel] else {
+                throw MediaError(.encodingFailed, "cannot allocate \(count) audio samples", path: path)
+            }
+            UnsafeMutableRawPointer(target).copyMemory(from: planes[channel], byteCount: count * MemoryLayout<Float>.size)
         }
         pointer.pointee.pts = positions[label]!
         positions[label]! += Int64(count)
@@ -115,8 +123,15 @@ final class AudioFilterGraph {
             try check(status, "av_buffersink_get_frame", path: path, code: .encodingFailed, "the audio filter graph failed")
             defer { frame.unref() }
             let count = Int(frame.pointer.pointee.nb_samples)
-            let data = cff_frame_extended_data(frame.pointer)!
-            body((0..<channels).map { UnsafePointer(UnsafeMutableRawPointer(data[$0]!).assumingMemoryBound(to: Float.self)) }, count)
+            let planes = (0..<channels).compactMap { channel in
+                cff_frame_extended_data(frame.pointer)?[channel].map { UnsafePointer(UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self)) }
+            }
+            guard frame.pointer.pointee.format == AV_SAMPLE_FMT_FLTP.rawValue, frame.pointer.pointee.ch_layout.nb_channels == Int32(channels),
+                  planes.count == channels else {
+                throw MediaError(.encodingFailed, "the audio filter graph gave samples of another shape than the \(channels) channels asked for",
+                                 path: path)
+            }
+            body(planes, count)
         }
     }
 }

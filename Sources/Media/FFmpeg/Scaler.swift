@@ -43,19 +43,21 @@ final class Scaler {
         sws_scale(context, source, sourceStrides, 0, sourceHeight, destination, destinationStrides)
     }
 
-    /// Converts a frame into planes at an offset of a larger frame (letterboxing).
-    func scale(_ source: Frame, into destination: Frame, x: Int32, y: Int32) {
-        let sourceData = UnsafeRawPointer(cff_frame_data_array(source.pointer)!)
-            .assumingMemoryBound(to: UnsafePointer<UInt8>?.self)
-        var planes: [UnsafeMutablePointer<UInt8>?] = [nil, nil, nil, nil]
-        var strides: [Int32] = [0, 0, 0, 0]
-        for plane in 0..<3 {
-            let stride = cff_frame_linesize(destination.pointer, Int32(plane))
-            let shift: Int32 = plane == 0 ? 0 : 1
-            strides[plane] = stride
-            planes[plane] = cff_frame_data(destination.pointer, Int32(plane))
-                .map { $0 + Int((y >> shift) * stride + (x >> shift)) }
+    /// Converts a whole frame into a whole frame of this scaler's destination shape. (Scaling
+    /// into part of a larger frame is not done: swscale writes whole SIMD groups past the
+    /// scaled width, which would paint into a letterbox's bars.)
+    func scale(_ source: Frame, into destination: Frame) throws {
+        guard matches(source) else {
+            throw MediaError(.decodingFailed, "the picture changed to \(source.width)x\(source.height) mid-stream "
+                             + "(the converter was made for \(sourceWidth)x\(sourceHeight))", path: nil)
         }
-        sws_scale(context, sourceData, cff_frame_linesize_array(source.pointer), 0, sourceHeight, planes, strides)
+        guard destination.width == width, destination.height == height, destination.pointer.pointee.format == format.rawValue,
+              let sourceData = cff_frame_data_array(source.pointer), let destinationData = cff_frame_data_array(destination.pointer)
+        else {
+            throw MediaError(.encodingFailed, "a converted picture has no buffer of \(width)x\(height)", path: nil)
+        }
+        sws_scale(context, UnsafeRawPointer(sourceData).assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                  cff_frame_linesize_array(source.pointer), 0, sourceHeight,
+                  destinationData, cff_frame_linesize_array(destination.pointer))
     }
 }

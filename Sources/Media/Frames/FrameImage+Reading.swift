@@ -18,7 +18,12 @@ extension FrameImage {
         guard picture.hasData else {
             throw MediaError(.decodingFailed, "no picture could be decoded", path: input.path)
         }
-        self = try picture.rgbImage(path: input.path, time: nil)
+        // Upright as shown: a still by its EXIF orientation (the JPEG decoder also gives it as
+        // the frame's own matrix; the PNG decoder of FFmpeg 5.1 ignores it), a video by its
+        // display matrix.
+        let stream = input.isStillImage ? (ExifOrientation.read(url) ?? .upright)
+            : (DisplayMatrix(stream: input.stream(index))?.orientation ?? .upright)
+        self = try picture.oriented(picture.orientation(stream: stream), path: input.path).rgbImage(path: input.path, time: nil)
     }
 }
 

@@ -29,7 +29,7 @@ public struct VideoFile: Sendable {
                                     time: frame.timestamp.map(reader.seconds) ?? seconds)
     }
 
-    /// The decoded frame shown at `seconds`, with the reader it came from.
+    /// The decoded frame shown at `seconds`, upright as shown, with the reader it came from.
     private func decodedFrame(at seconds: Double) throws -> (VideoReader, Frame) {
         let reader = try VideoReader(url: url)
         guard seconds.isFinite, seconds >= 0 else {
@@ -59,8 +59,8 @@ public struct VideoFile: Sendable {
             }
             return false
         }
-        if candidate.hasData { return (reader, candidate) }
-        if let first { return (reader, first) }
+        if candidate.hasData { return (reader, try reader.upright(candidate)) }
+        if let first { return (reader, try reader.upright(first)) }
         throw MediaError(.decodingFailed, "no frame could be decoded at \(format(seconds)) s (is the file cut off?)",
                          path: reader.path)
     }
@@ -106,7 +106,7 @@ public struct VideoFile: Sendable {
         guard last.hasData else {
             throw MediaError(.decodingFailed, "no frame could be decoded (is the file cut off?)", path: reader.path)
         }
-        return (reader, last)
+        return (reader, try reader.upright(last))
     }
 
     /// A still at `seconds`, encoded as PNG or JPEG and optionally scaled to `width`.

@@ -6,6 +6,8 @@ final class VideoReader {
     let input: InputContainer
     let decoder: Decoder
     let stream: UnsafeMutablePointer<AVStream>
+    /// How the stream's display matrix turns its pictures to be shown.
+    let streamOrientation: Orientation
 
     init(url: URL) throws {
         input = try InputContainer(url: url)
@@ -17,6 +19,7 @@ final class VideoReader {
         }
         input.discardAll(except: [index])
         stream = input.stream(index)
+        streamOrientation = DisplayMatrix(stream: stream)?.orientation ?? .upright
         decoder = try Decoder(input: input, streamIndex: index)
     }
 
@@ -52,6 +55,11 @@ final class VideoReader {
     /// Decodes forward, handing each frame to `body` until it returns false or the stream ends.
     func decodeForward(_ body: (Frame) throws -> Bool) throws {
         try decoder.decode(from: input, body)
+    }
+
+    /// A decoded frame as it is shown: turned upright by its display matrix.
+    func upright(_ frame: Frame) throws -> Frame {
+        try frame.oriented(frame.orientation(stream: streamOrientation), path: path)
     }
 
     /// The decoded frame as RGB, at its own size.

@@ -64,13 +64,29 @@ public struct StreamInfo: Sendable, Codable, Equatable {
     public var startTime: Double?
     /// The stream's time base as `num/den`.
     public var timeBase: String
+    /// The display matrix's rotation, in degrees counter-clockwise as ffprobe prints it (-90:
+    /// a phone's portrait clip, shown turned 90° clockwise); for a still, its EXIF
+    /// orientation's. nil when the picture is shown as stored.
+    public var rotation: Double?
+    /// The picture's size as shown: width and height trade places for a quarter turn.
+    public var displayWidth: Int?
+    public var displayHeight: Int?
+    /// The rate the frames were made at: FFmpeg's base rate (30 for a phone clip that
+    /// averages 27.9 because it dropped frames) unless it is missing or over 1.5 times the
+    /// average (a timestamp grid, not a frame rate), else the average. A joined film takes it.
+    public var nominalFrameRate: Double?
 
     public init(
         index: Int, kind: Kind, codec: String, codecDescription: String? = nil, profile: String? = nil,
         width: Int? = nil, height: Int? = nil, frameRate: Double? = nil, pixelFormat: String? = nil,
         sampleRate: Int? = nil, channels: Int? = nil, channelLayout: String? = nil, bitRate: Int? = nil,
-        frameCount: Int? = nil, duration: Double? = nil, startTime: Double? = nil, timeBase: String
+        frameCount: Int? = nil, duration: Double? = nil, startTime: Double? = nil, timeBase: String,
+        rotation: Double? = nil, displayWidth: Int? = nil, displayHeight: Int? = nil, nominalFrameRate: Double? = nil
     ) {
+        self.rotation = rotation
+        self.displayWidth = displayWidth
+        self.displayHeight = displayHeight
+        self.nominalFrameRate = nominalFrameRate
         self.index = index
         self.kind = kind
         self.codec = codec

@@ -35,9 +35,19 @@ struct ProbeCommand: ParsableCommand {
 
     private func describe(_ stream: StreamInfo) -> String {
         var parts = ["#\(stream.index) \(stream.kind.rawValue): \(stream.codec)" + (stream.profile.map { " (\($0))" } ?? "")]
-        if let width = stream.width, let height = stream.height { parts.append("\(width)x\(height)") }
+        if let width = stream.width, let height = stream.height {
+            var size = "\(width)x\(height)"
+            if let rotation = stream.rotation {
+                size += " (rotation \(String(format: "%g", rotation))°, shown \(stream.displayWidth ?? width)x\(stream.displayHeight ?? height))"
+            }
+            parts.append(size)
+        }
         if let pixelFormat = stream.pixelFormat { parts.append(pixelFormat) }
-        if let rate = stream.frameRate { parts.append(String(format: "%g fps", rate)) }
+        if let nominal = stream.nominalFrameRate, let average = stream.frameRate, abs(nominal - average) > 0.01 {
+            parts.append(String(format: "%g fps (%.2f average)", nominal, average))
+        } else if let rate = stream.frameRate {
+            parts.append(String(format: "%g fps", rate))
+        }
         if let sampleRate = stream.sampleRate { parts.append("\(sampleRate) Hz") }
         if let layout = stream.channelLayout ?? stream.channels.map({ "\($0) channels" }) { parts.append(layout) }
         if let duration = stream.duration { parts.append(Format.seconds(duration)) }
