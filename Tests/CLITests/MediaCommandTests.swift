@@ -103,3 +103,45 @@ import Testing
         }
     }
 }
+
+/// Every media command over every shape of clip users bring (`Corpus`): an exit status, never
+/// a signal (a Swift trap or a crash), and for these well-formed files, success.
+@Suite struct CorpusCommandTests {
+    let folder = TemporaryFolder("cli-corpus")
+
+    @Test(arguments: Corpus.clips.map(\.name) + Corpus.stills.map(\.name))
+    func noCommandEndsWithASignal(_ name: String) async throws {
+        let file = try Corpus.file(name).path
+        let isStill = Corpus.stills.contains { $0.name == name }
+        var commands: [[String]] = [["probe", file], ["probe", file, "--json"]]
+        if !isStill {
+            let stem = URL(fileURLWithPath: name).deletingPathExtension().lastPathComponent
+            commands += [["thumbnail", file, "--at", "0.5", "--width", "32", "-o", "\(stem).jpg"],
+                         ["last-frame", file, "-o", "\(stem)-last.png"],
+                         ["audio-check", file, "--json"]]
+        }
+        for command in commands {
+            let outcome = try await SeedpipeBinary.run(command, in: folder)
+            #expect(!outcome.signaled, "\(command.joined(separator: " ")) ended with signal \(outcome.status): \(outcome.stderr)")
+            let expected: Int32 = name == "noaudio.mp4" && command[0] == "audio-check" ? 1 : 0
+            #expect(outcome.status == expected, "\(command.joined(separator: " ")): \(outcome.stderr)")
+        }
+    }
+
+    @Test func theWholeCorpusJoinsAndScores() async throws {
+        let clips = try Corpus.clips.map { try Corpus.file($0.name).path }
+        let joined = try await SeedpipeBinary.run(["concat"] + clips + ["-o", "all.mp4"], in: folder)
+        #expect(!joined.signaled && joined.status == 0, "\(joined.stderr)")
+        let decode = try Referee.run("ffmpeg", ["-v", "error", "-i", folder.file("all.mp4").path, "-f", "null", "-"])
+        #expect(decode.status == 0 && decode.stderr.isEmpty, "\(decode.stderr)")
+        // Sound of any shape under a film of any shape: 5.1 music over a mono MP3 film, 22.05 kHz over 5.1.
+        for (film, music) in [("mp3_mono.mp4", "surround51.mp4"), ("surround51.mp4", "rate22050.mp4"), ("rot270.mp4", "mjpeg.avi")] {
+            let scored = try await SeedpipeBinary.run(["soundtrack", try Corpus.file(film).path, "--music", try Corpus.file(music).path,
+                                                       "--fade-in", "0.2", "--fade-out", "0.2", "-o", "scored-\(film).mp4"], in: folder)
+            #expect(!scored.signaled && scored.status == 0, "\(film) with \(music): \(scored.stderr)")
+        }
+        let info = try MediaInfo.probe(folder.file("scored-rot270.mp4.mp4"))
+        #expect(info.video?.rotation == -90, "the scored film keeps its picture's display matrix")
+        #expect(try MediaInfo.probe(folder.file("scored-surround51.mp4.mp4")).audio?.channels == 6)
+    }
+}

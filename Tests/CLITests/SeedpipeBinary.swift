@@ -16,6 +16,8 @@ enum SeedpipeBinary {
         var status: Int32
         var stdout: String
         var stderr: String
+        /// Ended by a signal (a trap, a crash) rather than an exit status.
+        var signaled = false
     }
 
     /// The environment without SEGMIND_API_KEY, so generation runs offline.
@@ -32,7 +34,7 @@ enum SeedpipeBinary {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
         }
         let outcome = try ChildProcess.run(url, arguments, in: folder.url, environment: environment)
-        return Outcome(status: outcome.status, stdout: outcome.output, stderr: outcome.stderr)
+        return Outcome(status: outcome.status, stdout: outcome.output, stderr: outcome.stderr, signaled: outcome.signaled)
     }
 
     /// Runs seedpipe and waits for it on a thread of its own, so a long run never holds a

@@ -6,6 +6,8 @@ public enum ChildProcess {
         public var status: Int32
         public var stdout: Data
         public var stderr: String
+        /// True when the child ended by a signal (a trap, a crash), not with an exit status.
+        public var signaled = false
         public var output: String { String(decoding: stdout, as: UTF8.self) }
     }
 
@@ -33,6 +35,6 @@ public enum ChildProcess {
         group.wait()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, stdout: outputData,
-                       stderr: String(decoding: errorData, as: UTF8.self))
+                       stderr: String(decoding: errorData, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal)
     }
 }

@@ -143,7 +143,8 @@ public enum LoudnessNormalizer {
             let p = packet.pointer
             let time = p.pointee.dts != cff_nopts_value() ? p.pointee.dts : p.pointee.pts
             if time != cff_nopts_value() {
-                try audio(through: Int((Double(time) * copy.timeBase.seconds + 0.5) * Double(rate)))
+                let seconds = min(max(Double(time) * copy.timeBase.seconds + 0.5, 0), 1e7)
+                try audio(through: Int(seconds * Double(rate)))
             }
             p.pointee.stream_index = copy.stream.pointee.index
             p.pointee.pos = -1

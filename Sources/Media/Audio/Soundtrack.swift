@@ -121,8 +121,7 @@ public enum Soundtrack {
         // Fed a second at a time from each side, so the graph never holds more than it must.
         let step = rate
         var done = false
-        try feed(graph, "music", song, step: step, pull: collect, done: &done)
-        if keepClips { try feed(graph, "clips", clips, step: step, pull: collect, done: &done) }
+        try feed(graph, keepClips ? [("music", song), ("clips", clips)] : [("music", song)], step: step, pull: collect, done: &done)
         while !done { done = try graph.pull(collect) }
         guard mixed[0].count >= total - rate / 100 else {
             throw MediaError(.encodingFailed, "the audio filter graph gave \(mixed[0].count) samples for a film of \(total)",
@@ -177,20 +176,29 @@ public enum Soundtrack {
         return text
     }
 
-    private static func feed(_ graph: AudioFilterGraph, _ label: String, _ planes: [[Float]], step: Int,
+    /// Feeds the sources a step at a time side by side (a graph that mixes them needs both
+    /// to go on), ending each once it is all in, and pulls what the graph has ready after each step.
+    private static func feed(_ graph: AudioFilterGraph, _ sources: [(label: String, planes: [[Float]])], step: Int,
                              pull: ([UnsafePointer<Float>], Int) -> Void, done: inout Bool) throws {
-        let count = planes.first?.count ?? 0
         var start = 0
-        while start < count {
-            let length = min(step, count - start)
-            try planes.withUnsafeBufferPointers { buffers in
-                try graph.push(label, planes: buffers.map { $0.baseAddress! + start }, count: length)
+        var open = Set(sources.map(\.label))
+        while !open.isEmpty {
+            for (label, planes) in sources where open.contains(label) {
+                let count = planes.first?.count ?? 0
+                let length = min(step, count - start)
+                if length > 0 {
+                    try planes.withUnsafeBufferPointers { buffers in
+                        try graph.push(label, planes: buffers.map { $0.baseAddress! + start }, count: length)
+                    }
+                }
+                if start + length >= count {
+                    try graph.end(label)
+                    open.remove(label)
+                }
             }
-            start += length
+            start += step
             if try graph.pull(pull) { done = true }
         }
-        try graph.end(label)
-        if try graph.pull(pull) { done = true }
     }
 
     /// Seconds where the clips' RMS over 20 ms windows is above `threshold` dBFS.

@@ -37,6 +37,19 @@ public struct ColorCorrection: Sendable, Hashable, Codable {
     public var gains: [Double]
     public var offsets: [Double]
 
+    enum CodingKeys: String, CodingKey { case gains, offsets }
+
+    /// A decoded correction has three finite gains and offsets, or it is refused (never a trap later).
+    public init(from decoder: any Swift.Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        gains = try container.decode([Double].self, forKey: .gains)
+        offsets = try container.decode([Double].self, forKey: .offsets)
+        guard gains.count == 3, offsets.count == 3, (gains + offsets).allSatisfy(\.isFinite) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "a colour correction has three finite gains and three offsets"))
+        }
+    }
+
     /// The statistics transfer that gives `clip` the anchor's mean and contrast per channel
     /// (contrast changes held to 0.5…2×, so a flat clip is not blown up).
     public init(from clip: ColorStatistics, to anchor: ColorStatistics) {

@@ -81,7 +81,10 @@ struct StreamCopier {
             let p = packet.pointer
             let audioZero = av_rescale_q(zero, videoTimeBase, audio!.timeBase)
             let pts = p.pointee.pts != noPTS ? p.pointee.pts : p.pointee.dts
-            let start = pts - audioZero
+            // A packet without any time has no place on the timeline.
+            guard pts != noPTS else { return }
+            let (start, overflow) = pts.subtractingReportingOverflow(audioZero)
+            guard !overflow else { return }
             // The encoder's priming would overlap the clip before; audio past the video belongs to no clip.
             if !isFirst && start + max(p.pointee.duration, 1) <= 0 { return }
             if let audioLimit, start >= audioLimit { return }
@@ -135,7 +138,12 @@ private struct VideoRun {
                         path: String) throws {
         let p = packet.pointer
         let pts = p.pointee.pts != noPTS ? p.pointee.pts : p.pointee.dts
-        clipEnd = max(clipEnd, pts - zero + max(p.pointee.duration, 0))
+        let (relative, overflow) = pts.subtractingReportingOverflow(zero)
+        guard pts != noPTS, !overflow, abs(relative) < 1 << 53 else {
+            throw MediaError(.incompatibleClips, "has video packets without usable timestamps; join it with re-encoding (--reencode)",
+                             path: path)
+        }
+        clipEnd = max(clipEnd, relative + max(p.pointee.duration, 0))
         if p.pointee.pts != noPTS { p.pointee.pts += offset - zero }
         if p.pointee.dts != noPTS { p.pointee.dts += offset - zero }
         p.pointee.stream_index = stream.pointee.index

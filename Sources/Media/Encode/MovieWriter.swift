@@ -25,10 +25,18 @@ public final class MovieWriter {
     private var finished = false
 
     public init(url: URL, video: VideoSettings, audio: AudioSettings? = nil) throws {
-        guard video.width >= 16, video.height >= 16, video.width % 2 == 0, video.height % 2 == 0 else {
+        guard (16...16_384).contains(video.width), (16...16_384).contains(video.height), video.width % 2 == 0, video.height % 2 == 0
+        else {
             throw MediaError(.invalidArgument,
-                             "video size \(video.width)x\(video.height) is not usable; use even sizes of 16 or more",
+                             "video size \(video.width)x\(video.height) is not usable; use even sizes of 16 to 16384",
                              path: url.relativePath)
+        }
+        if let interval = video.keyframeInterval, !(1...100_000).contains(interval) {
+            throw MediaError(.invalidArgument, "keyframe interval \(interval) is out of range; use 1 to 100000", path: url.relativePath)
+        }
+        if let audio, !(1_000...768_000).contains(audio.sampleRate) || !(1...8).contains(audio.channels) {
+            throw MediaError(.invalidArgument, "audio of \(audio.channels) channels at \(audio.sampleRate) Hz cannot be encoded; "
+                             + "use 1 to 8 channels at 1000 to 768000 Hz", path: url.relativePath)
         }
         guard (1...240).contains(video.frameRate) else {
             throw MediaError(.invalidArgument, "frame rate \(video.frameRate) is out of range; use 1 to 240", path: url.relativePath)

@@ -149,7 +149,9 @@ enum ImageEncoder {
         var data = Data()
         while try pullResult(avcodec_receive_packet(context, packet.pointer), "avcodec_receive_packet", path: nil,
                              code: .encodingFailed, "cannot encode the image") == .ready {
-            data.append(packet.pointer.pointee.data, count: Int(packet.pointer.pointee.size))
+            if let bytes = packet.pointer.pointee.data, packet.pointer.pointee.size > 0 {
+                data.append(bytes, count: Int(packet.pointer.pointee.size))
+            }
             packet.unref()
         }
         return data

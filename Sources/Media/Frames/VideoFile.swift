@@ -40,8 +40,7 @@ public struct VideoFile: Sendable {
                              "time \(format(seconds)) s is past the end (the video lasts \(format(duration)) s)",
                              path: reader.path)
         }
-        let timeBase = reader.timeBase
-        let target = reader.startTimestamp + Int64((seconds / timeBase.seconds).rounded())
+        let target = try reader.timestamp(at: seconds)
         try reader.seek(toKeyframeBefore: target)
         let candidate = Frame()
         var first: Frame?
@@ -94,7 +93,7 @@ public struct VideoFile: Sendable {
             return true
         }
         if let duration = reader.duration {
-            let end = reader.startTimestamp + Int64((duration / reader.timeBase.seconds).rounded())
+            let end = try reader.timestamp(at: duration)
             try reader.seek(toKeyframeBefore: end)
             try reader.decodeForward(keep)
         }

@@ -39,7 +39,19 @@ final class VideoReader {
         return input.duration
     }
 
-    func seconds(_ timestamp: Int64) -> Double { Double(timestamp - startTimestamp) * timeBase.seconds }
+    func seconds(_ timestamp: Int64) -> Double { (Double(timestamp) - Double(startTimestamp)) * timeBase.seconds }
+
+    /// The stream timestamp of a time from the start; an error (not a trap) when the stream's
+    /// time base or the time cannot make one.
+    func timestamp(at seconds: Double) throws -> Int64 {
+        let ticks = (seconds / timeBase.seconds).rounded()
+        guard timeBase.isValid, ticks.isFinite, abs(ticks) < 0x1p62 else {
+            throw MediaError(.decodingFailed, "cannot find \(seconds) s in a stream of time base \(timeBase.num)/\(timeBase.den)", path: path)
+        }
+        let (sum, overflow) = startTimestamp.addingReportingOverflow(Int64(ticks))
+        guard !overflow else { throw MediaError(.decodingFailed, "the stream's start time is out of range", path: path) }
+        return sum
+    }
 
     /// Seeks to the keyframe at or before `timestamp` and resets the decoder.
     func seek(toKeyframeBefore timestamp: Int64) throws {
