@@ -3,8 +3,9 @@
 
 Run by Tests/CLITests/StudioTests.swift with: the studio's URL (token included), the picks
 file, and the shots and takes the page must show. It opens the page, sees every shot and
-take, picks take 2 of the first shot and waits for the picks file to say so, starts a run
-and watches the stages' states change live to done, then plays a take to its end.
+take, in pipeline order after the film, picks take 2 of the first shot and waits for the
+picks file to say so, plays it while a run it starts changes the stages' states live to done
+(the video plays on through every update), then plays a take to its end.
 Exit 0 when every check holds; otherwise it prints what failed and exits 1.
 """
 import json
@@ -58,6 +59,15 @@ def main() -> int:
             picked = [number for number, flag in takes if flag == "true"]
             assert picked == ["1"], f"{shot}: take 1 is picked at first, not {picked}"
         print("ok: every shot and take is on the page")
+        # Private: the page is open through the cookie; the token left the address.
+        assert "token=" not in driver.current_url, f"the token is still in the address: {driver.current_url}"
+        # The film leads, then the shots in pipeline order.
+        order = driver.execute_script("return Array.from(document.querySelectorAll('section[data-stage]')).map(s => s.getAttribute('data-stage'));")
+        assert order == list(expected), f"shots in pipeline order: {order}"
+        assert driver.execute_script(
+            "return document.getElementById('film').compareDocumentPosition(document.getElementById('shots')) & Node.DOCUMENT_POSITION_FOLLOWING;"), \
+            "the film comes before the shots"
+        print("ok: the token left the address; the film, then the shots in pipeline order")
 
         # Pick take 2 of the first shot: a preview, then confirm; the picks file changes.
         first = list(expected)[0]
@@ -71,6 +81,19 @@ def main() -> int:
             "const t = document.querySelector(arguments[0]); return t !== null && t.getAttribute('data-picked') === 'true';",
             f'section[data-stage="{first}"] [data-take="2"]'))
         print("ok: picking take 2 wrote the picks file")
+
+        # A take that plays while the run updates the page keeps playing: the same element, never
+        # reloaded or paused, its currentTime rising throughout (slowed, so it outlasts the run).
+        playing = f'section[data-stage="{first}"] [data-take="2"] video'
+        driver.execute_script("""
+            const v = document.querySelector(arguments[0]);
+            v.muted = true; v.playbackRate = 0.25; v.dataset.watched = "yes";
+            window.watch = {times: [], reloaded: false, paused: false};
+            v.addEventListener('emptied', () => window.watch.reloaded = true);
+            v.addEventListener('pause', () => window.watch.paused = true);
+            window.watchTimer = setInterval(() => window.watch.times.push(v.currentTime), 100);
+            v.play();""", playing)
+        wait.until(lambda d: d.execute_script("return document.querySelector(arguments[0]).currentTime > 0.05;", playing))
 
         # Run: the plan and its cost first, then the states change live until every stage is done.
         retrying(lambda: driver.find_element(By.CSS_SELECTOR, '[data-action="run"]').click())
@@ -92,6 +115,20 @@ def main() -> int:
         final = states(driver)
         assert all(v in ("queued", "running", "cached", "done", "failed") for v in seen), f"states seen: {seen}"
         print(f"ok: the run went live from running to done ({sum(v == 'done' for v in final.values())} stages done)")
+        # The page has taken the run's end (it reads the state again): the take played on through it.
+        time.sleep(1.5)
+        watch = driver.execute_script("""
+            clearInterval(window.watchTimer);
+            const v = document.querySelector(arguments[0]);
+            return {same: v !== null && v.dataset.watched === "yes", paused: v.paused, times: window.watch.times,
+                    reloaded: window.watch.reloaded, pausedOnce: window.watch.paused};""", playing)
+        times = watch["times"]
+        assert watch["same"], "the playing take's video element was replaced by an update"
+        assert not watch["reloaded"] and not watch["pausedOnce"] and not watch["paused"], f"the take stopped or reloaded: {watch}"
+        assert len(times) > 20 and all(b >= a for a, b in zip(times, times[1:])) and times[-1] > times[0] + 0.2, \
+            f"currentTime kept rising through the update: {times[:5]} … {times[-5:]}"
+        driver.execute_script("document.querySelector(arguments[0]).playbackRate = 1; document.querySelector(arguments[0]).pause();", playing)
+        print(f"ok: a take kept playing through the run's updates ({times[0]:.2f} s to {times[-1]:.2f} s)")
 
         # Play a take to its end (found afresh each time: the page redraws after a run).
         selector = f'section[data-stage="{first}"] [data-take="2"] video'

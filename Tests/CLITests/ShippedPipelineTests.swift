@@ -111,6 +111,14 @@ import Testing
         // The same card bytes on a rerun: nothing is generated again.
         let again = try await SeedpipeBinary.run(["run", "pipelines/storyboard.yaml", "--out", "out"], in: folder)
         #expect(again.stderr.contains("0 generations to pay for"), "\(again.stderr)")
+        // `takes` lists the shots in the order the pipeline declares them (board-1 runs last: it waits on the card).
+        let takes = try await SeedpipeBinary.run(["takes", "pipelines/storyboard.yaml"], in: folder)
+        #expect(takes.status == 0, "\(takes.stderr)")
+        let listed = takes.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") }.map { $0.split(separator: ":")[0] }
+        #expect(listed == ["board-1", "board-2", "board-3"], "\(takes.stdout)")
+        let json = try await SeedpipeBinary.run(["takes", "pipelines/storyboard.yaml", "--json"], in: folder)
+        let shots = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["shots"] as? [[String: Any]]
+        #expect(shots?.map { $0["shot"] as? String } == ["board-1", "board-2", "board-3"], "\(json.stdout.prefix(300))")
     }
 
     @Test func recurringCharacterHoldsItsCastAcrossFourShots() async throws {

@@ -65,19 +65,29 @@ import Testing
         var token: String { URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems?.first { $0.name == "token" }?.value ?? "" }
         var base: String { "\(url.scheme!)://\(url.host!):\(url.port!)" }
 
-        func get(_ path: String, headers: [(String, String)] = []) async throws -> (Int, HTTPHeaders, Data) {
+        /// The studio's cookie, as a browser holds it once the printed URL was opened.
+        var cookie: (String, String) { ("cookie", "seedpipe_studio=\(token)") }
+
+        /// A GET, with the studio's cookie unless `authenticated` is false; redirects are not followed.
+        func get(_ path: String, headers: [(String, String)] = [], authenticated: Bool = true) async throws -> (Int, HTTPHeaders, Data) {
             var request = HTTPClientRequest(url: base + path)
-            for (name, value) in headers { request.headers.add(name: name, value: value) }
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            if authenticated { request.headers.add(name: cookie.0, value: cookie.1) }
+            for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+            let response = try await Self.client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 64 << 20)
             return (Int(response.status.code), response.headers, Data(buffer: body))
         }
 
-        func post(_ path: String, _ json: String, token: String?) async throws -> (Int, String) {
+        /// A client that does not follow redirects (the tokened URL answers with one).
+        static let client = HTTPClient(eventLoopGroupProvider: .singleton,
+                                       configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
+        func post(_ path: String, _ json: String, token: String?, headers: [(String, String)] = []) async throws -> (Int, String) {
             var request = HTTPClientRequest(url: base + path)
             request.method = .POST
             request.headers.add(name: "content-type", value: "application/json")
             if let token { request.headers.add(name: "x-studio-token", value: token) }
+            for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
             request.body = .bytes(ByteBuffer(string: json))
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
             return (Int(response.status.code), String(buffer: try await response.body.collect(upTo: 1 << 20)))
@@ -93,6 +103,34 @@ import Testing
         let studio = try await Studio()
         defer { studio.stop() }
         #expect(studio.url.host == "127.0.0.1", "loopback by default")
+        let port = try #require(studio.url.port)
+        // Private: nothing answers without the token, whatever is asked.
+        for path in ["/", "/api/state", "/events", "/media/0.mp4", "/poster/0.jpg", "/out/run.json", "/out/film.mp4"] {
+            let (code, _, body) = try await studio.get(path, authenticated: false)
+            #expect(code == 403, "\(path) answered \(code) without the token")
+            #expect(!String(decoding: body, as: UTF8.self).contains("lighthouse"), "\(path)")
+            #expect(try await studio.get(path, headers: [("cookie", "seedpipe_studio=0123")], authenticated: false).0 == 403, "\(path)")
+        }
+        // The printed URL sets the cookie (HttpOnly, SameSite=Strict) and sends the browser to the
+        // same page without the token in its address; a wrong token gets nothing.
+        let (opened, openedHeaders, _) = try await studio.get("/?token=\(studio.token)", authenticated: false)
+        #expect(opened == 303 && openedHeaders.first(name: "location") == "/", "\(opened) \(openedHeaders)")
+        let setCookie = openedHeaders.first(name: "set-cookie") ?? ""
+        #expect(setCookie.contains("seedpipe_studio=\(studio.token)") && setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict")
+                && setCookie.contains("Path=/"), "\(setCookie)")
+        #expect(try await studio.get("/?token=0000", authenticated: false).0 == 403)
+        // The x-studio-token header does as the cookie does (scripts), and loopback names with the port pass.
+        #expect(try await studio.get("/api/state", headers: [("x-studio-token", studio.token)], authenticated: false).0 == 200)
+        #expect(try await studio.get("/", headers: [("host", "localhost:\(port)")]).0 == 200)
+        // DNS rebinding: a page of another site resolving its name to 127.0.0.1 sends its own Host: 403, even with the cookie.
+        for host in ["evil.example:\(port)", "evil.example", "127.0.0.1", "127.0.0.1:\(port + 1)", "127.0.0.1.evil.example:\(port)"] {
+            #expect(try await studio.get("/api/state", headers: [("host", host)]).0 == 403, "Host: \(host)")
+        }
+        // A change from another site's page (its Origin) is refused, even with the token; the studio's own Origin passes.
+        let preview = #"{"stage": "shots-1", "take": 2, "preview": true}"#
+        #expect(try await studio.post("/api/pick", preview, token: studio.token, headers: [("origin", "http://evil.example")]).0 == 403)
+        #expect(try await studio.post("/api/pick", preview, token: studio.token, headers: [("origin", "http://127.0.0.1:\(port)")]).0 == 200)
+
         let (status, _, page) = try await studio.get("/")
         #expect(status == 200 && String(decoding: page, as: UTF8.self).contains("data-action=\"run\""))
         let (_, _, stateData) = try await studio.get("/api/state")
@@ -113,7 +151,7 @@ import Testing
         let (beyond, _, _) = try await studio.get("/media/\(digest).mp4", headers: [("range", "bytes=\(video.count + 5)-")])
         #expect(beyond == 416)
 
-        // Changes need the launch's token.
+        // Changes need the launch's token (here in its header, without the cookie).
         let pick = #"{"stage": "shots-1", "take": 2, "preview": true}"#
         #expect(try await studio.post("/api/pick", pick, token: nil).0 == 403)
         #expect(try await studio.post("/api/pick", pick, token: "wrong").0 == 403)
@@ -137,7 +175,9 @@ import Testing
         }
         // A run started from the CLI in another terminal on the same cache is pushed to the page as it goes.
         let stream = Task {
-            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: studio.base + "/events"), timeout: .seconds(60))
+            var request = HTTPClientRequest(url: studio.base + "/events")
+            request.headers.add(name: studio.cookie.0, value: studio.cookie.1)
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
             var text = ""
             for try await chunk in response.body {
                 text += String(buffer: chunk)
@@ -154,8 +194,13 @@ import Testing
         #expect(pushed.contains("\"event\":\"cache_hit\",\"key\":") && pushed.contains("\"stage\":\"shots-2#1\""), "\(pushed.prefix(600))")
         #expect(pushed.contains("\"event\":\"run_finished\",\"ok\":true"))
 
-        // The API key never reaches the page.
+        // The API key never reaches the page; the token is in no file (live log, run.json, journal, records).
         #expect(!pushed.contains(Self.secret))
+        let files = FileManager.default.enumerator(at: studio.folder.url, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        for file in files {
+            guard let data = try? Data(contentsOf: file) else { continue }
+            #expect(data.range(of: Data(studio.token.utf8)) == nil, "\(file.lastPathComponent) holds the studio's token")
+        }
         for path in ["/", "/api/state"] {
             #expect(!String(decoding: try await studio.get(path).2, as: UTF8.self).contains(Self.secret))
         }
@@ -182,6 +227,9 @@ import Testing
         }
         #expect(outcome.status == 0, "\(outcome.output)\n\(outcome.stderr)")
         #expect(outcome.output.contains("ok: a take played to its end"), "\(outcome.output)")
+        #expect(outcome.output.contains("ok: a take kept playing through the run's updates"), "\(outcome.output)")
+        #expect(outcome.output.contains("ok: the token left the address; the film, then the shots in pipeline order"), "\(outcome.output)")
+        print(outcome.output)
         let picks = try String(contentsOf: studio.folder.file("film.picks.yaml"), encoding: .utf8)
         #expect(picks.contains("shots-1:\n  take: 2\n"), "\(picks)")
     }

@@ -46,6 +46,11 @@ import Testing
         let video = try #require(try MediaInfo.probe(url).video)
         #expect(video.rotation ?? 0 == Double(clip.rotation), "\(clip.name)")
         #expect(try Self.refereeRotation(url) == Double(clip.rotation), "\(clip.name): the fixture has the rotation the test expects")
+        // Its length and rate as ffprobe reads them: within a frame.
+        let info = try MediaInfo.probe(url)
+        let refereeDuration = try #require(try Referee.formatDuration(url))
+        let frame = 1 / (video.nominalFrameRate ?? 25)
+        #expect(abs((info.duration ?? 0) - refereeDuration) <= frame, "\(clip.name): \(info.duration ?? 0) s, ffprobe \(refereeDuration) s")
         let turned = clip.rotation % 180 != 0
         #expect(video.displayWidth == (turned ? video.height : video.width) && video.displayHeight == (turned ? video.width : video.height),
                 "\(clip.name)")

@@ -12,7 +12,9 @@ struct StudioCommand: AsyncParsableCommand {
             is cached and what a run would pay for; each shot with all its takes, playable
             side by side; pick a take or re-roll a shot (each shows what it will make and
             cost first); start a run, or follow one started with `seedpipe run` in another
-            terminal on the same cache. Changes need the token in the printed URL. Ctrl-C stops.
+            terminal on the same cache. The page is private: every request needs the token
+            in the printed URL (opening it sets a cookie) and the studio's own address in its
+            Host header. Ctrl-C stops.
 
             Examples:
               seedpipe studio pipelines/waterfall-journey.yaml
@@ -49,7 +51,7 @@ struct StudioCommand: AsyncParsableCommand {
                                   pipelineName: name)
         let (url, task) = try await server.start()
         if !BackendOptions.isLoopback(url) {
-            Terminal.error("note: --host \(host) lets other machines reach this page; changes still need the token")
+            Terminal.error("note: --host \(host) lets other machines reach this page; every request still needs the token")
         }
         print("seedpipe studio on \(options.pipeline): \(url.absoluteString)")
         print("(open it in a browser; Ctrl-C stops)")

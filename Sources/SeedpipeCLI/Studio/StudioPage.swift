@@ -1,6 +1,8 @@
 /// The studio's page: plain HTML, CSS and a script, no build step and nothing fetched from
 /// elsewhere. It reads `/api/state`, follows `/events` (server-sent events), and sends
-/// changes with the launch's token (from its own URL) in `x-studio-token`.
+/// changes; the launch's token travels in the studio's `HttpOnly` cookie, never in the page.
+/// Updates change the page in place: an element whose content is the same is kept (a take
+/// that is playing goes on playing), and elements are only moved when their order changes.
 ///
 /// Tools and tests rely on these attributes: each shot is `data-stage="NAME"`, each take in
 /// it `data-take="N"` (`data-picked="true"` on the picked one); buttons are
@@ -23,6 +25,8 @@ enum StudioPage {
     [data-stage-state]{font-weight:600}.state-running{color:#b35900}.state-done{color:#2a7a2a}.state-cached{color:#678}.state-failed{color:#b00020}
     .bar{height:6px;background:#eef;width:120px}.bar span{display:block;height:6px;background:#5b6ee1}
     section.shot{margin:1rem 0;padding:.5rem 0;border-bottom:1px dashed #ccd}.takes{display:flex;gap:1rem;flex-wrap:wrap}
+    .summary{display:flex;gap:1rem;align-items:flex-start}.summary img{width:160px;border-radius:5px}
+    tr.take td:first-child{padding-left:1.6rem}tr.group td{font-weight:600;background:#f1f1f6}
     figure{margin:0;padding:.4rem;border-radius:8px;border:2px solid transparent;background:#fff}
     figure[data-picked=true]{border-color:#3d55d6}figure video{width:320px;border-radius:5px;background:#000;display:block}
     figcaption{font-size:13px;color:#555}code{font-size:12px;color:#555}
@@ -30,13 +34,12 @@ enum StudioPage {
     <header><h1 id="title">seedpipe studio</h1><span id="plan"></span><button data-action="run">Run…</button></header>
     <div id="confirm" hidden><p id="confirm-text"></p><button data-action="confirm">Confirm</button> <button data-action="cancel">Cancel</button></div>
     <p id="message"></p>
+    <h2>Film</h2><div id="film"></div>
+    <h2>Shots</h2><div id="shots"></div>
     <h2>Stages</h2>
     <table id="graph"><thead><tr><th>stage</th><th>kind</th><th>after</th><th>plan</th><th>state</th><th>time</th><th>progress</th></tr></thead><tbody></tbody></table>
-    <h2>Shots</h2><div id="shots"></div>
-    <h2>Film</h2><div id="film"></div>
     <script>
     "use strict";
-    const token = new URLSearchParams(location.search).get("token") || "";
     const live = {};      // stage -> {state, started, seconds, fraction, status}
     let state = null, pending = null;
     const $ = (s, root = document) => root.querySelector(s);
@@ -59,25 +62,55 @@ enum StudioPage {
       if (live[stage.name]) return live[stage.name].state;
       return stage.status === "cached" ? "cached" : "queued";
     }
+    // Puts `children` into `parent` in this order, moving only what is out of place (moving a
+    // playing video out of the document would pause it).
+    function place(parent, children) {
+      const keep = new Set(children);
+      for (const child of [...parent.children]) if (!keep.has(child)) child.remove();
+      children.forEach((child, index) => {
+        if (parent.children[index] !== child) parent.insertBefore(child, parent.children[index] || null);
+      });
+    }
+    function setText(node, text) { if (node.textContent !== text) node.textContent = text; }
     function render() {
-      $("#title").textContent = "seedpipe studio · " + state.pipeline;
-      $("#plan").textContent = state.plan;
-      const body = $("#graph tbody"); body.replaceChildren();
-      for (const s of state.stages) {
+      setText($("#title"), "seedpipe studio · " + state.pipeline);
+      setText($("#plan"), state.plan);
+      renderStages();
+      const shots = $("#shots");
+      place(shots, state.shots.map(renderShot));
+      if (!state.shots.length) shots.replaceChildren("This pipeline has no generation stages.");
+      renderFilm();
+    }
+    // The stages in the pipeline's order; take nodes grouped under their shot.
+    function renderStages() {
+      const body = $("#graph tbody"), rows = [];
+      const takesOf = {};
+      for (const s of state.stages) if (s.take) (takesOf[s.take.shot] = takesOf[s.take.shot] || []).push(s);
+      const names = new Set(state.stages.map(s => s.name)), grouped = new Set();
+      const row = (s, cls) => {
         const current = stageState(s), info = live[s.name] || {};
         const bar = el("div", {class: "bar"}, el("span", {style: "width:" + Math.round(100 * (info.fraction || 0)) + "%"}));
-        body.append(el("tr", {},
-          el("td", {}, s.name, s.take ? el("div", {}, el("code", {}, s.take.shot + ": take " + s.take.number + " of " + s.take.count + (s.take.picked ? " (picked)" : ""))) : ""),
+        return el("tr", {class: cls || ""},
+          el("td", {}, s.take ? "take " + s.take.number + " of " + s.take.count + (s.take.picked ? " (picked)" : "") : s.name,
+             s.take ? el("div", {}, el("code", {}, s.name)) : ""),
           el("td", {}, el("code", {}, s.kind)), el("td", {}, s.dependencies.join(", ")),
           el("td", {title: s.reason || ""}, s.status),
           el("td", {"data-stage-state": s.name, class: "state-" + current}, current),
           el("td", {"data-stage-time": s.name}, elapsed(info)),
-          el("td", {}, info.fraction !== undefined ? bar : (info.status || ""))));
+          el("td", {}, info.fraction !== undefined ? bar : (info.status || "")));
+      };
+      const group = shot => {
+        if (grouped.has(shot)) return;
+        grouped.add(shot);
+        if (!names.has(shot)) rows.push(el("tr", {class: "group", "data-shot-group": shot}, el("td", {colspan: "7"}, shot)));
+        for (const t of takesOf[shot] || []) rows.push(row(t, "take"));
+      };
+      for (const s of state.stages) {
+        if (s.take) { group(s.take.shot); continue; }
+        rows.push(row(s));
+        if (takesOf[s.name]) group(s.name);
       }
-      const shots = $("#shots"); shots.replaceChildren();
-      for (const shot of state.shots) shots.append(renderShot(shot));
-      if (!state.shots.length) shots.append("This pipeline has no generation stages.");
-      renderFilm();
+      body.replaceChildren(...rows);
     }
     function elapsed(info) {
       if (info.state === "running" && info.started) return ((Date.now() - info.started) / 1000).toFixed(1) + " s";
@@ -92,47 +125,71 @@ enum StudioPage {
       }
       return parts.length ? "seams: " + parts.join(", ") : "";
     }
-    function renderShot(shot) {
-      const takes = el("div", {class: "takes"});
-      for (const t of shot.takes) {
+    // One take: kept as it is (its video playing on) while its video is the same.
+    function renderTake(section, t) {
+      let figure = $('figure[data-take="' + t.take + '"]', section);
+      if (!figure || figure.dataset.digest !== (t.digest || "")) {
         const media = t.digest
           ? el("video", {controls: "", preload: "metadata", src: "/media/" + t.digest + ".mp4", poster: t.poster ? "/poster/" + t.digest + ".jpg" : null})
           : el("div", {}, "(" + t.state + ")");
-        takes.append(el("figure", {"data-take": t.take, "data-picked": t.picked ? "true" : "false"}, media,
-          el("figcaption", {}, "take " + t.take + " · seed " + (t.seed ?? "?") + " · " + t.state
-             + (t.seconds ? " · " + t.seconds + " s" : "") + (t.cost !== undefined && t.cost !== null ? " · " + money(t.cost) : "")
-             + (t.picked ? " · picked" : "")),
-          t.picked ? "" : el("button", {"data-action": "pick"}, "Pick take " + t.take)));
+        figure = el("figure", {"data-take": t.take, "data-digest": t.digest || ""}, media, el("figcaption"), el("span", {class: "pick"}));
       }
-      return el("section", {class: "shot", "data-stage": shot.shot}, el("h3", {}, shot.shot),
-        el("p", {}, seamsOf(shot)), takes,
-        el("p", {}, el("button", {"data-action": "reroll"}, "Re-roll…"), " ",
-           el("label", {}, el("input", {type: "checkbox", class: "keep-after"}), " keep the shots after")));
+      figure.dataset.picked = t.picked ? "true" : "false";
+      setText($("figcaption", figure), "take " + t.take + " · seed " + (t.seed ?? "?") + " · " + t.state
+        + (t.seconds ? " · " + t.seconds + " s" : "") + (t.cost !== undefined && t.cost !== null ? " · " + money(t.cost) : "")
+        + (t.picked ? " · picked" : ""));
+      const pick = $(".pick", figure);
+      if (t.picked && pick.firstChild) pick.replaceChildren();
+      if (!t.picked && !pick.firstChild) pick.append(el("button", {"data-action": "pick"}, "Pick take " + t.take));
+      return figure;
+    }
+    // A shot: the picked take's poster, prompt, seams and cost first, then every take.
+    function renderShot(shot) {
+      let section = document.querySelector('#shots section[data-stage="' + CSS.escape(shot.shot) + '"]');
+      if (!section) {
+        section = el("section", {class: "shot", "data-stage": shot.shot}, el("h3", {}, shot.shot),
+          el("div", {class: "summary"}, el("img", {alt: "", hidden: ""}), el("div", {}, el("p", {class: "prompt"}), el("p", {class: "seams"}), el("p", {class: "cost"}))),
+          el("div", {class: "takes"}),
+          el("p", {}, el("button", {"data-action": "reroll"}, "Re-roll…"), " ",
+             el("label", {}, el("input", {type: "checkbox", class: "keep-after"}), " keep the shots after")));
+      }
+      const picked = shot.takes.find(t => t.picked) || shot.takes[0] || {};
+      const poster = $(".summary img", section), src = picked.poster ? "/poster/" + picked.digest + ".jpg" : "";
+      if (poster.getAttribute("src") !== src) { if (src) poster.setAttribute("src", src); else poster.removeAttribute("src"); }
+      poster.hidden = !src;
+      setText($(".prompt", section), picked.prompt || "");
+      setText($(".seams", section), seamsOf(shot));
+      const spent = shot.takes.reduce((sum, t) => sum + (t.cost || 0), 0);
+      setText($(".cost", section), "take " + (picked.take ?? "?") + " of " + shot.takes.length + (spent ? " · " + money(spent) + " for the shot" : ""));
+      place($(".takes", section), shot.takes.map(t => renderTake(section, t)));
+      return section;
     }
     function renderFilm() {
-      const film = $("#film"); film.replaceChildren();
+      const film = $("#film"), children = [];
       const tracks = state.outputs.filter(o => o.file.endsWith(".vtt"));
       for (const o of state.outputs) {
-        if (o.file.endsWith(".mp4")) {
+        let node = film.querySelector('[data-output-url="' + CSS.escape(o.url) + '"]');
+        if (!node && o.file.endsWith(".mp4")) {
           const v = el("video", {controls: "", preload: "metadata", src: o.url, "data-output": o.name, style: "max-width:100%;max-height:480px"});
           for (const t of tracks) v.append(el("track", {kind: "captions", src: t.url, label: t.name, default: ""}));
-          film.append(el("figure", {}, v, el("figcaption", {}, o.name + " · " + o.file)));
-        } else if (o.file.endsWith(".jpg") || o.file.endsWith(".png")) {
-          film.append(el("figure", {}, el("img", {src: o.url, alt: o.name, style: "max-width:320px"}), el("figcaption", {}, o.name)));
+          node = el("figure", {"data-output-url": o.url}, v, el("figcaption", {}, o.name + " · " + o.file));
+        } else if (!node && (o.file.endsWith(".jpg") || o.file.endsWith(".png"))) {
+          node = el("figure", {"data-output-url": o.url}, el("img", {src: o.url, alt: o.name, style: "max-width:320px"}), el("figcaption", {}, o.name));
         }
+        if (node) children.push(node);
       }
       for (const report of state.audio) {
         const fmt = (k, u) => report[k] === undefined || report[k] === null ? "–" : Number(report[k]).toFixed(1) + " " + u;
-        film.append(el("p", {"data-audio": ""}, "audio: loudness " + fmt("integratedLoudness", "LUFS") + ", peak " + fmt("peak", "dBFS")
+        children.push(el("p", {"data-audio": ""}, "audio: loudness " + fmt("integratedLoudness", "LUFS") + ", peak " + fmt("peak", "dBFS")
           + ", RMS " + fmt("rms", "dBFS") + ((report.problems || []).length ? " · " + report.problems.join("; ") : " · ok")));
       }
-      film.append(el("p", {}, el("a", {href: "/out/run.json"}, "run.json"), " · ", el("a", {href: "/out/report.html"}, "report.html")));
-      if (!state.outputs.length) film.prepend("No finished run yet.");
+      children.push(el("p", {}, el("a", {href: "/out/run.json"}, "run.json"), " · ", el("a", {href: "/out/report.html"}, "report.html")));
+      if (!state.outputs.length) children.unshift(el("p", {}, "No finished run yet."));
+      place(film, children);
     }
 
     async function post(path, body) {
-      const reply = await fetch(path, {method: "POST", headers: {"content-type": "application/json", "x-studio-token": token},
-                                       body: JSON.stringify(body)});
+      const reply = await fetch(path, {method: "POST", headers: {"content-type": "application/json"}, body: JSON.stringify(body)});
       const answer = await reply.json();
       if (!reply.ok) throw new Error(answer.error || ("HTTP " + reply.status));
       return answer;

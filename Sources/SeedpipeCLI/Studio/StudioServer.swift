@@ -2,14 +2,15 @@ import ArgumentParser
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import Pipeline
 import Stages
 
 /// `seedpipe studio`: a local web app on one pipeline and its cache. It serves the page,
 /// the pipeline's state (graph, plan, every shot's takes, the last film), media by digest
 /// (with range requests, so seeking works), run outputs by name, and a server-sent event
-/// stream of the run in progress on the cache, whoever started it. Runs, picks and
-/// re-rolls asked for by the page need the launch's token.
+/// stream of the run in progress on the cache, whoever started it. Every request needs the
+/// launch's token and the studio's own address (``StudioGuard``).
 struct StudioServer: Sendable {
     let options: PipelineOptions
     let backend: BackendOptions
@@ -21,6 +22,8 @@ struct StudioServer: Sendable {
     /// The pipeline's name (from its file, read once at launch).
     let pipelineName: String
     let jobs = StudioJobs()
+    /// The port it listens on, once it does (the guard checks `Host` against it).
+    let boundPort = NIOLockedValueBox(0)
 
     var outFolder: URL { URL(fileURLWithPath: out ?? "out/\(pipelineName)") }
     var liveFile: URL { LiveLog.location(cache: options.cacheFolder, pipeline: pipelineName) }
@@ -32,7 +35,8 @@ struct StudioServer: Sendable {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let app = Application(router: router(tail: tail),
                               configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "seedpipe-studio"),
-                              onServerRunning: { channel in
+                              onServerRunning: { [boundPort] channel in
+                                  boundPort.withLockedValue { $0 = channel.localAddress?.port ?? 0 }
                                   continuation.yield(channel.localAddress?.port ?? 0)
                                   continuation.finish()
                               })
@@ -52,6 +56,7 @@ struct StudioServer: Sendable {
 
     func router(tail: LiveTail) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: StudioGuard(token: token, host: host, port: boundPort))
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: ResponseBody(byteBuffer: ByteBuffer(string: StudioPage.html)))
@@ -105,9 +110,10 @@ struct StudioServer: Sendable {
         let (all, picks) = try options.loadAllTakes()
         let shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: options.cacheFolder.appendingPathComponent("posters"))
         let steps = Dictionary(plan.steps.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
-        let stages = pipeline.steps.map { step in
-            StageState(name: step.node.name, kind: step.node.kind, status: steps[step.node.name]?.status.rawValue ?? "run",
-                       reason: steps[step.node.name]?.reason, dependencies: step.node.dependencies.sorted(), take: step.node.take)
+        // In the order the pipeline declares them; the page groups take nodes under their shot.
+        let stages = pipeline.graph.stages.map { node in
+            StageState(name: node.name, kind: node.kind, status: steps[node.name]?.status.rawValue ?? "run",
+                       reason: steps[node.name]?.reason, dependencies: node.dependencies.sorted(), take: node.take)
         }
         var outputs: [OutputFile] = []
         var seams: [Value] = []
@@ -117,7 +123,10 @@ struct StudioServer: Sendable {
             for (name, files) in (run["files"]?.object ?? [:]).sorted(by: { $0.key < $1.key }) {
                 for file in files.list ?? [] {
                     guard let file = file.string else { continue }
-                    outputs.append(OutputFile(name: name, file: file, url: "/out/\(file)"))
+                    // Versioned by the file's time, so a page keeps a playing film until a run replaces it.
+                    let modified = (try? FileManager.default.attributesOfItem(atPath: outFolder.appendingPathComponent(file).path))?[.modificationDate]
+                        as? Date
+                    outputs.append(OutputFile(name: name, file: file, url: "/out/\(file)?v=\(Int((modified ?? .distantPast).timeIntervalSince1970))"))
                 }
             }
             for stage in run["stages"]?.list ?? [] {
@@ -146,7 +155,7 @@ struct StudioServer: Sendable {
                  })
     }
 
-    // MARK: Changes (token required)
+    // MARK: Changes
 
     struct Change: Decodable {
         var preview: Bool?
@@ -162,10 +171,7 @@ struct StudioServer: Sendable {
     }
 
     func changing(_ request: Request, _ body: @Sendable (Change) async throws -> [String: Value]) async -> Response {
-        let given = request.headers[HTTPField.Name("x-studio-token")!] ?? request.uri.queryParameters.get("token") ?? ""
-        guard given == token else {
-            return Self.json(.forbidden, ["error": "this needs the token printed with the studio's URL"])
-        }
+        // The guard has checked the token (cookie or header), the Host and the Origin.
         return await respond {
             let buffer = try await request.body.collect(upTo: 1 << 16)
             let change = buffer.readableBytes == 0 ? Change() : try JSONDecoder().decode(Change.self, from: Data(buffer: buffer))

@@ -27,9 +27,11 @@ struct ShotTakes: Encodable {
         var refusedSeeds: [Int]?
         /// The video in the store, when made (not encoded).
         var video: Artifact?
+        /// The prompt it was generated from, when made.
+        var prompt: String?
 
         enum CodingKeys: String, CodingKey {
-            case take, seed, state, digest, seconds, poster, picked, key, cost
+            case take, seed, state, digest, seconds, poster, picked, key, cost, prompt
             case requestID = "request_id", keepAfter = "keep_after", refusedSeeds = "refused_seeds"
         }
     }
@@ -78,6 +80,7 @@ struct ShotTakes: Encodable {
                     take.cost = entry.cost
                 }
                 if let hit = await storage.actions.lookup(key), let video = hit.outputs["video"]?.artifact {
+                    take.prompt = hit.values["prompt"]?.string
                     take.state = "done"
                     take.digest = video.digest
                     take.video = video
@@ -90,6 +93,13 @@ struct ShotTakes: Encodable {
             shots[index[role.shot]!].takes.append(take)
             shots[index[role.shot]!].nodes[role.number] = step.node.name
         }
+        // In the order the pipeline declares them (the steps run in dependency order, which
+        // can put a storyboard's first shot last).
+        var declared: [String: Int] = [:]
+        for (position, node) in pipeline.graph.stages.enumerated() where declared[node.take?.shot ?? node.name] == nil {
+            declared[node.take?.shot ?? node.name] = position
+        }
+        shots.sort { (declared[$0.shot] ?? .max, $0.shot) < (declared[$1.shot] ?? .max, $1.shot) }
         return ShotTakes(shots: shots.map { var shot = $0; shot.takes.sort { $0.take < $1.take }; return shot })
     }
 
