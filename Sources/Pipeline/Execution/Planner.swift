@@ -41,6 +41,8 @@ public enum Planner {
     /// cached stage and for one that can ``Stage/predict(_:)`` them (a take selector).
     public static func plan(_ pipeline: ValidatedPipeline, storage: Storage) async -> Plan {
         var known: [String: [String: Value]] = [:]
+        /// Stages known only in part (a take selector whose pick is made, another take not).
+        var partial: Set<String> = []
         var steps: [Plan.Step] = []
         await storage.actions.prefetch(pipeline: pipeline.graph.name)
         let executor = Executor(pipeline: pipeline, storage: storage)
@@ -52,9 +54,17 @@ public enum Planner {
                 steps.append(.init(stage: step.node.name, kind: step.node.kind, status: missStatus, reason: reason, cost: cost,
                                    take: step.node.take))
             }
-            let upstream = step.node.dependencies.filter { known[$0] == nil }
-            guard upstream.isEmpty else {
-                miss("after \(upstream.sorted().joined(separator: ", ")) runs")
+            // Each reference on its own: a stage known in part gives what it knows.
+            let unknown = step.with.values.flatMap(\.references).filter {
+                known[$0.stage] == nil || (partial.contains($0.stage) && known[$0.stage]?[$0.output] == nil)
+            }
+            guard unknown.isEmpty else {
+                if step.stage.predictsFromPartialInputs,
+                   let outputs = await predictPartially(step, unknown: unknown, known: known, executor: executor) {
+                    known[step.node.name] = outputs
+                    partial.insert(step.node.name)
+                }
+                miss("after \(Set(unknown.map(\.stage)).sorted().joined(separator: ", ")) runs")
                 continue
             }
             var values: [String: Value] = [:]
@@ -83,6 +93,21 @@ public enum Planner {
                                cost: full, key: key, take: step.node.take))
         }
         return Plan(steps: steps)
+    }
+
+    /// The outputs a stage that predicts from partial inputs gives with `.null` for what is not made yet.
+    static func predictPartially(_ step: ValidatedPipeline.Step, unknown: [Reference], known: [String: [String: Value]],
+                                 executor: Executor) async -> [String: Value]? {
+        var upstream = known
+        for reference in unknown { upstream[reference.stage, default: [:]][reference.output] = .null }
+        let ports = Dictionary(uniqueKeysWithValues: step.stage.signature.inputs.map { ($0.name, $0) })
+        var values: [String: Value] = [:]
+        for (name, expression) in step.with {
+            guard let value = try? await executor.resolve(expression, upstream: upstream, port: ports[name], storeFiles: false)
+            else { return nil }
+            values[name] = value
+        }
+        return step.stage.predict(StageInvocation(name: step.node.name, values: values, take: step.node.take))
     }
 
     /// Compares with the stage's last run: the parameters and inputs that changed.

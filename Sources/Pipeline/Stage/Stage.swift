@@ -29,6 +29,10 @@ public protocol Stage: Sendable {
     /// Its outputs when they follow from its inputs without doing any work (a selection),
     /// so `plan` can see past it; nil (the default) when only running tells.
     func predict(_ invocation: StageInvocation) -> [String: Value]?
+    /// Whether ``predict(_:)`` may be called while some inputs are not made yet (they come as
+    /// `.null`): it then gives only the outputs that follow from what is known, so `plan` can
+    /// see past a take selector whose picked take is made when another is not. False by default.
+    var predictsFromPartialInputs: Bool { get }
     func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value]
 }
 
@@ -44,6 +48,7 @@ extension Stage {
     public func check(_ parameters: [String: Value]) -> [String] { [] }
     public func cost(_ parameters: [String: Value]) -> Cost { .free }
     public func predict(_ invocation: StageInvocation) -> [String: Value]? { nil }
+    public var predictsFromPartialInputs: Bool { false }
 }
 
 /// What a stage takes and makes.

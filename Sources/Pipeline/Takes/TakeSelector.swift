@@ -34,7 +34,19 @@ public struct TakeSelector: Stage {
             ])
     }
 
-    public func predict(_ invocation: StageInvocation) -> [String: Value]? { try? choose(invocation).outputs }
+    public func predict(_ invocation: StageInvocation) -> [String: Value]? {
+        let identities = (invocation[support.identity]?.list ?? []).map { $0.artifact?.digest }
+        // A take not made yet comes as null while planning. If the pick's digest matches no take
+        // that is made, one not made yet may turn out to be the pick: only running tells.
+        if let digest = invocation["digest"]?.string, identities.contains(nil), !identities.contains(digest) { return nil }
+        guard let choice = try? choose(invocation) else { return nil }
+        // What is known: a bridged pick not made yet still passes on its anchor's last frame.
+        let known = choice.outputs.filter { $0.value != .null }
+        return known.isEmpty ? nil : known
+    }
+
+    /// The picked take's outputs are known once it is made, whatever the other takes are.
+    public var predictsFromPartialInputs: Bool { true }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let choice = try choose(invocation)
