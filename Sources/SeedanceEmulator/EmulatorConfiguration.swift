@@ -45,14 +45,24 @@ public struct EmulatorConfiguration: Sendable {
     public var storage: URL?
     /// Misbehaviour on purpose.
     public var faults: FaultRates
+    /// Answers `GET /_emulator/identity` (that it is seedpipe's emulator, and its price), so
+    /// seedpipe labels what it makes emulated rather than paid. Off where a test has the
+    /// emulator stand in for the paid service.
+    public var identifiesAsEmulator = true
+
+    /// What seedpipe's emulators bill by default from the command line, USD per second: the
+    /// built-in offline emulator and `seedpipe serve` alike (emulated work costs nothing;
+    /// `seedpipe serve --cost-per-second` prices it to try the money rules).
+    public static let commandLinePricePerSecond = 0.0
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, apiKey: String? = nil, latency: Duration = .seconds(5),
         workers: Int = 4, retention: Duration = .seconds(3600), blockedWord: String = "moderation-test", moderationRate: Double = 0,
         frameRate: Int = 24, preset: String = "veryfast", pricePerSecond: Double = 0.03, credits: Double? = nil,
         requestsPerWindow: Int? = nil, rateWindow: Duration = .seconds(60), storage: URL? = nil,
-        faults: FaultRates = FaultRates()
+        faults: FaultRates = FaultRates(), identifiesAsEmulator: Bool = true
     ) {
+        self.identifiesAsEmulator = identifiesAsEmulator
         self.credits = credits
         self.requestsPerWindow = requestsPerWindow
         self.rateWindow = rateWindow

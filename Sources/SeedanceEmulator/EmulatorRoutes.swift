@@ -35,6 +35,11 @@ struct EmulatorRoutes: Sendable {
         router.get("/inference-request/request-history") { request, _ in await history(request) }
         router.get("/files/:name") { _, context in try await file(context.parameters.get("name") ?? "", context: context) }
         router.get("/_emulator/stats") { _, _ in Responses.json(.ok, await state.currentStats) }
+        if configuration.identifiesAsEmulator {
+            router.get("/_emulator/identity") { _, _ in
+                Responses.json(.ok, EmulatorIdentity(emulator: "seedpipe", pricePerSecond: configuration.pricePerSecond))
+            }
+        }
         router.post("/_emulator/faults") { request, _ in
             struct Body: Decodable {
                 var rates: FaultRates?

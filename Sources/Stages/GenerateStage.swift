@@ -28,7 +28,7 @@ public struct GenerateStage: Stage {
     public func cost(_ parameters: [String: Value]) -> Cost {
         let seconds = parameters["duration"]?.number ?? 5
         let price = prices.price(resolution: parameters["resolution"]?.string ?? "720p")
-        return Cost(generations: 1, seconds: seconds, money: price.map { $0 * seconds })
+        return Cost(generations: 1, seconds: seconds, money: price.map { $0 * seconds }, emulated: prices.emulated)
     }
 
     public var signature: StageSignature {
@@ -162,6 +162,9 @@ public struct GenerateStage: Stage {
            (try? await context.store.verifiedLocations(of: outputs.values.flatMap(\.artifacts))) != nil {
             return outputs  // paid for and downloaded before: no service needed
         }
+        // An emulator's clip whose files are gone (collected: emulated work is not kept as paid
+        // work is) cannot be fetched again (the built-in emulator lived for one run): made again, free.
+        if let done = entry, done.emulated == true, done.state == .downloaded { entry = nil }
         let run = Run(stage: self, service: try context.services.require(SeedanceService.self), context: context)
         let retries = invocation["retries_on_blocked"]?.number.map { Int($0) } ?? Self.defaultRetriesOnBlocked
         let stride = max(invocation.take?.stride ?? 1, 1)
@@ -236,6 +239,7 @@ private struct Run {
         var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
                                     requestBody: try Value(encoding: request), seconds: request.effectiveDuration)
         entry.refusals = refusals.isEmpty ? nil : refusals
+        entry.emulated = service.emulated ? true : nil
         try await write(entry)
         return try await submit(request, entry: &entry)
     }
@@ -395,8 +399,8 @@ private struct Run {
         entry.outputs = outputs
         entry.state = .downloaded
         try await write(entry)
-        if let cost = entry.cost {
-            context.reportCost(Cost(generations: 1, seconds: Double(entry.seconds), money: cost))
+        if entry.cost != nil || entry.emulated == true {
+            context.reportCost(Cost(generations: 1, seconds: Double(entry.seconds), money: entry.cost ?? 0, emulated: entry.emulated == true))
         }
         return outputs
     }

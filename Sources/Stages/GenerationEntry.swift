@@ -44,6 +44,9 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
     public var remainingCredits: Double?
     /// What this run reserved for it under a spending limit (estimated before submitting).
     public var estimate: Double?
+    /// Made by an emulator (the built-in one, or a server that says it is one): nothing paid,
+    /// no price learned from it; nil for the real service.
+    public var emulated: Bool?
 
     /// The resolution it was asked for.
     public var resolution: String { requestBody.object?["resolution"]?.string ?? "720p" }
@@ -140,10 +143,13 @@ public struct SeedanceService: Sendable {
     public let gate = SubmitGate()
     /// The run's spending limit (`--max-cost`), if any.
     public let budget: SpendingLimit?
+    /// The client talks to an emulator: what it makes is emulated, not paid.
+    public var emulated: Bool
 
     public init(client: SeedanceClient, pollInterval: Duration = .seconds(2), waitTimeout: Duration = .seconds(3600),
-                budget: SpendingLimit? = nil) {
+                budget: SpendingLimit? = nil, emulated: Bool = false) {
         self.budget = budget
+        self.emulated = emulated
         self.client = client
         self.pollInterval = pollInterval
         self.waitTimeout = waitTimeout
@@ -206,21 +212,25 @@ public actor SpendingLimit {
 /// (every resolution), else learned from what earlier generations were billed.
 public struct PriceBook: Sendable, Hashable {
     public var perSecond: [String: Double]
-    /// One price for every resolution (given by the user).
+    /// One price for every resolution (given by the user, or an emulator's bill).
     public var flat: Double?
+    /// The prices of an emulator's bills: the costs they give are emulated.
+    public var emulated: Bool
 
-    public init(perSecond: [String: Double] = [:], flat: Double? = nil) {
+    public init(perSecond: [String: Double] = [:], flat: Double? = nil, emulated: Bool = false) {
         self.perSecond = perSecond
         self.flat = flat
+        self.emulated = emulated
     }
 
     /// USD per second at a resolution, when known.
     public func price(resolution: String) -> Double? { flat ?? perSecond[resolution] }
 
-    /// Prices learned from a journal's generations that the service billed (the newest per resolution).
+    /// Prices learned from a journal's generations that the service billed (the newest per
+    /// resolution); never from an emulator's.
     public static func learned(from entries: [GenerationEntry]) -> PriceBook {
         var prices: [String: Double] = [:]
-        for entry in entries.sorted(by: { $0.updatedAt > $1.updatedAt }) where prices[entry.resolution] == nil {
+        for entry in entries.sorted(by: { $0.updatedAt > $1.updatedAt }) where prices[entry.resolution] == nil && entry.emulated != true {
             if let cost = entry.cost, cost > 0, entry.seconds > 0 { prices[entry.resolution] = cost / Double(entry.seconds) }
         }
         return PriceBook(perSecond: prices)

@@ -41,7 +41,7 @@ import Testing
 
     func startEmulator() async throws -> (SeedanceEmulator, URL) {
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast"))
+            apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast", identifiesAsEmulator: false))
         return (emulator, try await emulator.start())
     }
 
@@ -118,7 +118,7 @@ extension Process {
         let folder = TemporaryFolder("shared")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: CrashResumeTests.key, latency: .milliseconds(800), preset: "ultrafast"))
+            apiKey: CrashResumeTests.key, latency: .milliseconds(800), preset: "ultrafast", identifiesAsEmulator: false))
         let url = try await emulator.start()
         let test = CrashResumeTests()
         let first = try test.launch(folder, backend: url, cache: "cache", out: "out-a")
@@ -139,7 +139,7 @@ extension Process {
         let folder = TemporaryFolder("expired")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
         let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: CrashResumeTests.key, latency: .milliseconds(1500), retention: .seconds(1), preset: "ultrafast"))
+            apiKey: CrashResumeTests.key, latency: .milliseconds(1500), retention: .seconds(1), preset: "ultrafast", identifiesAsEmulator: false))
         let url = try await emulator.start()
         let test = CrashResumeTests()
         let child = try test.launch(folder, backend: url, cache: "cache", out: "out")

@@ -26,7 +26,7 @@ import Testing
 
         init(_ configure: (inout EmulatorConfiguration) -> Void = { _ in }) async throws {
             var configuration = EmulatorConfiguration(apiKey: MoneyCommandTests.key, latency: .milliseconds(100), preset: "ultrafast",
-                                                      pricePerSecond: 0.05)
+                                                      pricePerSecond: 0.05, identifiesAsEmulator: false)
             configure(&configuration)
             emulator = try SeedanceEmulator(configuration: configuration)
             url = try await emulator.start()

@@ -10,7 +10,7 @@ import Testing
     @Test func ctrlCStopsTheRunAndKeepsGenerationsJournaled() async throws {
         let folder = TemporaryFolder("interrupt")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
-        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: CrashResumeTests.key, latency: .seconds(60)))
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: CrashResumeTests.key, latency: .seconds(60), identifiesAsEmulator: false))
         let url = try await emulator.start()
         let child = try CrashResumeTests().launch(folder, backend: url, cache: "cache", out: "out")
         let submitted = await eventually { await journaledGenerations(folder.file("cache")).contains { $0.state == .submitted } }
@@ -29,7 +29,7 @@ import Testing
     @Test func gcKeepsPaidGenerationsUnlessAsked() async throws {
         let folder = TemporaryFolder("gc")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
-        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: CrashResumeTests.key, latency: .zero))
+        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: CrashResumeTests.key, latency: .zero, identifiesAsEmulator: false))
         let url = try await emulator.start()
         let child = try CrashResumeTests().launch(folder, backend: url, cache: "cache", out: "out")
         await child.exited()
@@ -90,7 +90,13 @@ import Testing
         let plan = try await SeedpipeBinary.run(["plan", "good.yaml"], in: folder)
         #expect(plan.status == 0)
         #expect(plan.stdout.contains("shot      generate  seedance.generate  (never run)"), "\(plan.stdout)")
-        #expect(plan.stdout.contains("1 generation to pay for (8 s of video, price unknown: give --price-per-second)"), "\(plan.stdout)")
+        // Offline, the built-in emulator would make it: emulated, nothing paid.
+        #expect(plan.stdout.contains("1 generation to emulate (8 s of video, nothing paid)"), "\(plan.stdout)")
+        // For the paid service, with no price given and none learned, it says so.
+        var online = SeedpipeBinary.offline
+        online["SEGMIND_API_KEY"] = "plan-only-key"
+        let priced = try await SeedpipeBinary.run(["plan", "good.yaml", "--backend", "segmind"], in: folder, environment: online)
+        #expect(priced.stdout.contains("1 generation to pay for (8 s of video, price unknown: give --price-per-second)"), "\(priced.stdout)")
     }
 }
 

@@ -45,7 +45,9 @@ import Testing
             process.environment = environment
             let output = Pipe()
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
+            let errors = folder.file("studio.stderr")
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: errors)
             try process.run()
             // The first line names the URL.
             let line = try await Thread.detached {
@@ -158,7 +160,7 @@ import Testing
         #expect(try await studio.post("/api/run", "{}", token: nil).0 == 403)
         #expect(try await studio.post("/api/reroll", #"{"stage": "shots-1"}"#, token: "").0 == 403)
         let allowed = try await studio.post("/api/pick", pick, token: studio.token)
-        #expect(allowed.0 == 200 && allowed.1.contains("regenerates"), "\(allowed)")
+        #expect(allowed.0 == 200 && allowed.1.contains("emulates"), "offline, the next run emulates: \(allowed)")
         #expect(!FileManager.default.fileExists(atPath: studio.folder.file("film.picks.yaml").path), "a preview writes nothing")
         let reroll = try await studio.post("/api/reroll", #"{"stage": "shots-1", "keep_after": true, "preview": true}"#, token: studio.token)
         #expect(reroll.0 == 200 && reroll.1.contains("reroll shots-1: take 3 (seed 44), between its neighbours"), "\(reroll)")
@@ -204,6 +206,14 @@ import Testing
         for path in ["/", "/api/state"] {
             #expect(!String(decoding: try await studio.get(path).2, as: UTF8.self).contains(Self.secret))
         }
+    }
+
+    @Test func theStudioPrintsNoServerLogLines() async throws {
+        let studio = try await Studio()
+        _ = try await studio.get("/?token=\(studio.token)", authenticated: false)
+        studio.stop()
+        let stderr = try String(contentsOf: studio.folder.file("studio.stderr"), encoding: .utf8)
+        #expect(!stderr.contains("Hummingbird") && !stderr.contains("CancellationError") && !stderr.contains("Server started"), "\(stderr)")
     }
 
     @Test func thePageInARealBrowser() async throws {

@@ -31,7 +31,7 @@ import Testing
 
         init() async throws {
             emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(apiKey: TakesCommandTests.key, latency: .milliseconds(100),
-                                                                                   preset: "ultrafast"))
+                                                                                   preset: "ultrafast", identifiesAsEmulator: false))
             url = try await emulator.start()
             try TakesCommandTests.pipeline.write(to: folder.file("film.yaml"), atomically: true, encoding: .utf8)
             try Fixtures.picture(folder.file("first.png"), red: 40, green: 100, blue: 180)
@@ -110,7 +110,7 @@ import Testing
         // A plain reroll: the shot after starts on the new take, so the next run regenerates it.
         let reroll = try await session.seedpipe(["reroll", "film.yaml", "shots-2", "--count", "2"], backend: true)
         #expect(reroll.status == 0, "\(reroll.stderr)")
-        #expect(reroll.stderr.contains("then the next run regenerates shots-3 because of it (1 generation, 4 s of video)"), "\(reroll.stderr)")
+        #expect(reroll.stderr.contains("then the next run regenerates shots-3 because of it (1 generation, 4 s of video, about $0.12)"), "\(reroll.stderr)")
         #expect(await session.submitted == 5)
 
         let listing = try await session.seedpipe(["takes", "film.yaml", "shots-2", "--json"])
@@ -132,7 +132,7 @@ import Testing
         #expect(pickOne.stdout.contains("the next run pays for nothing more because of it"), "\(pickOne.stdout)")
         // Take 3: shot 3 must start on its last frame.
         let pickThree = try await session.seedpipe(["pick", "film.yaml", "shots-2", "3"])
-        #expect(pickThree.stdout.contains("the next run regenerates shots-3 because of it (1 generation, 4 s of video)"), "\(pickThree.stdout)")
+        #expect(pickThree.stdout.contains("the next run regenerates shots-3 because of it (1 generation, 4 s of video, about $0.12)"), "\(pickThree.stdout)")
         #expect(await session.submitted == 5, "pick generates nothing")
         let plan = try await session.seedpipe(["plan", "film.yaml"])
         #expect(plan.stdout.contains("shots-2: take 3 of 3 (picked)") && plan.stdout.contains("1 generation to pay for"), "\(plan.stdout)")

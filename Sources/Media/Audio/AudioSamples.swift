@@ -37,8 +37,10 @@ public struct AudioSamples: Sendable, Hashable {
         let audio = try PlanarAudio(sampleRate: sampleRate, channels: channels, path: input.path)
         let limit = seconds.map { Int(($0 * Double(sampleRate)).rounded(.up)) * channels }
         var samples: [Float] = []
+        if let limit { samples.reserveCapacity(limit) }
+        // Appended as they come (the array grows geometrically: reserving a little more at
+        // each frame would copy it all every time, quadratic in the length).
         func append(_ planes: [UnsafePointer<Float>], _ count: Int) {
-            samples.reserveCapacity(samples.count + count * planes.count)
             for index in 0..<count { for plane in planes { samples.append(plane[index]) } }
         }
         try decoder.decode(from: input) { frame in

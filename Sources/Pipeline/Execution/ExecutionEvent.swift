@@ -72,12 +72,16 @@ public struct RunReport: Sendable {
     }
 
     public var stages: [String: StageReport]
-    /// The pipeline's `outputs:`, resolved.
+    /// The pipeline's `outputs:`, resolved (after failures, those whose stages all succeeded).
     public var outputs: [String: Value]
     public var failures: [String: PipelineError]
     public var succeeded: Bool { failures.isEmpty && stages.values.allSatisfy { !$0.skipped } }
     /// What the run paid for, all stages together.
     public var cost: Cost { stages.values.map(\.cost).reduce(.free, +) }
+    /// What was really paid for (not emulated).
+    public var paid: Cost { stages.values.map(\.cost).filter { !$0.emulated }.reduce(.free, +) }
+    /// What an emulator made in place of paid generations.
+    public var emulated: Cost { stages.values.map(\.cost).filter(\.emulated).reduce(.free, +) }
 
     /// The first failure in the pipeline's order (the one to tell a person about).
     public func firstFailure(in pipeline: ValidatedPipeline) -> PipelineError? {

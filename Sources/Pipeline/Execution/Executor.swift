@@ -102,16 +102,25 @@ public struct Executor: Sendable {
                                                 seconds: 0, outputs: [:], error: nil, skipped: true, cost: .free)
                 events?.yield(.skipped(stage: step.node.name, because: stopped.stage ?? "a halted run"))
             }
-            stopped.report = RunReport(stages: reports, outputs: [:], failures: failures)
+            stopped.report = RunReport(stages: reports, outputs: (try? await deliverable(outputs, complete: false)) ?? [:],
+                                       failures: failures)
             throw stopped
         }
-        var resolvedOutputs: [String: Value] = [:]
-        if failures.isEmpty {
-            for (name, expression) in pipeline.graph.outputs {
-                resolvedOutputs[name] = try await resolve(expression, upstream: outputs, port: nil)
+        return RunReport(stages: reports, outputs: try await deliverable(outputs, complete: failures.isEmpty), failures: failures)
+    }
+
+    /// The pipeline's `outputs:`: all of them after a clean run; after failures (`keepGoing`,
+    /// or a halted run), each one whose stages all succeeded, so nothing made is lost.
+    private func deliverable(_ made: [String: [String: Value]], complete: Bool) async throws -> [String: Value] {
+        var resolved: [String: Value] = [:]
+        for (name, expression) in pipeline.graph.outputs {
+            if complete {
+                resolved[name] = try await resolve(expression, upstream: made, port: nil)
+            } else if expression.references.allSatisfy({ made[$0.stage] != nil }) {
+                resolved[name] = try? await resolve(expression, upstream: made, port: nil)
             }
         }
-        return RunReport(stages: reports, outputs: resolvedOutputs, failures: failures)
+        return resolved
     }
 
     /// Which stages can start: dependency counts, who depends on whom, and the ready list
@@ -257,7 +266,7 @@ public struct Executor: Sendable {
         try await cache.record(ActionRecord(
             key: actionKey, kind: step.stage.kind, version: step.stage.version, stage: name,
             values: values.mapValues(\.explanationForm),
-            outputs: produced, createdAt: started, seconds: seconds, paid: !cost.isFree, cost: cost.isFree ? nil : cost))
+            outputs: produced, createdAt: started, seconds: seconds, paid: cost.isPaid, cost: cost.isFree ? nil : cost))
         events?.yield(.finished(stage: name, key: actionKey, seconds: seconds))
         return (produced, cost)
     }

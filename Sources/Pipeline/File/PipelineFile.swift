@@ -12,6 +12,15 @@ public enum PipelineFile {
     /// pipeline (``Picks/location(for:)``), read when it exists. Structural problems throw
     /// `PipelineError` with every diagnostic; stage rules are checked afterwards by
     /// `PipelineValidator`.
+    /// The `pipeline:` name of a file (else its file name without extension), read without
+    /// checking the rest, so a file with other problems still has its name.
+    public static func name(of url: URL) -> String {
+        let stem = url.deletingPathExtension().lastPathComponent
+        guard let text = try? String(contentsOf: url, encoding: .utf8), let root = try? Yams.compose(yaml: text),
+              let name = root.mapping?["pipeline"]?.string else { return stem }
+        return name
+    }
+
     public static func load(_ url: URL, overrides: [String: String] = [:], registry: StageRegistry, picks: Picks? = nil,
                             takes: TakeSelection = .used) throws -> PipelineGraph {
         let text: String

@@ -1,4 +1,6 @@
 import Foundation
+import AsyncHTTPClient
+import NIOFoundationCompat
 import NIOCore
 import NIOHTTP1
 
@@ -96,5 +98,19 @@ extension SeedanceClient {
         }
         guard reply.isSuccess else { throw failure(reply, what: what, requestID: requestID) }
         return reply
+    }
+}
+
+extension SeedanceClient {
+    /// Whether the server at `base` is seedpipe's emulator, and what it bills: one GET of
+    /// `/_emulator/identity`, no key sent, no retries, a few seconds at most. nil for any other
+    /// server (Segmind answers 404), or one that does not answer.
+    public func emulatorIdentity(at base: URL) async -> EmulatorIdentity? {
+        var request = HTTPClientRequest(url: base.appendingPathComponent("_emulator").appendingPathComponent("identity").absoluteString)
+        request.headers.add(name: "accept", value: "application/json")
+        guard let response = try? await http.execute(request, timeout: .seconds(3)), response.status.code == 200,
+              let body = try? await response.body.collect(upTo: 1 << 16)
+        else { return nil }
+        return try? JSONDecoder().decode(EmulatorIdentity.self, from: body)
     }
 }

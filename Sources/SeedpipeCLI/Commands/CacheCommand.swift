@@ -48,12 +48,17 @@ struct CacheCommand: ParsableCommand {
             let records = await cache.actions.allRecords()
             let journaled = try await cache.journal.all().count
             print("\(cache.store.root.relativePath): \(objects.count) objects, \(Format.bytes(objects.map(\.size).reduce(0, +))); "
-                  + "\(records.count) actions (\(records.filter(\.paid).count) paid generations); \(journaled) journal entries")
+                  + "\(plural(records.count, "action")) (\(plural(records.filter(\.paid).count, "paid generation"))"
+                  + "\(emulated(records) > 0 ? ", \(emulated(records)) emulated" : "")); \(journaled) journal \(journaled == 1 ? "entry" : "entries")")
             for record in records.sorted(by: { $0.createdAt > $1.createdAt }).prefix(50) {
-                print("  \(record.key.prefix(12))  \(record.stage) (\(record.kind))\(record.paid ? "  paid" : "")")
+                let mark = record.paid ? "  paid" : record.cost?.emulated == true ? "  emulated" : ""
+                print("  \(record.key.prefix(12))  \(record.stage) (\(record.kind))\(mark)")
             }
         }
     }
+
+    /// Records of work an emulator made (not paid: `gc` may remove them).
+    static func emulated(_ records: [ActionRecord]) -> Int { records.filter { $0.cost?.emulated == true }.count }
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -69,7 +74,7 @@ struct CacheCommand: ParsableCommand {
                 store.remove(object.digest)
                 print("corrupted: \(object.digest) (removed)")
             }
-            print("\(objects.count) objects checked, \(bad) corrupted")
+            print("\(plural(objects.count, "object")) checked, \(bad) corrupted")
             if bad > 0 { throw CheckFailure(message: "\(bad) corrupted objects were removed; the next run rebuilds them") }
         }
     }
@@ -116,8 +121,10 @@ struct CacheCommand: ParsableCommand {
             if !includePaid {
                 // Downloaded generations stay, even without their action record. The journal
                 // entries themselves always stay: they hold the request ids to recover from.
-                // Whatever a journal record names is kept: a stage journals what it paid for.
-                kept.formUnion(try await cache.journal.all().flatMap { $0.payload.artifacts.map(\.digest) })
+                // Whatever a journal record names is kept: a stage journals what it paid for
+                // (an emulator's work is not paid for: it may go, and is made again for nothing).
+                kept.formUnion(try await cache.journal.all().filter { $0.payload.object?["emulated"]?.bool != true }
+                    .flatMap { $0.payload.artifacts.map(\.digest) })
             }
             var freed = 0
             var objects = cache.store.allObjects()
@@ -139,7 +146,7 @@ struct CacheCommand: ParsableCommand {
                     }
                 }
             }
-            print("removed \(removed) results, freed \(Format.bytes(freed))\(includePaid ? "" : "; paid generations kept")")
+            print("removed \(plural(removed, "result")), freed \(Format.bytes(freed))\(includePaid ? "" : "; paid generations kept")")
         }
 
         static func seconds(_ text: String) -> Double? {

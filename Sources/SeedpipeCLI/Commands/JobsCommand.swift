@@ -25,9 +25,12 @@ struct JobsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let folder = location.folder
-        let entries = try await GenerationEntry.all(in: try location.storage().journal)
+        var entries = try await GenerationEntry.all(in: try location.storage().journal)
+        // A pipeline named: its generations only (the cache may hold others').
+        let name = location.pipeline.map { PipelineFile.name(of: URL(fileURLWithPath: $0)) }
+        if let name { entries = entries.filter { $0.pipeline == name } }
         if json { return try Terminal.json(entries) }
-        guard !entries.isEmpty else { return print("no journaled generations in \(folder.relativePath)") }
+        guard !entries.isEmpty else { return print("no journaled generations\(name.map { " of \($0)" } ?? "") in \(folder.relativePath)") }
         let formatter = ISO8601DateFormatter()
         for entry in entries {
             print("\(entry.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(entry.pipeline)/\(entry.stage)  "

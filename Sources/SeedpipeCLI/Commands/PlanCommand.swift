@@ -7,8 +7,11 @@ struct PlanCommand: AsyncParsableCommand {
         commandName: "plan",
         abstract: "Say what a run would do and what it would cost, without running anything.",
         discussion: """
-            Each stage is cached, to run, or to generate (paid); a stage that misses the
-            cache says which parameter or input changed since its last run. No network.
+            Each stage is cached, to run, or to generate (paid, or emulated on an emulator);
+            a stage that misses the cache says which parameter or input changed since its
+            last run. Priced as --backend bills (an emulator at its own price, never mixed
+            with the service's). No network, except asking a --backend URL whether it is
+            seedpipe's emulator.
 
             Example:
               seedpipe plan pipelines/waterfall-journey.yaml --var place="a glacier"
@@ -20,13 +23,17 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var backend: BackendOptions
+
     func run() async throws {
         let storage = try options.storage()
-        let plan = await Planner.plan(try await options.loadPriced(storage), storage: storage)
+        let plan = await Planner.plan(try await options.loadPriced(storage, backend: await backend.kind()), storage: storage)
         if json {
-            struct Output: Encodable { var steps: [Plan.Step]; var generations: Int; var seconds: Int; var money: Double? }
+            struct Output: Encodable {
+                var steps: [Plan.Step]; var generations: Int; var seconds: Int; var money: Double?; var emulated: Bool
+            }
             return try Terminal.json(Output(steps: plan.steps, generations: plan.generations, seconds: plan.secondsToPay,
-                                            money: plan.generations > 0 ? plan.cost.money : 0))
+                                            money: plan.generations > 0 ? plan.cost.money : 0, emulated: plan.cost.emulated))
         }
         let width = max(8, plan.steps.map(\.stage.count).max() ?? 8)
         for step in plan.steps {
@@ -43,12 +50,18 @@ struct PlanCommand: AsyncParsableCommand {
     static func summary(_ plan: Plan) -> String {
         let cached = plan.steps.filter { $0.status == .cached }.count
         let toRun = plan.steps.count - cached
-        let generations = plan.generations == 1 ? "1 generation" : "\(plan.generations) generations"
-        var text = "plan: \(cached) cached, \(toRun) to run; \(generations) to pay for (\(plan.secondsToPay) s of video"
-        if plan.generations > 0 {
-            text += plan.cost.money.map { String(format: ", about $%.2f", $0) } ?? ", price unknown: give --price-per-second"
+        var text = "plan: \(cached) cached, \(toRun) to run; \(plural(plan.generations, "generation")) "
+        if plan.cost.emulated {
+            // An emulator's work: what it bills is its own credits, not money.
+            text += "to emulate (\(plan.secondsToPay) s of video"
+                + ((plan.cost.money ?? 0) > 0 ? String(format: ", $%.2f of emulator credits", plan.cost.money!) : "") + ", nothing paid)"
+        } else {
+            text += "to pay for (\(plan.secondsToPay) s of video"
+            if plan.generations > 0 {
+                text += plan.cost.money.map { String(format: ", about $%.2f", $0) } ?? ", price unknown: give --price-per-second"
+            }
+            text += ")"
         }
-        text += ")"
         let picked = plan.steps.compactMap(\.take).filter(\.picked)
         if !picked.isEmpty {
             let added = plan.steps.filter { $0.take != nil && $0.status == .generate }.count

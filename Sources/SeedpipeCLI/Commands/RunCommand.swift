@@ -26,7 +26,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Folder for the outputs (default: out/<pipeline>).")
     var out: String?
 
-    @Flag(help: "Finish every branch that does not depend on a failure.")
+    @Flag(help: "Finish every branch that does not depend on a failure, and deliver its outputs.")
     var keepGoing = false
 
     @Option(help: "Refuse to start a run that would pay for more generations than this.")
@@ -50,11 +50,12 @@ struct RunCommand: AsyncParsableCommand {
         // Validate and plan before connecting: nothing starts for a broken or too costly pipeline.
         // The pipeline is loaded once; the client reaches the stages through the run's services.
         let storage = try options.storage()
-        let pipeline = try await options.loadPriced(storage)
+        // Priced as the backend bills: an emulator's work is emulated, at its own price.
+        let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
         let plan = await Planner.plan(pipeline, storage: storage)
         Terminal.error(PlanCommand.summary(plan))
         if let maxGenerations, plan.generations > maxGenerations {
-            throw ValidationError("this run would pay for \(plan.generations) generations (\(plan.secondsToPay) s of video), "
+            throw ValidationError("this run would \(plan.cost.emulated ? "emulate" : "pay for") \(plural(plan.generations, "generation")) (\(plan.secondsToPay) s of video), "
                                   + "more than --max-generations \(maxGenerations); nothing was started")
         }
         if let maxCost, plan.generations > 0 {
@@ -86,10 +87,33 @@ struct RunCommand: AsyncParsableCommand {
         }
         let folder = try await Self.write(report, pipeline: pipeline, storage: storage, started: started, options: options, out: out)
         let hits = report.stages.values.filter(\.cached).count
-        let paid = report.cost.generations == 0 ? "" : "; paid for \(report.cost.generations) generation\(report.cost.generations == 1 ? "" : "s")"
-            + (report.cost.money.map { String(format: ", $%.2f", $0) } ?? "")
-        Terminal.error("done in \(String(format: "%.1f", Date().timeIntervalSince(started))) s: \(report.stages.count) stages, \(hits) from cache\(paid); outputs and report.html in \(folder.relativePath)/")
-        if let failure = report.firstFailure(in: pipeline) { throw failure }
+        let seconds = String(format: "%.1f", Date().timeIntervalSince(started))
+        if let failure = report.firstFailure(in: pipeline) {
+            // What was made is delivered; this line says what failed, the error (the last line) why.
+            let failed = pipeline.steps.map(\.node.name).filter { report.failures[$0] != nil }
+            let skipped = report.stages.values.filter(\.skipped).count
+            Terminal.error("finished in \(seconds) s with \(failed.count) failed (\(failed.joined(separator: ", ")))"
+                           + (skipped == 0 ? "" : " and \(skipped) skipped") + Self.spent(report)
+                           + "; \(report.outputs.count) of \(plural(pipeline.graph.outputs.count, "output")) and report.html in \(folder.relativePath)/")
+            throw failure
+        }
+        Terminal.error("done in \(seconds) s: \(plural(report.stages.count, "stage")), \(hits) from cache"
+                       + Self.spent(report) + "; outputs and report.html in \(folder.relativePath)/")
+    }
+
+    /// What a run paid for, and what an emulator made in place of paid work: `; paid for 2
+    /// generations, $0.80` or `; emulated 3 generations (12 s of video, nothing paid)`.
+    static func spent(_ report: RunReport) -> String {
+        let paid = report.paid, emulated = report.emulated
+        var text = ""
+        if paid.generations > 0 {
+            text += "; paid for \(plural(paid.generations, "generation"))" + (paid.money.map { String(format: ", $%.2f", $0) } ?? "")
+        }
+        if emulated.generations > 0 {
+            let credits = (emulated.money ?? 0) > 0 ? String(format: ", $%.2f of emulator credits", emulated.money!) : ""
+            text += "; emulated \(plural(emulated.generations, "generation")) (\(Int(emulated.seconds.rounded())) s of video\(credits), nothing paid)"
+        }
+        return text
     }
 
     /// Runs a pipeline as `run` does: holds the cache's shared lock (`cache gc` waits for
@@ -113,7 +137,8 @@ struct RunCommand: AsyncParsableCommand {
         var services = Services()
         if let connection {
             services.set(SeedanceService(client: connection.client,
-                                         pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200), budget: budget))
+                                         pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200), budget: budget,
+                                         emulated: connection.emulated))
         }
         let executor = Executor(pipeline: pipeline, storage: storage, services: services, options: options)
         let (events, continuation) = AsyncStream.makeStream(of: ExecutionEvent.self)

@@ -50,7 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("What a completed generation costs per second of video (metrics.cost in results, credits_deduction in history).",
                                valueName: "USD"))
-    var costPerSecond: Double = 0.03
+    var costPerSecond: Double = EmulatorConfiguration.commandLinePricePerSecond
 
     @Option(help: ArgumentHelp("The account's balance: once spent, submits answer 406 (default: unlimited).", valueName: "USD"))
     var credits: Double?

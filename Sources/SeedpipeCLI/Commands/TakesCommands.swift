@@ -62,8 +62,12 @@ struct PickCommand: AsyncParsableCommand {
     @Argument(help: "The take number (see seedpipe takes).")
     var take: Int
 
+    /// What the next run will run on, so what the pick makes it do is priced (or emulated) as it will be.
+    @OptionGroup var backend: BackendOptions
+
     func run() async throws {
-        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage())
+        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage(),
+                                              backend: await backend.kind())
         try pick.write(options)
         print("\(pick.shot): take \(take) picked (was take \(pick.was))\(pick.made ? "" : ", not made yet"); "
               + "written to \(options.picksFile.relativePath)")
@@ -112,7 +116,8 @@ struct RerollCommand: AsyncParsableCommand {
     func run() async throws {
         global.apply()
         let storage = try options.storage()
-        let reroll = try await TakeActions.reroll(stage, count: count, keepAfter: keepAfter, options: options, storage: storage)
+        let reroll = try await TakeActions.reroll(stage, count: count, keepAfter: keepAfter, options: options, storage: storage,
+                                                  backend: await backend.kind())
         if let note = reroll.note { Terminal.error(note) }
         Terminal.error(reroll.summary)
         if !reroll.consequences.added.isEmpty {
@@ -151,7 +156,8 @@ enum TakeActions {
         }
     }
 
-    static func pick(_ stage: String, take: Int, options: PipelineOptions, storage: Storage) async throws -> Pick {
+    static func pick(_ stage: String, take: Int, options: PipelineOptions, storage: Storage, backend: BackendOptions.Kind = .service)
+        async throws -> Pick {
         let (all, picks) = try options.loadAllTakes()
         let takes = await ShotTakes.read(all, picks: picks, storage: storage, posters: nil)
         let shot = try options.shot(stage, in: takes)
@@ -160,7 +166,7 @@ enum TakeActions {
                                   + " (seedpipe reroll makes more)")
         }
         // Prices come from the journal: read them once for both plans.
-        let registry = BuiltinStages.registry(prices: try await options.prices(storage))
+        let registry = BuiltinStages.registry(prices: try await options.prices(storage, backend: backend))
         let before = await Planner.plan(try options.load(registry: registry, picks: picks), storage: storage)
         var updated = picks
         var entry = picks.shots[shot.shot] ?? Picks.Pick(take: take)
@@ -219,7 +225,8 @@ enum TakeActions {
         }
     }
 
-    static func reroll(_ stage: String, count: Int, keepAfter: Bool, options: PipelineOptions, storage: Storage) async throws -> Reroll {
+    static func reroll(_ stage: String, count: Int, keepAfter: Bool, options: PipelineOptions, storage: Storage,
+                       backend: BackendOptions.Kind = .service) async throws -> Reroll {
         let (all, picks) = try options.loadAllTakes()
         let takes = await ShotTakes.read(all, picks: picks, storage: storage, posters: nil)
         let shot = try options.shot(stage, in: takes)
@@ -242,7 +249,7 @@ enum TakeActions {
         updated.shots[shot.shot] = entry
 
         let targets = Set(newTakes.map { TakeRole.nodeName(shot: shot.shot, number: $0) })
-        let registry = BuiltinStages.registry(prices: try await options.prices(storage))
+        let registry = BuiltinStages.registry(prices: try await options.prices(storage, backend: backend))
         let everything = try options.load(registry: registry, picks: updated, takes: .all)
         let only = everything.only(targets)
         let plan = await Planner.plan(only, storage: storage)
@@ -317,10 +324,11 @@ struct Consequences {
         let added = added
         guard !added.isEmpty else {
             let pending = after.steps.filter { $0.status == .generate && !excluding.contains($0.stage) }.count
-            return "the next run pays for nothing more because of it" + (pending > 0 ? " (it has \(pending) generations to make anyway)" : "")
+            return "the next run pays for nothing more because of it" + (pending > 0 ? " (it has \(plural(pending, "generation")) to make anyway)" : "")
         }
         let cost = added.map(\.cost).reduce(.free, +)
-        return "the next run regenerates \(added.map(\.stage).joined(separator: ", ")) because of it "
-            + "(\(cost.generations == 1 ? "1 generation" : "\(cost.generations) generations"), \(Int(cost.seconds.rounded())) s of video)"
+        let money = (cost.money ?? 0) > 0 ? String(format: cost.emulated ? ", $%.2f of emulator credits" : ", about $%.2f", cost.money!) : ""
+        return "the next run \(cost.emulated ? "emulates" : "regenerates") \(added.map(\.stage).joined(separator: ", ")) because of it "
+            + "(\(plural(cost.generations, "generation")), \(Int(cost.seconds.rounded())) s of video\(money))"
     }
 }

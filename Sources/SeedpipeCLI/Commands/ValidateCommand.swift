@@ -20,6 +20,6 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         let pipeline = try options.load()
         let generations = pipeline.steps.filter { $0.stage.signature.pool == .seedance }.count
-        print("\(options.pipeline): ok (\(pipeline.steps.count) stages, \(generations) generations)")
+        print("\(options.pipeline): ok (\(plural(pipeline.steps.count, "stage")), \(plural(generations, "generation")))")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOConcurrencyHelpers
 import Pipeline
 import Stages
@@ -39,7 +40,9 @@ struct StudioServer: Sendable {
                                   boundPort.withLockedValue { $0 = channel.localAddress?.port ?? 0 }
                                   continuation.yield(channel.localAddress?.port ?? 0)
                                   continuation.finish()
-                              })
+                              },
+                              // The studio speaks for itself (its URL on stdout, errors on stderr): no server log lines.
+                              logger: Logger(label: "seedpipe.studio", factory: { _ in SwiftLogNoOpLogHandler() }))
         let task = Task {
             defer { continuation.finish() }
             try await app.run()
@@ -105,7 +108,7 @@ struct StudioServer: Sendable {
 
     func state() async throws -> State {
         let storage = try options.storage()
-        let pipeline = try await options.loadPriced(storage)
+        let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
         let plan = await Planner.plan(pipeline, storage: storage)
         let (all, picks) = try options.loadAllTakes()
         let shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: options.cacheFolder.appendingPathComponent("posters"))
@@ -181,7 +184,7 @@ struct StudioServer: Sendable {
 
     func run(_ change: Change) async throws -> [String: Value] {
         let storage = try options.storage()
-        let pipeline = try await options.loadPriced(storage)
+        let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
         let plan = await Planner.plan(pipeline, storage: storage)
         if change.preview == true {
             return ["text": .string(PlanCommand.summary(plan)), "generations": .number(Double(plan.generations))]
@@ -205,7 +208,8 @@ struct StudioServer: Sendable {
 
     func pick(_ change: Change) async throws -> [String: Value] {
         guard let stage = change.stage, let take = change.take else { throw ValidationError("pick needs `stage` and `take`") }
-        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage())
+        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage(),
+                                              backend: await backend.kind())
         let text = "\(pick.shot): take \(take) (now take \(pick.was)). " + pick.consequences.text
         if change.preview == true { return ["text": .string(text)] }
         try pick.write(options)
@@ -216,7 +220,7 @@ struct StudioServer: Sendable {
         guard let stage = change.stage else { throw ValidationError("reroll needs `stage`") }
         let storage = try options.storage()
         let reroll = try await TakeActions.reroll(stage, count: max(1, min(change.count ?? 1, 20)), keepAfter: change.keepAfter == true,
-                                                  options: options, storage: storage)
+                                                  options: options, storage: storage, backend: await backend.kind())
         var text = reroll.summary
         if !reroll.consequences.added.isEmpty { text += "; then " + reroll.consequences.text }
         if change.preview == true { return ["text": .string(text)] }

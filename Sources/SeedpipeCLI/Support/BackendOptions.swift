@@ -26,6 +26,31 @@ struct BackendOptions: ParsableArguments {
         }
     }
 
+    /// What runs the generations, as far as pricing and labelling go.
+    enum Kind: Equatable {
+        /// Segmind: paid.
+        case service
+        /// An emulator (the built-in one, or a server that says it is seedpipe's), billing this
+        /// much a second: what it makes is emulated, nothing is paid.
+        case emulator(pricePerSecond: Double)
+
+        var emulated: Bool { if case .emulator = self { true } else { false } }
+    }
+
+    /// Which kind the chosen backend is. No network, except one GET asking a `--backend` URL
+    /// whether it is seedpipe's emulator (a server that does not say so is taken as the paid service).
+    func kind() async -> Kind {
+        switch backend {
+        case "segmind": return .service
+        case "auto" where APIKey.fromEnvironment() != nil: return .service
+        case "auto", "emulator": return .emulator(pricePerSecond: EmulatorConfiguration.commandLinePricePerSecond)
+        default:
+            guard let url = URL(string: backend) else { return .service }
+            let identity = await SeedanceClient(endpoints: .single(url), apiKey: nil).emulatorIdentity(at: url)
+            return identity.map { .emulator(pricePerSecond: $0.pricePerSecond) } ?? .service
+        }
+    }
+
     /// A client for the chosen backend; an in-process emulator is started when needed (stop it after).
     func connect() async throws -> Connection {
         let key = APIKey.fromEnvironment()
@@ -34,17 +59,20 @@ struct BackendOptions: ParsableArguments {
             guard let key else {
                 throw ValidationError("--backend segmind needs SEGMIND_API_KEY (or use --backend emulator to work offline)")
             }
-            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key, rateLimit: .perMinute(rpm)), emulator: nil)
+            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key, rateLimit: .perMinute(rpm)), emulator: nil,
+                              emulated: false)
         case "auto" where key != nil:
-            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key, rateLimit: .perMinute(rpm)), emulator: nil)
+            return Connection(client: SeedanceClient(endpoints: .segmind, apiKey: key, rateLimit: .perMinute(rpm)), emulator: nil,
+                              emulated: false)
         case "auto", "emulator":
             let secret = UUID().uuidString
-            // An offline preview costs nothing: its clips are billed at $0.
+            // An offline preview bills as `seedpipe serve` does by default: nothing.
             let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-                apiKey: secret, latency: .milliseconds(Int64(emulatorLatency * 1000)), pricePerSecond: 0))
+                apiKey: secret, latency: .milliseconds(Int64(emulatorLatency * 1000)),
+                pricePerSecond: EmulatorConfiguration.commandLinePricePerSecond))
             let url = try await emulator.start()
             Terminal.error("offline preview: clips are rendered locally; set SEGMIND_API_KEY to generate with Seedance")
-            return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey(secret)), emulator: emulator)
+            return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey(secret)), emulator: emulator, emulated: true)
         default:
             // The key goes to a server of the user's own only because they typed its URL here,
             // on the command line (never from a pipeline file, a plugin or an environment default).
@@ -52,7 +80,8 @@ struct BackendOptions: ParsableArguments {
             if key != nil, !Self.isLoopback(url) {
                 Terminal.error("note: SEGMIND_API_KEY is sent to \(url.host ?? backend), because --backend names it")
             }
-            return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: key ?? APIKey("local"), rateLimit: .perMinute(rpm)), emulator: nil)
+            let client = SeedanceClient(endpoints: .single(url), apiKey: key ?? APIKey("local"), rateLimit: .perMinute(rpm))
+            return Connection(client: client, emulator: nil, emulated: await client.emulatorIdentity(at: url) != nil)
         }
     }
 
@@ -65,6 +94,8 @@ struct BackendOptions: ParsableArguments {
     struct Connection {
         let client: SeedanceClient
         let emulator: SeedanceEmulator?
+        /// What it makes is emulated, not paid.
+        let emulated: Bool
 
         func close() async { await emulator?.stop() }
     }

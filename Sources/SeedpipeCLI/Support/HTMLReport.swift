@@ -25,14 +25,14 @@ enum HTMLReport {
             figcaption{font-size:13px;color:#666}
             table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}
             .bar{position:relative;height:14px;background:#eef}.bar span{position:absolute;top:0;height:14px;border-radius:3px;background:#5b6ee1}
-            .cached span{background:#9ab}.failed span{background:#d55}.paid span{background:#e0913a}
+            .cached span{background:#9ab}.failed span{background:#d55}.paid span{background:#e0913a}.emulated span{background:#c9a0e0}
             .warn{color:#b35900;font-weight:600}.ok{color:#2a7a2a}
             code{font-size:12px;color:#555}
             </style></head><body>
             <h1>\(escape(run.pipeline))</h1>
             <p class="facts">ran \(format(run.started)) in <b>\(String(format: "%.1f", run.seconds)) s</b> ·
             <b>\(run.stages.count)</b> stages, <b>\(run.cacheHits)</b> from cache ·
-            <b>\(run.generationsPaid)</b> generations paid for (\(run.secondsPaid) s of video\(run.moneyPaid.map { String(format: ", <b id=\"money\">$%.2f</b>", $0) } ?? ""))\(run.remainingCredits.map { String(format: " · $%.2f of credits left", $0) } ?? "")\(run.failures.isEmpty ? "" : " · <span class=\"warn\">\(run.failures.count) failed</span>")</p>
+            \(run.generationsEmulated > 0 ? "<b>\(run.generationsEmulated)</b> generations emulated (\(run.secondsEmulated) s of video, nothing paid) · " : "")<b>\(run.generationsPaid)</b> generations paid for (\(run.secondsPaid) s of video\(run.moneyPaid.map { String(format: ", <b id=\"money\">$%.2f</b>", $0) } ?? ""))\(run.remainingCredits.map { String(format: " · $%.2f of credits left", $0) } ?? "")\(run.failures.isEmpty ? "" : " · <span class=\"warn\">\(run.failures.count) failed</span>")</p>
             <div class="media">
             """
         if let film { html += "<figure><video id=\"film\" controls preload=\"metadata\" src=\"\(escape(film))\" style=\"max-height:480px\"></video><figcaption>\(escape(film))</figcaption></figure>" }
@@ -43,7 +43,7 @@ enum HTMLReport {
         html += "<h2>Timeline</h2><table id=\"timeline\"><tr><th>stage</th><th>kind</th><th style=\"width:40%\"></th><th>time</th><th>cost</th><th>request</th></tr>"
         for stage in run.stages {
             let left = 100 * (stage.offset ?? 0) / total, width = max(0.5, 100 * stage.seconds / total)
-            let state = stage.error != nil ? "failed" : stage.skipped ? "skipped" : stage.cached ? "cached" : stage.paid ? "paid" : "ran"
+            let state = stage.error != nil ? "failed" : stage.skipped ? "skipped" : stage.cached ? "cached" : stage.paid ? "paid" : stage.emulated ? "emulated" : "ran"
             html += "<tr class=\"\(state)\"><td>\(escape(stage.stage))</td><td><code>\(escape(stage.kind))</code></td>"
             html += "<td><div class=\"bar \(state)\"><span style=\"left:\(String(format: "%.2f", left))%;width:\(String(format: "%.2f", width))%\"></span></div></td>"
             html += "<td>\(state == "cached" ? "cached" : String(format: "%.1f s", stage.seconds))\(stage.error.map { " <span class=\"warn\">\(escape($0))</span>" } ?? "")</td>"

@@ -84,9 +84,11 @@ struct PipelineOptions: ParsableArguments {
     /// Plugin warnings already printed (a command may load its pipeline more than once).
     private static let warned = Mutex<Set<String>>([])
 
-    /// The price of a second of video: `--price-per-second`, `$SEEDPIPE_PRICE_PER_SECOND`,
-    /// else what this cache's generations were billed, by resolution.
-    func prices(_ storage: Storage) async throws -> PriceBook {
+    /// The price of a second of video: on an emulator, its own bill (emulated, never mixed
+    /// with the service's prices); else `--price-per-second`, `$SEEDPIPE_PRICE_PER_SECOND`,
+    /// else what this cache's generations were billed by the service, by resolution.
+    func prices(_ storage: Storage, backend: BackendOptions.Kind = .service) async throws -> PriceBook {
+        if case .emulator(let pricePerSecond) = backend { return PriceBook(flat: pricePerSecond, emulated: true) }
         if let pricePerSecond { return PriceBook(flat: pricePerSecond) }
         if let text = ProcessInfo.processInfo.environment["SEEDPIPE_PRICE_PER_SECOND"], !text.isEmpty {
             guard let price = Double(text), price >= 0 else {
@@ -98,8 +100,9 @@ struct PipelineOptions: ParsableArguments {
     }
 
     /// The pipeline loaded with the built-in stages priced as `prices(_:)` says (for `plan` and `run`).
-    func loadPriced(_ storage: Storage, picks: Picks? = nil, takes: TakeSelection = .used) async throws -> ValidatedPipeline {
-        try load(registry: BuiltinStages.registry(prices: try await prices(storage)), picks: picks, takes: takes)
+    func loadPriced(_ storage: Storage, backend: BackendOptions.Kind = .service, picks: Picks? = nil, takes: TakeSelection = .used)
+        async throws -> ValidatedPipeline {
+        try load(registry: BuiltinStages.registry(prices: try await prices(storage, backend: backend)), picks: picks, takes: takes)
     }
 
     /// The local cache (`.seedpipe/` beside the pipeline, `--cache`, or `$SEEDPIPE_CACHE`).

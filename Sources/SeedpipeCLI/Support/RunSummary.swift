@@ -17,6 +17,8 @@ struct RunSummary: Encodable {
         /// The Seedance request behind a generation, from the journal.
         var requestID: String?
         var paid: Bool
+        /// Made by an emulator: counted, not paid.
+        var emulated: Bool = false
         /// What the generation was billed, USD (the service's own figure), when known.
         var cost: Double?
         var outputs: [String: Value]
@@ -35,6 +37,11 @@ struct RunSummary: Encodable {
     var secondsPaid: Int
     /// USD paid in this run, when every generation's cost is known.
     var moneyPaid: Double?
+    /// Generations an emulator made in place of paid ones (nothing paid), their seconds and
+    /// what the emulator billed in its own credits.
+    var generationsEmulated: Int
+    var secondsEmulated: Int
+    var moneyEmulated: Double?
     /// The account's balance after the run's last generation, when the service said.
     var remainingCredits: Double?
     var cacheHits: Int
@@ -56,16 +63,20 @@ struct RunSummary: Encodable {
             if let entry, !stage.cached, entry.remainingCredits != nil, entry.updatedAt > latest?.updatedAt ?? .distantPast { latest = entry }
             stages.append(Stage(stage: stage.stage, kind: stage.kind, key: stage.key, cached: stage.cached, skipped: stage.skipped,
                                 offset: stage.started.map { $0.timeIntervalSince(started) }, seconds: stage.seconds,
-                                error: stage.error?.message, requestID: entry?.requestID, paid: !stage.cost.isFree,
-                                cost: entry?.cost, outputs: stage.outputs))
+                                error: stage.error?.message, requestID: entry?.requestID, paid: stage.cost.isPaid,
+                                emulated: stage.cost.emulated, cost: entry?.cost, outputs: stage.outputs))
         }
         self.stages = stages
         outputs = report.outputs
         self.files = files
         failures = report.failures.mapValues(\.message)
-        generationsPaid = report.cost.generations
-        secondsPaid = Int(report.cost.seconds.rounded())
-        moneyPaid = report.cost.generations == 0 ? 0 : report.cost.money
+        let paid = report.paid, emulated = report.emulated
+        generationsPaid = paid.generations
+        secondsPaid = Int(paid.seconds.rounded())
+        moneyPaid = paid.generations == 0 ? 0 : paid.money
+        generationsEmulated = emulated.generations
+        secondsEmulated = Int(emulated.seconds.rounded())
+        moneyEmulated = emulated.generations == 0 ? 0 : emulated.money
         remainingCredits = latest?.remainingCredits
         cacheHits = report.stages.values.filter(\.cached).count
     }

@@ -1,0 +1,18 @@
+import Foundation
+
+/// What seedpipe's emulator says of itself at `GET /_emulator/identity`: that it is one (so
+/// its work is emulated, not paid) and what it bills a second of video.
+public struct EmulatorIdentity: Codable, Sendable, Hashable {
+    public var emulator: String
+    public var pricePerSecond: Double
+
+    enum CodingKeys: String, CodingKey {
+        case emulator
+        case pricePerSecond = "price_per_second"
+    }
+
+    public init(emulator: String, pricePerSecond: Double) {
+        self.emulator = emulator
+        self.pricePerSecond = pricePerSecond
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Media
+import MediaTestSupport
+import Testing
+
+/// A run where one stage fails delivers what the others made, and says what failed; small
+/// commands keep their word (one pipeline's jobs, counts in the singular).
+@Suite struct PartlyFailedRunTests {
+    static let pipeline = """
+        pipeline: partly
+        stages:
+          early: { uses: thumbnail, with: { video: tone.mp4, at: 1 } }
+          late: { uses: thumbnail, with: { video: tone.mp4, at: 60 } }
+        outputs: { early: "${early.image}", late: "${late.image}" }
+        """
+
+    func folder() throws -> TemporaryFolder {
+        let folder = TemporaryFolder("partly")
+        _ = try Fixtures.clip("tone.mp4", in: folder, SyntheticClip(duration: 2))
+        try Self.pipeline.write(to: folder.file("partly.yaml"), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    @Test func keepGoingDeliversEveryOutputWhoseStageSucceeded() async throws {
+        let folder = try folder()
+        let run = try await SeedpipeBinary.run(["run", "partly.yaml", "--keep-going", "--out", "out"], in: folder)
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.file("out/early.jpg").path), "what was made is delivered")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("out/late.jpg").path))
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("out/run.json"))) as? [String: Any])
+        #expect((summary["outputs"] as? [String: Any])?.keys.sorted() == ["early"], "\(summary["outputs"] ?? "")")
+        #expect((summary["files"] as? [String: [String]])?["early"] == ["early.jpg"])
+        let lines = run.stderr.split(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("done") }, "\(run.stderr)")
+        #expect(lines.contains { $0.hasPrefix("finished in") && $0.contains("1 failed (late)") && $0.contains("1 of 2 outputs") },
+                "\(run.stderr)")
+        #expect(lines.last?.hasPrefix("error: stage `late` failed") == true, "the last line says what failed: \(run.stderr)")
+    }
+
+    @Test func jobsOfAPipelineListOnlyItsGenerations() async throws {
+        let folder = TemporaryFolder("jobs")
+        for name in ["alpha", "beta"] {
+            try "pipeline: \(name)\nstages:\n  shot: { uses: seedance.generate, with: { prompt: \"a \(name) lake\", duration: 4, resolution: 480p } }\noutputs: { clip: \"${shot.video}\" }\n"
+                .write(to: folder.file("\(name).yaml"), atomically: true, encoding: .utf8)
+            let run = try await SeedpipeBinary.run(["run", "\(name).yaml", "--emulator-latency", "0.05"], in: folder)
+            try #require(run.status == 0, "\(run.stderr)")
+        }
+        let alpha = try await SeedpipeBinary.run(["jobs", "alpha.yaml"], in: folder)
+        #expect(alpha.stdout.contains("alpha/shot") && !alpha.stdout.contains("beta/"), "\(alpha.stdout)")
+        let all = try await SeedpipeBinary.run(["jobs"], in: folder)
+        #expect(all.stdout.contains("alpha/shot") && all.stdout.contains("beta/shot"), "every pipeline in the cache: \(all.stdout)")
+
+        // One of each is said in the singular.
+        let validate = try await SeedpipeBinary.run(["validate", "alpha.yaml"], in: folder)
+        #expect(validate.stdout.contains("alpha.yaml: ok (1 stage, 1 generation)"), "\(validate.stdout)")
+        let ls = try await SeedpipeBinary.run(["cache", "ls", "alpha.yaml"], in: folder)
+        #expect(ls.stdout.contains("2 actions (0 paid generations, 2 emulated); 2 journal entries"), "\(ls.stdout)")
+        let again = try await SeedpipeBinary.run(["run", "alpha.yaml"], in: folder)
+        #expect(again.stderr.contains(": 1 stage, 1 from cache"), "\(again.stderr)")
+    }
+}
