@@ -235,7 +235,9 @@ private struct Run {
             }
             urls[name] = list
         }
-        let request = stage.request(invocation.values, urls: urls)
+        // Checked before the intent is journaled: a request the API's rules refuse is never
+        // recorded as about to be paid for.
+        let request = try stage.request(invocation.values, urls: urls).validated()
         var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
                                     requestBody: try Value(encoding: request), seconds: request.effectiveDuration)
         entry.refusals = refusals.isEmpty ? nil : refusals

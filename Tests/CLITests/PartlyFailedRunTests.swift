@@ -59,3 +59,31 @@ import Testing
         #expect(again.stderr.contains(": 1 stage, 1 from cache"), "\(again.stderr)")
     }
 }
+
+/// Mistakes caught by `validate`, before anything runs or is journaled.
+@Suite struct CheckedBeforeRunningTests {
+    @Test func aListWhereOneValueIsExpectedIsAnErrorAtItsPlace() async throws {
+        let folder = TemporaryFolder("list-prompt")
+        try """
+            pipeline: listed
+            stages:
+              prompts:
+                uses: template
+                with: { template: "Shot {{index}}: {{beat}}", each: [{ beat: dawn }, { beat: dusk }] }
+              shot: { uses: seedance.generate, with: { prompt: "${prompts.texts}", duration: 4 } }
+            """.write(to: folder.file("listed.yaml"), atomically: true, encoding: .utf8)
+        let validate = try await SeedpipeBinary.run(["validate", "listed.yaml"], in: folder)
+        #expect(validate.status == 2, "\(validate.stdout)\(validate.stderr)")
+        let lines = validate.stderr.split(separator: "\n").filter { $0.contains("error:") }
+        #expect(lines.count == 1, "one problem, once: \(validate.stderr)")
+        #expect(lines.first?.contains("listed.yaml:6:") == true
+                && lines.first?.contains("stage `shot`: `prompt` takes a string, but ${prompts.texts} is a list ([text])") == true,
+                "\(validate.stderr)")
+        #expect(validate.stderr.contains("${prompts.texts[0]}") && validate.stderr.contains("seedance.chain"), "\(validate.stderr)")
+        // A run refuses it before anything is journaled.
+        let run = try await SeedpipeBinary.run(["run", "listed.yaml"], in: folder)
+        #expect(run.status == 2, "\(run.stderr)")
+        let jobs = try await SeedpipeBinary.run(["jobs", "listed.yaml"], in: folder)
+        #expect(jobs.stdout.contains("no journaled generations"), "no intent left behind: \(jobs.stdout)")
+    }
+}

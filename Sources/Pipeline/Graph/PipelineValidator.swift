@@ -160,7 +160,28 @@ public enum PipelineValidator {
                 checkInput(expression, port: port, node: node, location: node.keyLocations[port.name] ?? node.location)
             }
             for spec in stage.signature.parameters {
-                for reference in with[spec.name]?.references ?? [] { _ = checkReference(reference, from: name) }
+                guard let expression = with[spec.name] else { continue }
+                guard case .reference(let reference) = expression else {
+                    for reference in expression.references { _ = checkReference(reference, from: name) }
+                    continue
+                }
+                // A whole list given to a parameter that takes one value fails only once it runs
+                // (a generation would be journaled as about to be paid for first): said here.
+                guard let type = checkReference(reference, from: name), case .list = type,
+                      [.string, .integer, .number, .boolean].contains(spec.kind) else { continue }
+                var one = reference
+                one.index = 0
+                // The macros that take the plural (`prompts:` for `prompt`) make one stage per item.
+                let plural = spec.name + "s"
+                let macros = registry.kinds.filter { registry.macro($0)?.acceptedKeys.contains(plural) == true }
+                let shot = node.take?.shot ?? name
+                let problem = Diagnostic(
+                    "stage `\(shot)`: `\(spec.name)` takes \(spec.kind), but \(reference) is a list (\(type))",
+                    at: reference.location ?? node.keyLocations[spec.name] ?? node.location,
+                    fix: "take one item, \(one)" + (macros.isEmpty ? "; or give each item a stage of its own with `each`"
+                        : "; or make one \(node.kind) per item: `uses: \(macros.joined(separator: "` or `"))` with `\(plural): \"\(reference)\"`"))
+                // Every take of a shot reads the same expression: one diagnostic for the shot.
+                if !diagnostics.contains(where: { $0.message == problem.message }) { diagnostics.append(problem) }
             }
         }
         for (name, expression) in graph.outputs.sorted(by: { $0.key < $1.key }) {
