@@ -37,6 +37,14 @@ import Testing
         #expect(lines.last?.hasPrefix("error: stage `late` failed") == true, "the last line says what failed: \(run.stderr)")
     }
 
+    @Test func aStageErrorNamesTheInputNotTheCache() async throws {
+        let folder = try folder()
+        let run = try await SeedpipeBinary.run(["run", "partly.yaml", "--out", "out"], in: folder)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("stage `late` failed: `video` (tone.mp4): time 60 s is past the end (the video lasts 2 s)"), "\(run.stderr)")
+        #expect(!run.stderr.contains(".seedpipe/objects") && !run.stderr.contains("objects/"), "\(run.stderr)")
+    }
+
     @Test func jobsOfAPipelineListOnlyItsGenerations() async throws {
         let folder = TemporaryFolder("jobs")
         for name in ["alpha", "beta"] {

@@ -187,8 +187,8 @@ public struct Executor: Sendable {
                                               error: error, skipped: false, cost: cost))
         }
         var key: String?
+        var values: [String: Value] = [:]
         do {
-            var values: [String: Value] = [:]
             let ports = Dictionary(uniqueKeysWithValues: step.stage.signature.inputs.map { ($0.name, $0) })
             for (parameter, expression) in step.with {
                 values[parameter] = try await resolve(expression, upstream: upstream, port: ports[parameter])
@@ -217,9 +217,37 @@ public struct Executor: Sendable {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            let failure = PipelineError.stage(name, failed: error)
+            var failure = PipelineError.stage(name, failed: error)
+            failure.message = Self.naming(failure.message, values: values, with: step.with)
             events?.yield(.failed(stage: name, error: failure))
             return report(key: key, cached: false, error: failure)
+        }
+    }
+
+    /// A stage's error in the pipeline's terms: a stored file's cache path (stages see only
+    /// the store) becomes the input it came in as: `` `video` (${shot.video}) `` or
+    /// `` `video` (clip.mp4) ``. The error underneath keeps the original.
+    static func naming(_ message: String, values: [String: Value], with: [String: ValueExpression]) -> String {
+        var message = message
+        for (name, value) in values.sorted(by: { $0.key < $1.key }) {
+            let items = value.list ?? [value]
+            for (index, item) in items.enumerated() {
+                guard let digest = item.artifact?.digest, message.contains(digest),
+                      let path = message.range(of: "[^\\s:`']*\(digest)[^\\s:`']*", options: .regularExpression) else { continue }
+                message.replaceSubrange(path, with: label(name, item: items.count > 1 ? index : nil, given: with[name]))
+            }
+        }
+        return message
+    }
+
+    private static func label(_ name: String, item: Int?, given: ValueExpression?) -> String {
+        var source = given
+        if let item, case .list(let items)? = given, items.indices.contains(item) { source = items[item] }
+        if let item, case .literal(.list(let items))? = given, items.indices.contains(item) { source = .literal(items[item]) }
+        switch source {
+        case .reference(let reference)?: return "`\(name)` (\(reference))"
+        case .literal(.string(let path))?: return "`\(name)` (\(path))"
+        default: return "`\(name)`" + (item.map { " item \($0 + 1)" } ?? "")
         }
     }
 
