@@ -159,4 +159,19 @@ import Testing
         #expect(broken.stderr.contains("film.picks.yaml:\(line):9"), "\(broken.stderr)")
         await session.emulator.stop()
     }
+
+    @Test func aChainsOwnNameAndAShotNumberNameTheShot() async throws {
+        let session = try await Session()
+        let run = try await session.seedpipe(["run", "film.yaml", "--out", "out/film"], backend: true)
+        try #require(run.status == 0, "\(run.stderr)")
+        let reroll = try await session.seedpipe(["reroll", "film.yaml", "shots", "2"], backend: true)
+        #expect(reroll.status == 0, "\(reroll.stderr)")
+        #expect(reroll.stderr.contains("reroll shots-2: take 2"), "\(reroll.stderr)")
+        let pick = try await session.seedpipe(["pick", "film.yaml", "shots", "2", "1"])
+        #expect(pick.status == 0, "\(pick.stderr)")
+        #expect(pick.stdout.contains("shots-2: take 1 picked (was take 2)"), "\(pick.stdout)")
+        let alone = try await session.seedpipe(["pick", "film.yaml", "shots", "1"])
+        #expect(alone.status == 2)
+        #expect(alone.stderr.contains("`shots` has 3 shots (shots-1, shots-2, shots-3): name one"), "\(alone.stderr)")
+    }
 }

@@ -49,24 +49,36 @@ struct PickCommand: AsyncParsableCommand {
             next run will make because of it, and what that costs: in a chain, the shots
             after this one start on the picked take's last frame.
 
-            Example:
-              seedpipe pick pipelines/waterfall-journey.yaml shots-2 3
+            Examples:
+              seedpipe pick pipelines/waterfall-journey.yaml shots-2 1
+              seedpipe pick pipelines/waterfall-journey.yaml shots 2 1
             """
     )
 
     @OptionGroup var options: PipelineOptions
 
-    @Argument(help: "The shot (e.g. shots-2).")
+    @Argument(help: "The shot: shots-2, or a chain's or storyboard's own name and then the shot number (shots 2).")
     var stage: String
 
-    @Argument(help: "The take number (see seedpipe takes).")
-    var take: Int
+    @Argument(help: ArgumentHelp("The take number (see seedpipe takes); after a chain's own name, the shot number, then the take.",
+                                 valueName: "take"))
+    var numbers: [Int] = []
+
+    func validate() throws {
+        guard (1...2).contains(numbers.count) else {
+            throw ValidationError("give the shot and the take: pick PIPELINE shots-2 3 (or shots 2 3)")
+        }
+    }
+
+    /// `shots 2 3` names shot `shots-2`, take 3.
+    var shotName: String { numbers.count == 2 ? "\(stage)-\(numbers[0])" : stage }
+    var take: Int { numbers.last ?? 1 }
 
     /// What the next run will run on, so what the pick makes it do is priced (or emulated) as it will be.
     @OptionGroup var backend: BackendOptions
 
     func run() async throws {
-        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage(),
+        let pick = try await TakeActions.pick(shotName, take: take, options: options, storage: try options.storage(),
                                               backend: await backend.kind())
         try pick.write(options)
         print("\(pick.shot): take \(take) picked (was take \(pick.was))\(pick.made ? "" : ", not made yet"); "
@@ -90,14 +102,17 @@ struct RerollCommand: AsyncParsableCommand {
 
             Examples:
               seedpipe reroll pipelines/waterfall-journey.yaml shots-2
-              seedpipe reroll pipelines/waterfall-journey.yaml shots-2 --count 3 --keep-after
+              seedpipe reroll pipelines/waterfall-journey.yaml shots 2 --count 3 --keep-after
             """
     )
 
     @OptionGroup var options: PipelineOptions
 
-    @Argument(help: "The shot (e.g. shots-2).")
+    @Argument(help: "The shot: shots-2, or a chain's or storyboard's own name and then the shot number (shots 2).")
     var stage: String
+
+    @Argument(help: "The shot number, when STAGE is a chain's or storyboard's own name.")
+    var shot: Int?
 
     @Option(help: "How many new takes.")
     var count = 1
@@ -116,8 +131,8 @@ struct RerollCommand: AsyncParsableCommand {
     func run() async throws {
         global.apply()
         let storage = try options.storage()
-        let reroll = try await TakeActions.reroll(stage, count: count, keepAfter: keepAfter, options: options, storage: storage,
-                                                  backend: await backend.kind())
+        let reroll = try await TakeActions.reroll(shot.map { "\(stage)-\($0)" } ?? stage, count: count, keepAfter: keepAfter,
+                                                  options: options, storage: storage, backend: await backend.kind())
         if let note = reroll.note { Terminal.error(note) }
         Terminal.error(reroll.summary)
         if !reroll.consequences.added.isEmpty {

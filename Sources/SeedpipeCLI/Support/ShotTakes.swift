@@ -160,6 +160,11 @@ extension PipelineOptions {
         let base = name.split(separator: "#").first.map(String.init) ?? name
         if let shot = takes.shot(base) { return shot }
         let names = takes.shots.map(\.shot)
+        // A chain's or storyboard's own name: it has several shots, so say how to name one.
+        let members = names.filter { $0.hasPrefix(base + "-") && Int($0.dropFirst(base.count + 1)) != nil }
+        if !members.isEmpty {
+            throw ValidationError("`\(base)` has \(members.count) shots (\(members.joined(separator: ", "))): name one, as `\(base) 2` or `\(base)-2`")
+        }
         throw ValidationError("\(pipeline) has no shot `\(name)`"
                               + (closest(to: base, in: names).map { "; did you mean `\($0)`?" }
                                   ?? (names.isEmpty ? " (it has no generation stages)" : "; shots: \(names.joined(separator: ", "))")))
