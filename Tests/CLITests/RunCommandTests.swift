@@ -130,12 +130,16 @@ import Testing
         var environment = SeedpipeBinary.offline
         environment["SEGMIND_API_KEY"] = "sk-unreachable-4b7e"
         let port = try Self.closedPort()
+        let start = ContinuousClock.now
         let outcome = try await SeedpipeBinary.run(["run", "p.yaml", "--backend", "http://127.0.0.1:\(port)"], in: folder,
                                                    environment: environment)
         #expect(outcome.status == 3, "\(outcome.stderr)")
+        #expect(ContinuousClock.now - start < .seconds(10), "nothing listens there: one short retry, not half a minute")
         let errors = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
         #expect(errors.count == 1, "\(outcome.stderr)")
         #expect(errors.first?.contains("shot") == true && errors.first?.contains("127.0.0.1") == true, "\(outcome.stderr)")
+        #expect(errors.first?.contains("(connection refused)") == true, "\(outcome.stderr)")
+        #expect(errors.first.map { $0.filter { $0 == "(" }.count == $0.filter { $0 == ")" }.count } == true, "balanced: \(outcome.stderr)")
         #expect(!outcome.stderr.contains("sk-unreachable-4b7e") && !outcome.stdout.contains("sk-unreachable-4b7e"))
         #expect(!outcome.stderr.contains("note: SEGMIND_API_KEY is sent"), "no note for a loopback backend")
     }

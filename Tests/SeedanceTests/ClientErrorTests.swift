@@ -137,7 +137,7 @@ import Testing
         await harness.stop()
     }
 
-    @Test func refusedConnectionsAreRetriedThenReported() async throws {
+    @Test func aRefusedLoopbackConnectionFailsAtOnceWithOneLine() async throws {
         // A port that was just free: nothing listens there.
         let emulator = try SeedanceEmulator()
         let url = try await emulator.start()
@@ -147,7 +147,16 @@ import Testing
                                     clock: clock)
         let error = try await #require(throws: SeedanceError.self) { try await client.submit(EmulatorHarness.request()) }
         #expect(error.code == .connectionFailed, "\(error)")
-        #expect(clock.sleeps.count == 3, "a refused submit cannot have been accepted, so it is retried")
+        #expect(clock.sleeps.count == 1 && clock.sleeps.allSatisfy { $0 <= .milliseconds(500) }, "one short retry at most: \(clock.sleeps)")
+        let line = "\(error)"
+        #expect(line.contains("nothing listens on") && line.contains("(connection refused)") && !line.contains("\n"), "\(line)")
+        #expect(line.filter { $0 == "(" }.count == line.filter { $0 == ")" }.count, "balanced: \(line)")
+        // When asked, a refused submit is retried as any connection never made (it cannot have been accepted).
+        let patient = ImmediateClock()
+        let retrying = SeedanceClient(endpoints: .single(url), apiKey: APIKey("k"),
+                                      retry: RetryPolicy(maximumAttempts: 4, refusedLoopbackAttempts: 4), clock: patient)
+        await #expect(throws: SeedanceError.self) { try await retrying.submit(EmulatorHarness.request()) }
+        #expect(patient.sleeps.count == 3)
     }
 
     @Test func downloadsRetryAndRespectTheCap() async throws {

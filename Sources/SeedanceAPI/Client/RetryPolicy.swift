@@ -11,9 +11,13 @@ public struct RetryPolicy: Sendable, Hashable {
     public var jitter: Double
     /// Longest Retry-After honoured; a server asking for more makes the request fail instead.
     public var maximumRetryAfter: Duration
+    /// Tries in all when a server on this machine refuses the connection (nothing listens
+    /// there), each retry after half a second at most.
+    public var refusedLoopbackAttempts: Int
 
     public init(maximumAttempts: Int = 6, baseDelay: Duration = .seconds(1), maximumDelay: Duration = .seconds(30),
-                jitter: Double = 0.25, maximumRetryAfter: Duration = .seconds(120)) {
+                jitter: Double = 0.25, maximumRetryAfter: Duration = .seconds(120), refusedLoopbackAttempts: Int = 2) {
+        self.refusedLoopbackAttempts = refusedLoopbackAttempts
         self.maximumAttempts = maximumAttempts
         self.baseDelay = baseDelay
         self.maximumDelay = maximumDelay

@@ -127,6 +127,12 @@ public struct SeedanceClient: Sendable {
         request.headers.add(name: "x-api-key", value: apiKey.secret)
     }
 
+    /// 127.0.0.0/8, ::1 and localhost: a server on this machine.
+    public static func isLoopback(_ url: URL) -> Bool {
+        guard let host = url.host?.lowercased() else { return false }
+        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
     /// The host (and port) of a URL, for messages: never its path or query (signed URLs carry tokens).
     static func server(of url: URL) -> String {
         guard let host = url.host else { return "the server" }
@@ -153,12 +159,19 @@ public struct SeedanceClient: Sendable {
                         "\(what) was sent but no answer came back; it may have been accepted and billed, so it is not re-sent (look it up in request history)",
                         underlying: scrub(failure.text))
                 }
-                guard let delay = retry.delay(afterAttempt: tries) else {
+                // Nothing listens on this machine's port: a local server that is not running does
+                // not start in the next half minute, so one short retry, then a clear line.
+                let nobodyHere = failure.refused && Self.isLoopback(url)
+                let delay = nobodyHere && tries >= retry.refusedLoopbackAttempts ? nil : retry.delay(afterAttempt: tries)
+                guard let delay else {
+                    if nobodyHere {
+                        throw SeedanceError(.connectionFailed, "\(what) failed: nothing listens on \(Self.server(of: url)) (connection refused)")
+                    }
                     throw SeedanceError(.connectionFailed, "\(what) failed: cannot reach \(Self.server(of: url)) after \(tries) tries",
-                                        underlying: scrub(failure.text))
+                                        underlying: scrub(TransportFailure.balanced(failure.text)))
                 }
                 logger.notice("\(what): \(failure.text); retrying in \(delay)")
-                try await clock.sleep(for: delay)
+                try await clock.sleep(for: nobodyHere ? min(delay, .milliseconds(500)) : delay)
                 continue
             }
             let retryable = reply.status == 429 || (mode == .idempotent && [500, 502, 503, 504].contains(reply.status))
@@ -250,19 +263,37 @@ struct TransportFailure {
     /// True when the connection was never made (refused, unreachable, connect timeout, DNS):
     /// the server cannot have seen the request.
     let neverSent: Bool
+    /// The server's machine answered that nothing listens on the port.
+    let refused: Bool
 
     init(_ error: any Error) {
         text = String(describing: error)
+        let lowered = text.lowercased()
+        refused = lowered.contains("connection refused") || lowered.contains("econnrefused") || lowered.contains("connectionrefused")
         if let client = error as? HTTPClientError {
             neverSent = client == .connectTimeout || client == .socksHandshakeTimeout
                 || client == .invalidURL || client == .emptyHost || client == .unsupportedScheme(text)
             return
         }
-        let lowered = text.lowercased()
-        neverSent = lowered.contains("connection refused")
-            || lowered.contains("econnrefused") || lowered.contains("connectionrefused")
-            || lowered.contains("no route to host") || lowered.contains("connecttimeout")
+        neverSent = refused || lowered.contains("no route to host") || lowered.contains("connecttimeout")
             || lowered.contains("could not resolve") || lowered.contains("nioconnectionerror")
+    }
+}
+
+extension TransportFailure {
+    /// The text with unmatched parentheses dropped (NIO says "…(error set): Connection refused) (errno: 111)").
+    static func balanced(_ text: String) -> String {
+        var depth = 0, kept = ""
+        for character in text {
+            if character == "(" {
+                depth += 1
+            } else if character == ")" {
+                guard depth > 0 else { continue }
+                depth -= 1
+            }
+            kept.append(character)
+        }
+        return kept + String(repeating: ")", count: depth)
     }
 }
 

@@ -86,10 +86,7 @@ struct BackendOptions: ParsableArguments {
     }
 
     /// 127.0.0.0/8, ::1 and localhost.
-    static func isLoopback(_ url: URL) -> Bool {
-        guard let host = url.host?.lowercased() else { return false }
-        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
+    static func isLoopback(_ url: URL) -> Bool { SeedanceClient.isLoopback(url) }
 
     struct Connection {
         let client: SeedanceClient
