@@ -95,3 +95,40 @@ import Testing
         #expect(jobs.stdout.contains("no journaled generations"), "no intent left behind: \(jobs.stdout)")
     }
 }
+
+/// Every command keeps the README's word: `--verbose`/`-v`, `--quiet`/`-q`, and an example in its help.
+@Suite struct EveryCommandTests {
+    static let commands: [[String]] = [
+        ["probe"], ["thumbnail"], ["last-frame"], ["audio-check"], ["run"], ["takes"], ["pick"], ["reroll"], ["studio"],
+        ["validate"], ["plan"], ["graph"], ["export"], ["jobs"], ["cache", "ls"], ["cache", "verify"], ["cache", "gc"],
+        ["concat"], ["soundtrack"], ["synth"], ["generate"], ["serve"], ["plugins", "ls"], ["plugins", "check"],
+    ]
+
+    @Test(arguments: commands) func takesVerboseAndQuietAndShowsAnExample(_ command: [String]) async throws {
+        let folder = TemporaryFolder("help")
+        let help = try await SeedpipeBinary.run(command + ["--help"], in: folder)
+        #expect(help.status == 0, "\(command)")
+        #expect(help.stdout.contains("-v, --verbose") && help.stdout.contains("-q, --quiet"), "\(command): \(help.stdout)")
+        #expect(help.stdout.contains("seedpipe \(command.joined(separator: " ")) "), "\(command) has an example: \(help.stdout)")
+    }
+
+    @Test func quietLeavesTheResultAndTheErrors() async throws {
+        let folder = TemporaryFolder("quiet")
+        try "pipeline: q\nstages:\n  say: { uses: template, with: { template: hello } }\noutputs: { line: \"${say.text}\" }\n"
+            .write(to: folder.file("q.yaml"), atomically: true, encoding: .utf8)
+        let run = try await SeedpipeBinary.run(["run", "q.yaml", "--quiet"], in: folder)
+        #expect(run.status == 0 && run.stderr.isEmpty, "\(run.stderr)")
+        let loud = try await SeedpipeBinary.run(["run", "q.yaml"], in: folder)
+        #expect(loud.stderr.contains("plan:") && loud.stderr.contains("done in"), "\(loud.stderr)")
+        let bad = try await SeedpipeBinary.run(["run", "missing.yaml", "--quiet"], in: folder)
+        #expect(bad.status == 2 && bad.stderr.contains("error:"), "errors stay: \(bad.stderr)")
+        // --cpu-jobs says its default once, in words.
+        let help = try await SeedpipeBinary.run(["run", "--help"], in: folder)
+        let cpu = (help.stdout.components(separatedBy: "--cpu-jobs").dropFirst().first?.components(separatedBy: "\n  --").first ?? "")
+            .split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(cpu.contains("default: the core count") && !cpu.contains("(default: \(ProcessInfo.processInfo.activeProcessorCount))"),
+                "\(cpu)")
+        let both = try await SeedpipeBinary.run(["run", "q.yaml", "--quiet", "--verbose"], in: folder)
+        #expect(both.status != 0 && both.stderr.contains("cannot go together"), "\(both.stderr)")
+    }
+}

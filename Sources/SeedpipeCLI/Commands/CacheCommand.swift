@@ -39,10 +39,21 @@ struct CacheCommand: ParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "ls", abstract: "Count what the cache holds.")
+        static let configuration = CommandConfiguration(
+            commandName: "ls", abstract: "Count what the cache holds.",
+            discussion: """
+                Objects and their size, action records (paid and emulated generations marked),
+                journal entries, and the latest records.
+
+                Example:
+                  seedpipe cache ls pipelines/waterfall-journey.yaml
+                """)
         @OptionGroup var location: Location
 
+        @OptionGroup var global: GlobalOptions
+
         func run() async throws {
+            global.apply()
             let cache = try location.local()
             let objects = cache.store.allObjects()
             let records = await cache.actions.allRecords()
@@ -62,10 +73,17 @@ struct CacheCommand: ParsableCommand {
 
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "verify", abstract: "Re-hash every object; remove those whose bytes changed (they are rebuilt on the next run).")
+            commandName: "verify", abstract: "Re-hash every object; remove those whose bytes changed (they are rebuilt on the next run).",
+            discussion: """
+                Example:
+                  seedpipe cache verify pipelines/waterfall-journey.yaml
+                """)
         @OptionGroup var location: Location
 
+        @OptionGroup var global: GlobalOptions
+
         func run() throws {
+            global.apply()
             let store = try location.local().store
             var bad = 0
             let objects = store.allObjects()
@@ -82,7 +100,15 @@ struct CacheCommand: ParsableCommand {
     struct Collect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "gc",
-            abstract: "Remove old cached results. Outputs of paid generations are kept unless --include-paid.")
+            abstract: "Remove old cached results. Outputs of paid generations are kept unless --include-paid.",
+            discussion: """
+                An emulator's work is not paid work: it may be removed (the next run makes it
+                again, for nothing).
+
+                Examples:
+                  seedpipe cache gc pipelines/waterfall-journey.yaml --older-than 30d
+                  seedpipe cache gc pipelines/waterfall-journey.yaml --max-size 20GB
+                """)
         @OptionGroup var location: Location
 
         @Option(help: "Remove results older than this: 12h, 30d, 2w.")
@@ -99,7 +125,10 @@ struct CacheCommand: ParsableCommand {
             if let maxSize, Self.bytes(maxSize) == nil { throw ValidationError("--max-size \(maxSize): use 500MB or 20GB") }
         }
 
+        @OptionGroup var global: GlobalOptions
+
         func run() async throws {
+            global.apply()
             let cache = try location.local()
             guard let lock = try FileLock.attempt(Storage.lockFile(of: location.folder)) else {
                 throw ValidationError("a run is using this cache; try gc again when it has finished")

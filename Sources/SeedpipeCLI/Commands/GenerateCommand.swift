@@ -109,13 +109,13 @@ struct GenerateCommand: AsyncParsableCommand {
             let local = [firstFrame, lastFrame].compactMap { $0 }.filter { !Self.isURL($0) }
             var uploaded: [String: String] = [:]
             if !local.isEmpty {
-                Terminal.error("uploading \(local.joined(separator: ", "))")
+                Terminal.note("uploading \(local.joined(separator: ", "))")
                 let urls = try await client.upload(local.map { URL(fileURLWithPath: $0) })
                 uploaded = Dictionary(uniqueKeysWithValues: zip(local, urls))
             }
             job = try await client.submit(request(prompt: prompt!, first: firstFrame.map { uploaded[$0] ?? $0 },
                                                   last: lastFrame.map { uploaded[$0] ?? $0 }))
-            Terminal.error("submitted request \(job.requestID)")
+            Terminal.note("submitted request \(job.requestID)")
         }
         let progress = ProgressLine()
         let result = try await client.wait(for: job, timeout: .milliseconds(Int64(timeout * 1000)), interval: .seconds(1)) {

@@ -18,7 +18,10 @@ struct GraphCommand: ParsableCommand {
     @Option(help: "dot or mermaid.")
     var format: PipelineGraph.GraphFormat = .dot
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
+        global.apply()
         print(try options.load().graph.rendered(as: format))
     }
 }

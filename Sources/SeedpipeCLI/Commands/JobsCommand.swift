@@ -23,7 +23,10 @@ struct JobsCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var global: GlobalOptions
+
     func run() async throws {
+        global.apply()
         let folder = location.folder
         var entries = try await GenerationEntry.all(in: try location.storage().journal)
         // A pipeline named: its generations only (the cache may hold others').

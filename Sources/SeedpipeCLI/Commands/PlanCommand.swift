@@ -25,7 +25,10 @@ struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup var backend: BackendOptions
 
+    @OptionGroup var global: GlobalOptions
+
     func run() async throws {
+        global.apply()
         let storage = try options.storage()
         let plan = await Planner.plan(try await options.loadPriced(storage, backend: await backend.kind()), storage: storage)
         if json {

@@ -30,7 +30,10 @@ struct PluginsCommand: AsyncParsableCommand {
         @Option(help: "Also search plugins/ beside this pipeline file.")
         var pipeline: String?
 
+        @OptionGroup var global: GlobalOptions
+
         func run() throws {
+            global.apply()
             let folders = PluginCatalog.searchPath(pipeline: pipeline.map { URL(fileURLWithPath: $0) })
             let catalog = PluginCatalog.discover(in: folders)
             print("search path:")

@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         // Priced as the backend bills: an emulator's work is emulated, at its own price.
         let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
         let plan = await Planner.plan(pipeline, storage: storage)
-        Terminal.error(PlanCommand.summary(plan))
+        Terminal.note(PlanCommand.summary(plan))
         if let maxGenerations, plan.generations > maxGenerations {
             throw ValidationError("this run would \(plan.cost.emulated ? "emulate" : "pay for") \(plural(plan.generations, "generation")) (\(plan.secondsToPay) s of video), "
                                   + "more than --max-generations \(maxGenerations); nothing was started")
@@ -97,7 +97,7 @@ struct RunCommand: AsyncParsableCommand {
                            + "; \(report.outputs.count) of \(plural(pipeline.graph.outputs.count, "output")) and report.html in \(folder.relativePath)/")
             throw failure
         }
-        Terminal.error("done in \(seconds) s: \(plural(report.stages.count, "stage")), \(hits) from cache"
+        Terminal.note("done in \(seconds) s: \(plural(report.stages.count, "stage")), \(hits) from cache"
                        + Self.spent(report) + "; outputs and report.html in \(folder.relativePath)/")
     }
 
@@ -217,7 +217,7 @@ struct EventPrinter {
     var live: LiveLog?
 
     func print(_ events: AsyncStream<ExecutionEvent>) async {
-        if !json && Terminal.standardErrorIsTerminal {
+        if !json && Terminal.standardErrorIsTerminal && !Terminal.isQuiet {
             // Live lines per running stage, redrawn as events come and every quarter second.
             let display = LiveDisplay(verbose: verbose)
             let ticker = Task {
@@ -242,12 +242,12 @@ struct EventPrinter {
                 continue
             }
             switch event {
-            case .started(let stage, let kind): Terminal.error("▶ \(stage) (\(kind))")
+            case .started(let stage, let kind): Terminal.note("▶ \(stage) (\(kind))")
             case .progress: break
-            case .cacheHit(let stage, _): Terminal.error("• \(stage): cached")
-            case .finished(let stage, _, let seconds): Terminal.error("✓ \(stage) \(String(format: "%.1f", seconds)) s")
+            case .cacheHit(let stage, _): Terminal.note("• \(stage): cached")
+            case .finished(let stage, _, let seconds): Terminal.note("✓ \(stage) \(String(format: "%.1f", seconds)) s")
             case .failed(let stage, let error): Terminal.error("✗ \(stage): \(error.message)")
-            case .skipped(let stage, let because): Terminal.error("– \(stage): skipped (\(because) failed)")
+            case .skipped(let stage, let because): Terminal.note("– \(stage): skipped (\(because) failed)")
             case .log(let stage, let level, let message):
                 if let line = Self.logLine(stage: stage, level: level, message: message, verbose: verbose) {
                     Terminal.error(line)

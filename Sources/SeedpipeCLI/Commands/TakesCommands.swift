@@ -29,7 +29,10 @@ struct TakesCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
+    @OptionGroup var global: GlobalOptions
+
     func run() async throws {
+        global.apply()
         let (pipeline, picks) = try options.loadAllTakes()
         var takes = await ShotTakes.read(pipeline, picks: picks, storage: try options.storage(),
                                          posters: options.cacheFolder.appendingPathComponent("posters"))
@@ -77,7 +80,10 @@ struct PickCommand: AsyncParsableCommand {
     /// What the next run will run on, so what the pick makes it do is priced (or emulated) as it will be.
     @OptionGroup var backend: BackendOptions
 
+    @OptionGroup var global: GlobalOptions
+
     func run() async throws {
+        global.apply()
         let pick = try await TakeActions.pick(shotName, take: take, options: options, storage: try options.storage(),
                                               backend: await backend.kind())
         try pick.write(options)
@@ -134,9 +140,9 @@ struct RerollCommand: AsyncParsableCommand {
         let reroll = try await TakeActions.reroll(shot.map { "\(stage)-\($0)" } ?? stage, count: count, keepAfter: keepAfter,
                                                   options: options, storage: storage, backend: await backend.kind())
         if let note = reroll.note { Terminal.error(note) }
-        Terminal.error(reroll.summary)
+        Terminal.note(reroll.summary)
         if !reroll.consequences.added.isEmpty {
-            Terminal.error("then " + reroll.consequences.text + (reroll.anchor == nil ? " (--keep-after keeps them)" : ""))
+            Terminal.note("then " + reroll.consequences.text + (reroll.anchor == nil ? " (--keep-after keeps them)" : ""))
         }
         let result = await RunCommand.execute(reroll.only, storage: storage, plan: reroll.plan, cacheFolder: options.cacheFolder,
                                               backend: backend, options: flags.execution(keepGoing: true), json: flags.json,

@@ -17,7 +17,10 @@ struct ValidateCommand: ParsableCommand {
 
     @OptionGroup var options: PipelineOptions
 
+    @OptionGroup var global: GlobalOptions
+
     func run() throws {
+        global.apply()
         let pipeline = try options.load()
         let generations = pipeline.steps.filter { $0.stage.signature.pool == .seedance }.count
         print("\(options.pipeline): ok (\(plural(pipeline.steps.count, "stage")), \(plural(generations, "generation")))")

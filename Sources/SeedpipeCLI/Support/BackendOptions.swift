@@ -71,7 +71,7 @@ struct BackendOptions: ParsableArguments {
                 apiKey: secret, latency: .milliseconds(Int64(emulatorLatency * 1000)),
                 pricePerSecond: EmulatorConfiguration.commandLinePricePerSecond))
             let url = try await emulator.start()
-            Terminal.error("offline preview: clips are rendered locally; set SEGMIND_API_KEY to generate with Seedance")
+            Terminal.note("offline preview: clips are rendered locally; set SEGMIND_API_KEY to generate with Seedance")
             return Connection(client: SeedanceClient(endpoints: .single(url), apiKey: APIKey(secret)), emulator: emulator, emulated: true)
         default:
             // The key goes to a server of the user's own only because they typed its URL here,

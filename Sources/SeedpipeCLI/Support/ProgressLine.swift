@@ -11,7 +11,7 @@ final class ProgressLine: @unchecked Sendable {
         if Terminal.standardErrorIsTerminal {
             Terminal.progress(text)
         } else if text.split(separator: " ").first != last.split(separator: " ").first {
-            Terminal.error(text)
+            Terminal.note(text)
         }
         last = text
     }

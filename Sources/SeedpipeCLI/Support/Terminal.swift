@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where the CLI writes: results to standard output, progress and errors to standard error.
 enum Terminal {
@@ -11,9 +12,19 @@ enum Terminal {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    /// A progress line that rewrites itself on a terminal and is left out otherwise.
+    /// Set by --quiet: notes and progress are left out; results, warnings and errors stay.
+    static let quiet = Atomic<Bool>(false)
+    static var isQuiet: Bool { quiet.load(ordering: .relaxed) }
+
+    /// A line for a person watching (a plan, a note, "done"), on standard error; left out with --quiet.
+    static func note(_ line: String) {
+        guard !isQuiet else { return }
+        error(line)
+    }
+
+    /// A progress line that rewrites itself on a terminal and is left out otherwise (and with --quiet).
     static func progress(_ line: String, done: Bool = false) {
-        guard standardErrorIsTerminal else { return }
+        guard standardErrorIsTerminal, !isQuiet else { return }
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line + (done ? "\n" : "")).utf8))
     }
 
