@@ -96,6 +96,20 @@ import Testing
     }
 }
 
+extension CheckedBeforeRunningTests {
+    @Test func anUnknownKindSaysWherePluginsAreLookedFor() async throws {
+        let folder = TemporaryFolder("unknown-kind")
+        try "pipeline: effects\nstages:\n  glow: { uses: neon-glow-effect, with: { video: clip.mp4 } }\n"
+            .write(to: folder.file("effects.yaml"), atomically: true, encoding: .utf8)
+        let validate = try await SeedpipeBinary.run(["validate", "effects.yaml"], in: folder)
+        #expect(validate.status == 2, "\(validate.stderr)")
+        #expect(validate.stderr.contains("effects.yaml:3:") && validate.stderr.contains("uses unknown kind `neon-glow-effect`"), "\(validate.stderr)")
+        #expect(validate.stderr.contains("plugins are looked for in") && validate.stderr.contains("(beside the pipeline)")
+                && validate.stderr.contains("SEEDPIPE_PLUGIN_PATH") && validate.stderr.contains("seedpipe plugins ls --pipeline effects.yaml"),
+                "\(validate.stderr)")
+    }
+}
+
 /// Every command keeps the README's word: `--verbose`/`-v`, `--quiet`/`-q`, and an example in its help.
 @Suite struct EveryCommandTests {
     static let commands: [[String]] = [

@@ -29,8 +29,9 @@ public enum PipelineValidator {
         for node in graph.stages {
             guard let stage = registry.stage(node.kind) else {
                 diagnostics.append(Diagnostic("stage `\(node.name)` uses unknown kind `\(node.kind)`", at: node.location,
-                                              fix: closest(to: node.kind, in: registry.kinds).map { "did you mean `\($0)`?" }
-                                                  ?? "known kinds: \(registry.kinds.joined(separator: ", "))"))
+                                              fix: (closest(to: node.kind, in: registry.kinds).map { "did you mean `\($0)`?" }
+                                                  ?? "known kinds: \(registry.kinds.joined(separator: ", "))")
+                                                  + (registry.unknownKindHint.map { "; \($0)" } ?? "")))
                 continue
             }
             let signature = stage.signature

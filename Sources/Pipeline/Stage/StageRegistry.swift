@@ -17,6 +17,9 @@ public struct StageRegistry: Sendable {
     /// Checks a local file given to a file input before anything runs: what is wrong with
     /// it for that type ("is audio, not an image"), or nil. The built-in registry probes with Media.
     public var fileCheck: (@Sendable (URL, ArtifactType) -> String?)?
+    /// Said with an unknown kind: where stages of other kinds could come from (the CLI says
+    /// where plugins are looked for).
+    public var unknownKindHint: String?
 
     public func stage(_ kind: String) -> (any Stage)? {
         if let stage = stages[kind] { return stage }

@@ -55,6 +55,12 @@ struct PipelineOptions: ParsableArguments {
             throw ValidationError("\(pipeline): no such pipeline file")
         }
         var registry = registry
+        // An unknown kind may be a plugin's: say where plugins are looked for, and how to list them.
+        let folders = PluginCatalog.searchPath(pipeline: url)
+        registry.unknownKindHint = "a plugin's kind? plugins are looked for in "
+            + folders.map { "\($0.url.relativePath) (\($0.origin.rawValue))" }.joined(separator: ", ")
+            + (folders.contains { $0.origin == .environment } ? "" : " and the folders of SEEDPIPE_PLUGIN_PATH (not set)")
+            + "; `seedpipe plugins ls --pipeline \(pipeline)` lists them"
         let pluginProblems = plugins.registerUsable(into: &registry, describe: BuiltinStages.describeMedia)
         let validated: ValidatedPipeline
         do {
