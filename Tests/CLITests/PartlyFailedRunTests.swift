@@ -146,3 +146,28 @@ extension CheckedBeforeRunningTests {
         #expect(both.status != 0 && both.stderr.contains("cannot go together"), "\(both.stderr)")
     }
 }
+
+extension EveryCommandTests {
+    /// The examples of `seedpipe --help` run as written from the repository (a copy of it), in order.
+    @Test func theTopLevelExamplesRunAsWritten() async throws {
+        let folder = TemporaryFolder("examples")
+        for name in ["pipelines", "plugins"] {
+            try FileManager.default.copyItem(at: ShippedPipelineTests.repository.appendingPathComponent(name), to: folder.file(name))
+        }
+        try? FileManager.default.removeItem(at: folder.file("pipelines/.seedpipe"))
+        let help = try await SeedpipeBinary.run(["--help"], in: folder)
+        let examples = help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.hasPrefix("seedpipe ") && !$0.hasPrefix("seedpipe serve") }
+        #expect(examples.count >= 15, "\(help.stdout)")
+        for example in examples {
+            // Words, with one quoted phrase (the generate prompt) kept whole.
+            var words: [String] = []
+            for (index, part) in example.dropFirst("seedpipe ".count).components(separatedBy: "\"").enumerated() {
+                words += index % 2 == 1 ? [part] : part.split(separator: " ").map(String.init)
+            }
+            let outcome = try await SeedpipeBinary.run(words + (words.first == "run" || words.first == "reroll" ? ["--emulator-latency", "0.05"] : []),
+                                                       in: folder)
+            #expect(outcome.status == 0 && !outcome.signaled, "\(example): \(outcome.stderr)")
+        }
+    }
+}
