@@ -97,6 +97,25 @@ import Testing
 }
 
 extension CheckedBeforeRunningTests {
+    @Test func aBadDefaultIsReportedOnceAtItsOwnLine() async throws {
+        let folder = TemporaryFolder("bad-default")
+        try """
+            pipeline: defaulted
+            defaults:
+              seedance: { resolution: 480p, duration: 7 }
+            stages:
+              a: { uses: seedance.generate, with: { prompt: "a lake" } }
+              b: { uses: seedance.generate, with: { prompt: "a hill" } }
+              c: { uses: seedance.generate, with: { prompt: "a sea", duration: 4 } }
+            """.write(to: folder.file("defaulted.yaml"), atomically: true, encoding: .utf8)
+        let validate = try await SeedpipeBinary.run(["validate", "defaulted.yaml"], in: folder)
+        #expect(validate.status == 2, "\(validate.stderr)")
+        let errors = validate.stderr.split(separator: "\n").filter { $0.contains("error:") }
+        #expect(errors.count == 1, "once, not at every stage that inherits it: \(validate.stderr)")
+        #expect(errors.first?.hasPrefix("defaulted.yaml:3:") == true && errors.first?.contains("defaults.seedance: duration") == true,
+                "\(validate.stderr)")
+    }
+
     @Test func anUnknownKindSaysWherePluginsAreLookedFor() async throws {
         let folder = TemporaryFolder("unknown-kind")
         try "pipeline: effects\nstages:\n  glow: { uses: neon-glow-effect, with: { video: clip.mp4 } }\n"

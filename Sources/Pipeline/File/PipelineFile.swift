@@ -46,6 +46,7 @@ public enum PipelineFile {
         var name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         var vars: [String: Value] = [:]
         var defaults: [String: [String: Value]] = [:]
+        var defaultLocations: [String: [String: SourceLocation]] = [:]
         var stages: [StageNode] = []
         var outputs: [String: ValueExpression] = [:]
         var seenKeys: Set<String> = []
@@ -77,7 +78,10 @@ public enum PipelineFile {
                         continue
                     }
                     var values: [String: Value] = [:]
-                    for (k, v) in settingsMapping { values[k.string ?? ""] = value(of: v) }
+                    for (k, v) in settingsMapping {
+                        values[k.string ?? ""] = value(of: v)
+                        defaultLocations[group.string ?? "", default: [:]][k.string ?? ""] = at(v)
+                    }
                     defaults[group.string ?? ""] = values
                 }
             case "stages", "outputs", "cast":
@@ -220,9 +224,11 @@ public enum PipelineFile {
             }
         }
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
-        return try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
-                                              baseFolder: baseFolder, file: file, registry: registry, cast: cast, picks: picks,
-                                              takes: takes)
+        var graph = try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
+                                                   baseFolder: baseFolder, file: file, registry: registry, cast: cast, picks: picks,
+                                                   takes: takes)
+        graph.defaultLocations = defaultLocations
+        return graph
     }
 
     /// A YAML scalar as a value (plain `5` is a number, `true` a boolean, quoted text a string).

@@ -43,6 +43,8 @@ public struct PipelineGraph: Sendable, Hashable {
     public var file: String?
     /// Named references (`cast:`), by name.
     public var cast: [String: CastMember] = [:]
+    /// Where each `defaults:` entry is written, by group and parameter (pipeline files only).
+    public var defaultLocations: [String: [String: SourceLocation]] = [:]
 
     public init(name: String, vars: [String: Value] = [:], defaults: [String: [String: Value]] = [:],
                 stages: [StageNode] = [], outputs: [String: ValueExpression] = [:], baseFolder: URL,
@@ -63,6 +65,7 @@ public struct PipelineGraph: Sendable, Hashable {
     public var shape: PipelineGraph {
         var copy = self
         copy.file = nil
+        copy.defaultLocations = [:]
         copy.stages = stages.map { node in
             var node = node
             node.location = nil

@@ -26,6 +26,20 @@ public enum PipelineValidator {
         var resolved: [String: (StageNode, any Stage, [String: ValueExpression])] = [:]
         let names = Set(graph.stages.map(\.name))
 
+        /// A problem with a parameter's value, said where the value is written: the stage's own
+        /// `with:` key, else the `defaults:` entry it inherits (the same place for every stage
+        /// that inherits it, so it is said once).
+        func valueProblem(_ message: String, key: String?, node: StageNode) -> Diagnostic {
+            let groups = [node.kind, String(node.kind.split(separator: ".").first ?? "")]
+            if let key, node.with[key] == nil, let group = groups.first(where: { graph.defaults[$0]?[key] != nil }),
+               let location = graph.defaultLocations[group]?[key] {
+                return Diagnostic("defaults.\(group): \(message)", at: location)
+            }
+            return Diagnostic("stage `\(node.name)`: \(message)", at: key.flatMap { node.keyLocations[$0] } ?? node.location)
+        }
+        func report(_ diagnostic: Diagnostic) {
+            if !diagnostics.contains(diagnostic) { diagnostics.append(diagnostic) }
+        }
         for node in graph.stages {
             guard let stage = registry.stage(node.kind) else {
                 diagnostics.append(Diagnostic("stage `\(node.name)` uses unknown kind `\(node.kind)`", at: node.location,
@@ -54,13 +68,11 @@ public enum PipelineValidator {
             for spec in signature.parameters {
                 guard let expression = with[spec.name], case .literal(let value) = expression else { continue }
                 literals[spec.name] = value
-                if let problem = spec.problem(with: value) {
-                    diagnostics.append(Diagnostic("stage `\(node.name)`: \(problem)", at: node.keyLocations[spec.name] ?? node.location))
-                }
+                if let problem = spec.problem(with: value) { report(valueProblem(problem, key: spec.name, node: node)) }
             }
             for message in stage.check(checkValues(literals, with: with, signature: signature)) {
                 let key = literals.keys.sorted().first { message.hasPrefix($0) }
-                diagnostics.append(Diagnostic("stage `\(node.name)`: \(message)", at: key.flatMap { node.keyLocations[$0] } ?? node.location))
+                report(valueProblem(message, key: key, node: node))
             }
             resolved[node.name] = (node, stage, with)
         }
