@@ -130,11 +130,11 @@ import Testing
         var environment = SeedpipeBinary.offline
         environment["SEGMIND_API_KEY"] = "sk-unreachable-4b7e"
         let port = try Self.closedPort()
-        let start = ContinuousClock.now
         let outcome = try await SeedpipeBinary.run(["run", "p.yaml", "--backend", "http://127.0.0.1:\(port)"], in: folder,
                                                    environment: environment)
         #expect(outcome.status == 3, "\(outcome.stderr)")
-        #expect(ContinuousClock.now - start < .seconds(20), "nothing listens there: one short retry, not half a minute of them")
+        // (How soon it gives up, one short retry, is ClientErrorTests' to check on a clock of its own:
+        // wall time in a loaded full run measures the machine.)
         let errors = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
         #expect(errors.count == 1, "\(outcome.stderr)")
         #expect(errors.first?.contains("shot") == true && errors.first?.contains("127.0.0.1") == true, "\(outcome.stderr)")
