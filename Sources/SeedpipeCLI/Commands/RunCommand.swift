@@ -129,7 +129,8 @@ struct RunCommand: AsyncParsableCommand {
             cacheLock = try await FileLock.acquire(Storage.lockFile(of: cacheFolder), exclusive: false)
             // Should a cached object vanish mid-run, its generation fails with a clear
             // "no SeedanceService" error and the next run plans it properly.
-            connection = plan.generations > 0 ? try await backend.connect() : nil
+            // The plan was priced for this backend: an emulator's plan is emulated (no second question to it).
+            connection = plan.generations > 0 ? try await backend.connect(emulated: plan.cost.emulated) : nil
         } catch {
             return .failure(error)
         }

@@ -52,7 +52,9 @@ struct BackendOptions: ParsableArguments {
     }
 
     /// A client for the chosen backend; an in-process emulator is started when needed (stop it after).
-    func connect() async throws -> Connection {
+    /// - Parameter emulated: whether a `--backend URL` is an emulator, when already known (a plan
+    ///   priced for the backend says so); else it is asked.
+    func connect(emulated known: Bool? = nil) async throws -> Connection {
         let key = APIKey.fromEnvironment()
         switch backend {
         case "segmind":
@@ -81,7 +83,9 @@ struct BackendOptions: ParsableArguments {
                 Terminal.error("note: SEGMIND_API_KEY is sent to \(url.host ?? backend), because --backend names it")
             }
             let client = SeedanceClient(endpoints: .single(url), apiKey: key ?? APIKey("local"), rateLimit: .perMinute(rpm))
-            return Connection(client: client, emulator: nil, emulated: await client.emulatorIdentity(at: url) != nil)
+            let emulated: Bool
+            if let known { emulated = known } else { emulated = await client.emulatorIdentity(at: url) != nil }
+            return Connection(client: client, emulator: nil, emulated: emulated)
         }
     }
 
