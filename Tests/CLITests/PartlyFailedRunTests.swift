@@ -45,6 +45,30 @@ import Testing
         #expect(!run.stderr.contains(".seedpipe/objects") && !run.stderr.contains("objects/"), "\(run.stderr)")
     }
 
+    @Test func twoFilesWithOneNameDoNotShareACache() async throws {
+        let folder = TemporaryFolder("names")
+        let yaml = "pipeline: alpha\nstages:\n  say: { uses: template, with: { template: \"WORD\" } }\noutputs: { line: \"${say.text}\" }\n"
+        try yaml.replacingOccurrences(of: "WORD", with: "one").write(to: folder.file("a.yaml"), atomically: true, encoding: .utf8)
+        try yaml.replacingOccurrences(of: "WORD", with: "two").write(to: folder.file("b.yaml"), atomically: true, encoding: .utf8)
+        let first = try await SeedpipeBinary.run(["run", "a.yaml"], in: folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        for command in [["run", "b.yaml"], ["plan", "b.yaml"]] {
+            let second = try await SeedpipeBinary.run(command, in: folder)
+            #expect(second.status == 2, "\(command): \(second.stderr)")
+            #expect(second.stderr.contains("`pipeline: alpha` already names") && second.stderr.contains("a.yaml")
+                    && second.stderr.contains("--cache"), "\(second.stderr)")
+        }
+        #expect(try String(contentsOf: folder.file("out/alpha/run.json"), encoding: .utf8).contains("\"one\""), "a's outputs are untouched")
+        // Its own cache, or a freed name (the owner moved away), and it runs.
+        let own = try await SeedpipeBinary.run(["run", "b.yaml", "--cache", "other", "--out", "out/b"], in: folder)
+        #expect(own.status == 0, "\(own.stderr)")
+        try FileManager.default.moveItem(at: folder.file("a.yaml"), to: folder.file("a-old.yml.txt"))
+        let after = try await SeedpipeBinary.run(["run", "b.yaml"], in: folder)
+        #expect(after.status == 0, "a name whose file is gone can be taken: \(after.stderr)")
+        let again = try await SeedpipeBinary.run(["run", "b.yaml"], in: folder)
+        #expect(again.status == 0 && again.stderr.contains("cached"), "the owner reruns: \(again.stderr)")
+    }
+
     @Test func jobsOfAPipelineListOnlyItsGenerations() async throws {
         let folder = TemporaryFolder("jobs")
         for name in ["alpha", "beta"] {
@@ -167,26 +191,72 @@ extension CheckedBeforeRunningTests {
 }
 
 extension EveryCommandTests {
-    /// The examples of `seedpipe --help` run as written from the repository (a copy of it), in order.
-    @Test func theTopLevelExamplesRunAsWritten() async throws {
+    /// The example lines of a help text: `  seedpipe …` (a trailing ` \\` continues it on the next
+    /// line), cut before a pipe or a `#` comment, as words (a quoted phrase kept whole).
+    static func examples(in help: String) -> [[String]] {
+        var joined: [String] = []
+        var pending: String?
+        for raw in help.split(separator: "\n", omittingEmptySubsequences: false) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            let text = pending.map { $0 + " " + line } ?? line
+            pending = nil
+            guard text.hasPrefix("seedpipe ") else { continue }
+            if text.hasSuffix(" \\") { pending = String(text.dropLast(2)); continue }
+            joined.append(text)
+        }
+        return joined.map { example in
+            let command = example.components(separatedBy: " | ")[0].components(separatedBy: "  #")[0]
+            // As a shell splits it: spaces separate words, double quotes group and go.
+            var words: [String] = []
+            var word: String?
+            var quoted = false
+            for character in command.dropFirst("seedpipe ".count) {
+                if character == "\"" { quoted.toggle(); word = word ?? "" }
+                else if character == " " && !quoted { if let done = word { words.append(done) }; word = nil }
+                else { word = (word ?? "") + String(character) }
+            }
+            if let word { words.append(word) }
+            return words
+        }
+    }
+
+    /// The examples of `seedpipe --help`, then of every command's help, run as written from the
+    /// repository (a copy of it), in order: media commands after `synth` has made their clip,
+    /// pipeline commands after `run`. The two servers are only checked for the files they name.
+    @Test func everyExampleRunsAsWrittenAndEveryLineFits() async throws {
         let folder = TemporaryFolder("examples")
         for name in ["pipelines", "plugins"] {
             try FileManager.default.copyItem(at: ShippedPipelineTests.repository.appendingPathComponent(name), to: folder.file(name))
         }
         try? FileManager.default.removeItem(at: folder.file("pipelines/.seedpipe"))
-        let help = try await SeedpipeBinary.run(["--help"], in: folder)
-        let examples = help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { $0.hasPrefix("seedpipe ") && !$0.hasPrefix("seedpipe serve") }
-        #expect(examples.count >= 15, "\(help.stdout)")
-        for example in examples {
-            // Words, with one quoted phrase (the generate prompt) kept whole.
-            var words: [String] = []
-            for (index, part) in example.dropFirst("seedpipe ".count).components(separatedBy: "\"").enumerated() {
-                words += index % 2 == 1 ? [part] : part.split(separator: " ").map(String.init)
+        let order: [[String]] = [[], ["synth"], ["probe"], ["thumbnail"], ["last-frame"], ["audio-check"], ["concat"], ["soundtrack"],
+                                 ["generate"], ["validate"], ["plan"], ["graph"], ["run"], ["export"], ["takes"], ["pick"], ["reroll"],
+                                 ["jobs"], ["cache", "ls"], ["cache", "verify"], ["cache", "gc"], ["plugins", "ls"],
+                                 ["plugins", "check"], ["studio"], ["serve"]]
+        #expect(Set(order.dropFirst()) == Set(Self.commands), "every command's examples are run")
+        var wide = SeedpipeBinary.offline
+        wide["COLUMNS"] = "300"
+        for command in order {
+            let name = (["seedpipe"] + command).joined(separator: " ")
+            let help = try await SeedpipeBinary.run(command + ["--help"], in: folder, environment: wide).stdout
+            // Unwrapped, no discussion line is wider than a terminal: on one, none breaks mid-example.
+            for line in help.components(separatedBy: "USAGE:")[0].split(separator: "\n").dropFirst() {
+                #expect(line.count <= 80, "\(name) --help: \(line)")
             }
-            let outcome = try await SeedpipeBinary.run(words + (words.first == "run" || words.first == "reroll" ? ["--emulator-latency", "0.05"] : []),
-                                                       in: folder)
-            #expect(outcome.status == 0 && !outcome.signaled, "\(example): \(outcome.stderr)")
+            let examples = Self.examples(in: help)
+            #expect(!examples.isEmpty, "\(name) has examples")
+            for words in examples {
+                let written = "seedpipe " + words.joined(separator: " ")
+                if ["studio", "serve"].contains(words.first) {
+                    for file in words where file.hasSuffix(".yaml") {
+                        #expect(FileManager.default.fileExists(atPath: folder.file(file).path), "\(written)")
+                    }
+                    continue
+                }
+                let fast = ["run", "reroll"].contains(words.first) ? ["--emulator-latency", "0.05"] : []
+                let outcome = try await SeedpipeBinary.run(words + fast, in: folder)
+                #expect(outcome.status == 0 && !outcome.signaled, "\(written): \(outcome.stderr)")
+            }
         }
     }
 }

@@ -12,9 +12,9 @@ struct AudioCheckCommand: ParsableCommand {
             Exits 1, saying why, when there is no audio track, the audio is silent, or its
             loudness is under --min-loudness.
 
-            Examples:
-              seedpipe audio-check film.mp4
-              seedpipe audio-check film.mp4 --min-loudness -24 --json
+            Examples (seedpipe synth -o clip.mp4 makes a clip to try them on):
+              seedpipe audio-check clip.mp4
+              seedpipe audio-check clip.mp4 --min-loudness -24 --json
             """
     )
 

@@ -10,8 +10,8 @@ struct CacheCommand: ParsableCommand {
         discussion: """
             Examples:
               seedpipe cache ls pipelines/waterfall-journey.yaml
-              seedpipe cache verify --cache ~/.cache/seedpipe
-              seedpipe cache gc --older-than 30d --max-size 20GB
+              seedpipe cache verify --cache pipelines/.seedpipe
+              seedpipe cache gc --cache pipelines/.seedpipe --older-than 30d
             """,
         subcommands: [List.self, Verify.self, Collect.self]
     )

@@ -13,9 +13,11 @@ struct ConcatCommand: ParsableCommand {
             without audio gets silence of its own length.
 
             Examples:
-              seedpipe concat shot1.mp4 shot2.mp4 shot3.mp4 -o film.mp4
-              seedpipe concat intro.mov scene.mp4 -o film.mp4 --reencode
-              seedpipe concat a.mp4 b.mp4 c.mp4 -o film.mp4 --crossfade 0.5
+              seedpipe synth -o a.mp4
+              seedpipe synth -o b.mp4 --seed 1
+              seedpipe concat a.mp4 b.mp4 -o film.mp4
+              seedpipe concat a.mp4 b.mp4 -o film.mp4 --reencode
+              seedpipe concat a.mp4 b.mp4 -o film.mp4 --crossfade 0.5
             """
     )
 

@@ -15,13 +15,15 @@ struct ExportCommand: AsyncParsableCommand {
             film to the frame. Nothing runs: the film must be made (seedpipe run) with the
             same cache and --var values.
 
-            --media copy (the default) copies the clips and the music into FILE's name with
-            -media (film.otio: film-media/), so the timeline outlives the cache; --media link
-            points at the files in the cache.
+            --media copy (the default) copies the clips and the music into FILE's name
+            with -media (film.otio: film-media/), so the timeline outlives the cache;
+            --media link points at the files in the cache.
 
             Examples:
-              seedpipe export pipelines/waterfall-journey.yaml --format otio -o out/film.otio
-              seedpipe export pipelines/waterfall-journey.yaml --format fcpxml -o film.fcpxml --media link
+              seedpipe export pipelines/waterfall-journey.yaml --format otio \\
+                  -o out/film.otio
+              seedpipe export pipelines/waterfall-journey.yaml --format fcpxml \\
+                  -o film.fcpxml --media link
               seedpipe export pipelines/waterfall-journey.yaml --format edl -o film.edl
             """
     )

@@ -12,10 +12,14 @@ struct GenerateCommand: AsyncParsableCommand {
             keeps running: fetch it later with --resume REQUEST_ID instead of paying again.
 
             Examples:
-              seedpipe generate --prompt "The waterfall cascades down mossy cliffs" -o clip.mp4
-              seedpipe generate --prompt "Shot 1: the camera pushes in" --first-frame still.jpg \\
-                  --duration 8 --resolution 1080p --return-last-frame -o shot1.mp4
-              seedpipe generate --resume 6f1c…e2 -o shot1.mp4
+              seedpipe generate --prompt "The waterfall cascades down mossy cliffs" \\
+                  -o clip.mp4
+              seedpipe generate --prompt "Shot 1: the camera pushes in" \\
+                  --first-frame pipelines/assets/waterfall.jpg --duration 8 \\
+                  --resolution 1080p --return-last-frame -o shot1.mp4
+
+            A wait that timed out is fetched later, without paying again, by its
+            request id: seedpipe generate --resume REQUEST_ID -o shot1.mp4
             """
     )
 

@@ -14,7 +14,7 @@ struct JobsCommand: AsyncParsableCommand {
 
             Examples:
               seedpipe jobs pipelines/waterfall-journey.yaml
-              seedpipe jobs --cache ~/.cache/seedpipe --json
+              seedpipe jobs --cache pipelines/.seedpipe --json
             """
     )
 

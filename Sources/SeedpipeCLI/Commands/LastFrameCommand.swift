@@ -10,8 +10,8 @@ struct LastFrameCommand: ParsableCommand {
             This is the frame a chained generation starts from, so PNG (lossless) is the
             right choice; .jpg works too.
 
-            Example:
-              seedpipe last-frame shot1.mp4 -o shot1-last.png
+            Example (seedpipe synth -o clip.mp4 makes a clip to try it on):
+              seedpipe last-frame clip.mp4 -o last.png
             """
     )
 

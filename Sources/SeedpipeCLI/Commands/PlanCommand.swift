@@ -30,7 +30,9 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         global.apply()
         let storage = try options.storage()
-        let plan = await Planner.plan(try await options.loadPriced(storage, backend: await backend.kind()), storage: storage)
+        let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
+        try options.claimName(pipeline.graph.name, record: false)
+        let plan = await Planner.plan(pipeline, storage: storage)
         if json {
             struct Output: Encodable {
                 var steps: [Plan.Step]; var generations: Int; var seconds: Int; var money: Double?; var emulated: Bool

@@ -7,7 +7,7 @@ struct ProbeCommand: ParsableCommand {
         commandName: "probe",
         abstract: "Describe a media file: container, duration and every stream.",
         discussion: """
-            Examples:
+            Examples (seedpipe synth -o clip.mp4 makes a clip to try them on):
               seedpipe probe clip.mp4
               seedpipe probe clip.mp4 --json | jq '.streams[0].width'
             """

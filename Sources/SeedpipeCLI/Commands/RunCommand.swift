@@ -16,8 +16,9 @@ struct RunCommand: AsyncParsableCommand {
 
             Examples:
               seedpipe run pipelines/waterfall-journey.yaml
-              seedpipe run pipelines/product-teaser.yaml --var product="a red kettle" --max-generations 4
-              seedpipe run my.yaml --backend emulator --keep-going --json
+              seedpipe run pipelines/product-teaser.yaml --var product="a red kettle" \\
+                  --max-generations 4
+              seedpipe run pipelines/storyboard.yaml --backend emulator --keep-going --json
             """
     )
 
@@ -52,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         let storage = try options.storage()
         // Priced as the backend bills: an emulator's work is emulated, at its own price.
         let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
+        try options.claimName(pipeline.graph.name, record: true)
         let plan = await Planner.plan(pipeline, storage: storage)
         Terminal.note(PlanCommand.summary(plan))
         if let maxGenerations, plan.generations > maxGenerations {

@@ -14,9 +14,11 @@ struct ServeCommand: AsyncParsableCommand {
 
             Examples:
               seedpipe serve --port 8080
-              seedpipe serve --latency 150 --workers 2          # as slow as the real thing
-              seedpipe serve --fail-rate 0.3 --drop-rate 0.05   # a flaky API for testing
-              SEGMIND_API_KEY=anything python3 my_script.py     # with base_url http://127.0.0.1:8080/v1
+              seedpipe serve --latency 150 --workers 2         # as slow as the real thing
+              seedpipe serve --fail-rate 0.3 --drop-rate 0.05  # a flaky API for testing
+
+            The official Python SDK talks to it with
+            base_url="http://127.0.0.1:8080/v1" and any SEGMIND_API_KEY.
             """
     )
 

@@ -8,16 +8,20 @@ struct SoundtrackCommand: ParsableCommand {
         commandName: "soundtrack",
         abstract: "Lay one piece of music over a film: looped or trimmed to its length, faded, ducked under the clips' sound, mastered.",
         discussion: """
-            The music (any format FFmpeg reads) loops or is cut to the film's length and fades
-            in and out; where the film's own sound rises above --threshold, the music goes down
-            by --duck-db. Then the mix is mastered to --target LUFS under a --true-peak ceiling,
-            as loudness-normalize does (--no-master leaves the mix as it is). Only the sound is
-            re-encoded; the picture is copied.
+            The music (any format FFmpeg reads) loops or is cut to the film's length
+            and fades in and out; where the film's own sound rises above --threshold,
+            the music goes down by --duck-db. Then the mix is mastered to --target
+            LUFS under a --true-peak ceiling, as loudness-normalize does (--no-master
+            leaves the mix as it is). Only the sound is re-encoded; the picture is
+            copied.
 
-            Examples:
-              seedpipe soundtrack film.mp4 --music theme.m4a -o scored.mp4
-              seedpipe soundtrack film.mp4 --music theme.mp3 --duck-db 18 --fade-out 4 -o scored.mp4
-              seedpipe soundtrack film.mp4 --music theme.wav --clips drop -o scored.mp4
+            Examples (seedpipe synth -o clip.mp4 makes a film to try them on):
+              seedpipe soundtrack clip.mp4 --music pipelines/assets/theme.m4a \\
+                  -o scored.mp4
+              seedpipe soundtrack clip.mp4 --music pipelines/assets/theme.m4a \\
+                  --duck-db 18 --fade-out 4 -o scored.mp4
+              seedpipe soundtrack clip.mp4 --music pipelines/assets/theme.m4a \\
+                  --clips drop -o scored.mp4
             """
     )
 

@@ -8,17 +8,17 @@ struct StudioCommand: AsyncParsableCommand {
         abstract: "A local page on a pipeline: watch runs live, compare every take side by side, pick and re-roll.",
         discussion: """
             Serves one pipeline and its cache on loopback (127.0.0.1 unless --host says
-            otherwise) and prints the page's URL. Open it in a browser: the graph with what
-            is cached and what a run would pay for; each shot with all its takes, playable
-            side by side; pick a take or re-roll a shot (each shows what it will make and
-            cost first); start a run, or follow one started with `seedpipe run` in another
-            terminal on the same cache. The page is private: every request needs the token
-            in the printed URL (opening it sets a cookie) and the studio's own address in its
-            Host header. Ctrl-C stops.
+            otherwise) and prints the page's URL. Open it in a browser: the graph with
+            what is cached and what a run would pay for; each shot with all its takes,
+            playable side by side; pick a take or re-roll a shot (each shows what it
+            will make and cost first); start a run, or follow one started with
+            `seedpipe run` in another terminal on the same cache. The page is private:
+            every request needs the token in the printed URL (opening it sets a
+            cookie) and the studio's own address in its Host header. Ctrl-C stops.
 
             Examples:
               seedpipe studio pipelines/waterfall-journey.yaml
-              seedpipe studio pipelines/waterfall-journey.yaml --port 8765 --cache .seedpipe
+              seedpipe studio pipelines/waterfall-journey.yaml --port 8765
             """
     )
 
@@ -44,6 +44,7 @@ struct StudioCommand: AsyncParsableCommand {
     func run() async throws {
         global.apply()
         let name = try options.load().graph.name  // a broken pipeline is an error here, not on the page
+        try options.claimName(name, record: true)
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
         let token = bytes.map { String(format: "%02x", $0) }.joined()

@@ -99,16 +99,17 @@ struct RerollCommand: AsyncParsableCommand {
         commandName: "reroll",
         abstract: "Generate more takes of one shot (new seeds) and nothing else; pick the newest.",
         discussion: """
-            In a chain the shots after this one start on its last frame, so a new take means
-            the next run regenerates them (this command says which, and the cost). With
-            --keep-after the new take is made between its neighbours: it starts on the shot
-            before's last frame and ends on the first frame of the shot after, so every later
-            shot stays as it is and nothing else is paid for; the seams on both sides are
-            reported.
+            In a chain the shots after this one start on its last frame, so a new take
+            means the next run regenerates them (this command says which, and the
+            cost). With --keep-after the new take is made between its neighbours: it
+            starts on the shot before's last frame and ends on the first frame of the
+            shot after, so every later shot stays as it is and nothing else is paid
+            for; the seams on both sides are reported.
 
             Examples:
               seedpipe reroll pipelines/waterfall-journey.yaml shots-2
-              seedpipe reroll pipelines/waterfall-journey.yaml shots 2 --count 3 --keep-after
+              seedpipe reroll pipelines/waterfall-journey.yaml shots 2 --count 3 \\
+                  --keep-after
             """
     )
 
@@ -180,6 +181,7 @@ enum TakeActions {
     static func pick(_ stage: String, take: Int, options: PipelineOptions, storage: Storage, backend: BackendOptions.Kind = .service)
         async throws -> Pick {
         let (all, picks) = try options.loadAllTakes()
+        try options.claimName(all.graph.name, record: true)
         let takes = await ShotTakes.read(all, picks: picks, storage: storage, posters: nil)
         let shot = try options.shot(stage, in: takes)
         guard let chosen = shot.takes.first(where: { $0.take == take }) else {
@@ -249,6 +251,7 @@ enum TakeActions {
     static func reroll(_ stage: String, count: Int, keepAfter: Bool, options: PipelineOptions, storage: Storage,
                        backend: BackendOptions.Kind = .service) async throws -> Reroll {
         let (all, picks) = try options.loadAllTakes()
+        try options.claimName(all.graph.name, record: true)
         let takes = await ShotTakes.read(all, picks: picks, storage: storage, posters: nil)
         let shot = try options.shot(stage, in: takes)
         var note: String?

@@ -11,9 +11,9 @@ struct ThumbnailCommand: ParsableCommand {
             forward to the frame on screen at that moment. The image type follows the
             output's extension (.jpg, .jpeg or .png).
 
-            Examples:
-              seedpipe thumbnail film.mp4 --at 2.5 -o poster.jpg
-              seedpipe thumbnail film.mp4 --at 10 --width 640 -o preview.png
+            Examples (seedpipe synth -o clip.mp4 makes a clip to try them on):
+              seedpipe thumbnail clip.mp4 --at 2.5 -o poster.jpg
+              seedpipe thumbnail clip.mp4 --at 4 --width 640 -o preview.png
             """
     )
 

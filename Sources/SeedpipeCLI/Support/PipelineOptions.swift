@@ -113,4 +113,23 @@ struct PipelineOptions: ParsableArguments {
 
     /// The local cache (`.seedpipe/` beside the pipeline, `--cache`, or `$SEEDPIPE_CACHE`).
     func storage() throws -> Storage { try Storage.local(at: cacheFolder) }
+
+    /// One `pipeline:` name is one file in a cache: its last run, live log, journal entries and
+    /// `out/NAME/` go by the name. A file whose name the cache keeps for another file (one that
+    /// still exists and still has that name) is refused; a moved, deleted or renamed owner frees
+    /// it. `record` makes this file the owner, for the commands that write under the name.
+    func claimName(_ name: String, record: Bool) throws {
+        let entry = cacheFolder.appendingPathComponent("names", isDirectory: true).appendingPathComponent("\(name).path")
+        let mine = url.standardizedFileURL.resolvingSymlinksInPath().path
+        let owner = (try? String(contentsOf: entry, encoding: .utf8))?.trimmingCharacters(in: .newlines)
+        if let owner, owner != mine, FileManager.default.fileExists(atPath: owner),
+           PipelineFile.name(of: URL(fileURLWithPath: owner)) == name {
+            throw PipelineError("\(pipeline): `pipeline: \(name)` already names \(owner) in the cache \(cacheFolder.relativePath) "
+                                  + "(the two would share its takes, history and out/\(name)/); give this file a name of its own "
+                                  + "(pipeline: \(name)-2) or a cache of its own (--cache)")
+        }
+        guard record, owner != mine else { return }
+        try FileManager.default.createDirectory(at: entry.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(mine.utf8).write(to: entry, options: .atomic)
+    }
 }

@@ -104,8 +104,10 @@ extension FilmTimeline {
         let pipeline = made.pipeline.graph
         let name = try filmOutput(made, named: output)
         guard let film = made.outputs[name]?.artifact else {
-            throw PipelineError("the film (output `\(name)`) is not made yet: \(made.missing.count) stage(s) are not in the cache (\(made.missing.prefix(5).joined(separator: ", ")))",
-                                fix: "run it first: seedpipe run \(pipeline.name).yaml (with the same --cache and --var)")
+            let file = pipeline.stages.lazy.compactMap(\.location?.file).first ?? "\(pipeline.name).yaml"
+            let count = made.missing.count
+            throw PipelineError("the film (output `\(name)`) is not made yet: \(count) \(count == 1 ? "stage is" : "stages are") not in the cache (\(made.missing.prefix(5).joined(separator: ", "))\(count > 5 ? ", …" : ""))",
+                                fix: "run it first: seedpipe run \(file) (with the same --cache and --var)")
         }
 
         // Back from the film to the concat that joined it, noting a soundtrack on the way.
