@@ -140,6 +140,36 @@ extension CheckedBeforeRunningTests {
                 "\(validate.stderr)")
     }
 
+    /// An installed seedpipe (bin/seedpipe, share/seedpipe/plugins) finds its shipped plugins
+    /// with no plugins/ folder near and no SEEDPIPE_PLUGIN_PATH.
+    @Test func anInstalledSeedpipeFindsItsShippedPlugins() async throws {
+        let prefix = TemporaryFolder("prefix")
+        for folder in ["bin", "share/seedpipe"] {
+            try FileManager.default.createDirectory(at: prefix.file(folder), withIntermediateDirectories: true)
+        }
+        // A hard link where it can be (the debug binary is large), else a copy.
+        do { try FileManager.default.linkItem(at: SeedpipeBinary.url, to: prefix.file("bin/seedpipe")) }
+        catch { try FileManager.default.copyItem(at: SeedpipeBinary.url, to: prefix.file("bin/seedpipe")) }
+        try FileManager.default.copyItem(at: ShippedPipelineTests.repository.appendingPathComponent("plugins"),
+                                         to: prefix.file("share/seedpipe/plugins"))
+        let work = TemporaryFolder("installed")
+        for name in ["storyboard.yaml", "assets"] {
+            try FileManager.default.copyItem(at: ShippedPipelineTests.repository.appendingPathComponent("pipelines/\(name)"),
+                                             to: work.file(name))
+        }
+        var environment = SeedpipeBinary.offline
+        environment.removeValue(forKey: "SEEDPIPE_PLUGIN_PATH")
+        let installed = prefix.file("bin/seedpipe")
+        let validate = try await SeedpipeBinary.run(["validate", "storyboard.yaml"], in: work, environment: environment,
+                                                    executable: installed)
+        #expect(validate.status == 0, "title-card comes from share/seedpipe/plugins: \(validate.stderr)")
+        let list = try await SeedpipeBinary.run(["plugins", "ls"], in: work, environment: environment, executable: installed)
+        #expect(list.stdout.contains("title-card") && list.stdout.contains("shipped with seedpipe"), "\(list.stdout)")
+        // The development binary has no share/ beside it: the kind is unknown there.
+        let bare = try await SeedpipeBinary.run(["validate", "storyboard.yaml"], in: work, environment: environment)
+        #expect(bare.status == 2 && bare.stderr.contains("title-card"), "\(bare.stderr)")
+    }
+
     @Test func anUnknownKindSaysWherePluginsAreLookedFor() async throws {
         let folder = TemporaryFolder("unknown-kind")
         try "pipeline: effects\nstages:\n  glow: { uses: neon-glow-effect, with: { video: clip.mp4 } }\n"

@@ -27,8 +27,8 @@ enum SeedpipeBinary {
         return environment
     }
 
-    private static func launch(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]?) throws
-        -> Outcome
+    private static func launch(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]?,
+                               executable url: URL) throws -> Outcome
     {
         guard FileManager.default.isExecutableFile(atPath: url.path) else {
             throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: url.path])
@@ -39,12 +39,13 @@ enum SeedpipeBinary {
 
     /// Runs seedpipe and waits for it on a thread of its own, so a long run never holds a
     /// cooperative thread (on two cores there are two, and other tests' timers and tasks need them).
-    static func run(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]? = offline) async throws
-        -> Outcome
+    /// `executable` is another copy of seedpipe (an installed one, say).
+    static func run(_ arguments: [String], in folder: TemporaryFolder, environment: [String: String]? = offline,
+                    executable: URL = url) async throws -> Outcome
     {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try launch(arguments, in: folder, environment: environment) })
+                continuation.resume(with: Result { try launch(arguments, in: folder, environment: environment, executable: executable) })
             }
         }
     }

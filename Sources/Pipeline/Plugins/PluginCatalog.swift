@@ -79,6 +79,7 @@ public struct PluginCatalog: Sendable {
         case besidePipeline = "beside the pipeline"
         case project = "project"
         case environment = "SEEDPIPE_PLUGIN_PATH"
+        case shipped = "shipped with seedpipe"
         case explicit = "given"
     }
 
@@ -105,9 +106,11 @@ public struct PluginCatalog: Sendable {
     public init() {}
 
     /// `plugins/` beside the pipeline, the project's `plugins/` (in `projectFolder`, by
-    /// default the current folder) and each folder of `SEEDPIPE_PLUGIN_PATH`; duplicates removed.
+    /// default the current folder), each folder of `SEEDPIPE_PLUGIN_PATH`, then `shipped`
+    /// (the CLI passes `shippedFolders`); duplicates removed.
     public static func searchPath(pipeline: URL?, projectFolder: URL? = nil,
-                                  environment: [String: String] = ProcessInfo.processInfo.environment) -> [SearchFolder] {
+                                  environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  shipped: [URL] = []) -> [SearchFolder] {
         var folders: [SearchFolder] = []
         if let pipeline {
             folders.append(SearchFolder(pipeline.deletingLastPathComponent().appendingPathComponent("plugins"), origin: .besidePipeline))
@@ -117,8 +120,17 @@ public struct PluginCatalog: Sendable {
         for entry in (environment["SEEDPIPE_PLUGIN_PATH"] ?? "").split(separator: ":") where !entry.isEmpty {
             folders.append(SearchFolder(URL(fileURLWithPath: String(entry)), origin: .environment))
         }
+        folders += shipped.map { SearchFolder($0, origin: .shipped) }
         var seen: Set<String> = []
         return folders.filter { seen.insert($0.url.standardizedFileURL.resolvingSymlinksInPath().path).inserted }
+    }
+
+    /// The plugins installed with the running seedpipe: `share/seedpipe/plugins` beside its
+    /// `bin/` (`make install`), when that folder exists.
+    public static var shippedFolders: [URL] {
+        guard let own = ExecutablePlugin.ownFolder?.standardizedFileURL else { return [] }
+        let shared = own.deletingLastPathComponent().appendingPathComponent("share/seedpipe/plugins")
+        return FileManager.default.fileExists(atPath: shared.path) ? [shared] : []
     }
 
     /// Loads every plugin under the folders: each subfolder with a `plugin.yaml` (or the

@@ -10,8 +10,9 @@ struct PluginsCommand: AsyncParsableCommand {
         abstract: "List the plugins a pipeline can use, or check a plugin.",
         discussion: """
             Plugins are folders with a plugin.yaml, found in plugins/ beside the pipeline,
-            then plugins/ in the current folder, then each folder of SEEDPIPE_PLUGIN_PATH.
-            The protocol and the manifest are described in plugins/README.md.
+            then plugins/ in the current folder, then each folder of SEEDPIPE_PLUGIN_PATH,
+            then the plugins installed with seedpipe (share/seedpipe/plugins beside its
+            bin/). The protocol and the manifest are described in plugins/README.md.
             """,
         subcommands: [List.self, Check.self]
     )
@@ -34,7 +35,7 @@ struct PluginsCommand: AsyncParsableCommand {
 
         func run() throws {
             global.apply()
-            let folders = PluginCatalog.searchPath(pipeline: pipeline.map { URL(fileURLWithPath: $0) })
+            let folders = PluginCatalog.searchPath(pipeline: pipeline.map { URL(fileURLWithPath: $0) }, shipped: PluginCatalog.shippedFolders)
             let catalog = PluginCatalog.discover(in: folders)
             print("search path:")
             for folder in folders {
@@ -93,7 +94,7 @@ struct PluginsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let folders: [PluginCatalog.SearchFolder] = folder.map { [PluginCatalog.SearchFolder(URL(fileURLWithPath: $0), origin: .explicit)] }
-                ?? PluginCatalog.searchPath(pipeline: nil)
+                ?? PluginCatalog.searchPath(pipeline: nil, shipped: PluginCatalog.shippedFolders)
             let found = folders.flatMap { PluginCatalog.pluginFolders(in: $0.url) }
             if let folder, found.isEmpty {
                 throw ValidationError("\(folder): no plugin.yaml in it or in its subfolders")

@@ -56,7 +56,7 @@ struct PipelineOptions: ParsableArguments {
         }
         var registry = registry
         // An unknown kind may be a plugin's: say where plugins are looked for, and how to list them.
-        let folders = PluginCatalog.searchPath(pipeline: url)
+        let folders = PluginCatalog.searchPath(pipeline: url, shipped: PluginCatalog.shippedFolders)
         registry.unknownKindHint = "a plugin's kind? plugins are looked for in "
             + folders.map { "\($0.url.relativePath) (\($0.origin.rawValue))" }.joined(separator: ", ")
             + (folders.contains { $0.origin == .environment } ? "" : " and the folders of SEEDPIPE_PLUGIN_PATH (not set)")
@@ -80,7 +80,7 @@ struct PipelineOptions: ParsableArguments {
         Self.catalogs.withLock { catalogs in
             let key = url.standardizedFileURL.path
             if let known = catalogs[key] { return known }
-            let catalog = PluginCatalog.discover(in: PluginCatalog.searchPath(pipeline: url))
+            let catalog = PluginCatalog.discover(in: PluginCatalog.searchPath(pipeline: url, shipped: PluginCatalog.shippedFolders))
             catalogs[key] = catalog
             return catalog
         }
