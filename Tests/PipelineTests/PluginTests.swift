@@ -376,6 +376,17 @@ struct PluginMaker {
 
     // MARK: Upgrades
 
+    @Test func aPluginNoStageUsesIsNeverRead() async throws {
+        try maker.make("alpha", program: "cat >/dev/null; echo '{\"type\":\"result\",\"outputs\":{\"text\":\"a\"}}'")
+        let storage = try storage()
+        let without = try load("pipeline: p\nstages:\n  e: { uses: emit, with: { value: x } }\n")
+        _ = await Planner.plan(without, storage: storage)
+        _ = try await Executor(pipeline: without, storage: storage).run()
+        #expect(storage.digests.hashCount == 0, "found and registered, never hashed")
+        _ = await Planner.plan(try load("pipeline: p\nstages:\n  a: { uses: alpha }\n"), storage: storage)
+        #expect(storage.digests.hashCount == 1, "hashed once its stage is planned")
+    }
+
     @Test func upgradingAPluginRerunsItsStagesAndNothingElse() async throws {
         let answer = "cat >/dev/null; echo '{\"type\":\"result\",\"outputs\":{\"text\":\"%@\"}}'"
         try maker.make("alpha", program: answer.replacingOccurrences(of: "%@", with: "a1"))

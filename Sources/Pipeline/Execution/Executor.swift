@@ -37,6 +37,19 @@ public struct Executor: Sendable {
 
     /// Runs the pipeline; events go to `events` as they happen.
     public func run(events: AsyncStream<ExecutionEvent>.Continuation? = nil) async throws -> RunReport {
+        // The digests of files hashed on the way (plugin programs among them) are saved once, at the end.
+        let digests = storage.digests
+        do {
+            let report = try await FileDigests.$current.withValue(digests) { try await runStages(events: events) }
+            try? await BlockingIO.run { digests.save() }
+            return report
+        } catch {
+            try? await BlockingIO.run { digests.save() }
+            throw error
+        }
+    }
+
+    private func runStages(events: AsyncStream<ExecutionEvent>.Continuation?) async throws -> RunReport {
         await cache.prefetch(pipeline: pipeline.graph.name)
         var schedule = Schedule(pipeline)
         var outputs: [String: [String: Value]] = [:]
@@ -311,7 +324,8 @@ public struct Executor: Sendable {
                 let url = URL(fileURLWithPath: path, relativeTo: pipeline.graph.baseFolder)
                 guard storeFiles else {
                     // Planning: the digest alone, nothing written.
-                    let digest = try await BlockingIO.run { try ContentDigest.sha256(of: url) }
+                    let digests = storage.digests
+                    let digest = try await BlockingIO.run { try digests.digest(of: url) }
                     return .artifact(Artifact(digest: digest, type: element, fileExtension: url.pathExtension.lowercased(), size: 0))
                 }
                 return .artifact(try await store.put(file: url, type: element))

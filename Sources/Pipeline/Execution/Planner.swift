@@ -40,6 +40,13 @@ public enum Planner {
     /// at the cost each stage declares for its known parameters. Outputs are known for a
     /// cached stage and for one that can ``Stage/predict(_:)`` them (a take selector).
     public static func plan(_ pipeline: ValidatedPipeline, storage: Storage) async -> Plan {
+        let digests = storage.digests
+        let plan = await FileDigests.$current.withValue(digests) { await planSteps(pipeline, storage: storage) }
+        try? await BlockingIO.run { digests.save() }
+        return plan
+    }
+
+    private static func planSteps(_ pipeline: ValidatedPipeline, storage: Storage) async -> Plan {
         var known: [String: [String: Value]] = [:]
         /// Stages known only in part (a take selector whose pick is made, another take not).
         var partial: Set<String> = []

@@ -7,14 +7,27 @@ public struct ExecutablePlugin: Sendable {
     public var manifest: PluginManifest
     public var program: URL
     public var arguments: [String]
-    /// SHA-256 over the program and every argument naming a file in the plugin folder.
-    public var digest: String
+    /// The program and every argument naming a file in the plugin folder: what ``digest`` hashes.
+    public var pieces: [URL]
+    /// SHA-256 over the pieces' digests. Computed when asked (when a stage of the plugin is
+    /// planned), through the digests of the cache being planned (``FileDigests/current``), so
+    /// a plugin no stage uses is never read and an unchanged program is not read twice.
+    public var digest: String {
+        let digests = FileDigests.current ?? .unattached
+        var hasher = SHA256()
+        for piece in pieces {
+            // Unreadable since it was found: a key of its own; running the stage says why.
+            hasher.update(data: Data(((try? digests.digest(of: piece)) ?? "unreadable").utf8))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
     /// Where it was found.
     public var origin: PluginCatalog.Origin
 
     public var name: String { manifest.name }
 
-    /// Finds the program and hashes it.
+    /// Finds the program and checks that it and the files it names can be read (nothing is
+    /// hashed until a stage needs the ``digest``).
     public static func resolve(_ manifest: PluginManifest, origin: PluginCatalog.Origin) throws -> ExecutablePlugin {
         guard let first = manifest.command.first else { throw PipelineError("the manifest has no command", at: manifest.location) }
         let folder = manifest.folder
@@ -49,16 +62,11 @@ public struct ExecutablePlugin: Sendable {
                   !folderFlag.boolValue, file.standardizedFileURL.resolvingSymlinksInPath().path.hasPrefix(base) else { return nil }
             return file
         }
-        var hasher = SHA256()
-        for piece in pieces {
-            do {
-                hasher.update(data: Data(try ContentDigest.sha256(of: piece).utf8))
-            } catch {
-                throw PipelineError("plugin \(manifest.name): cannot read \(displayPath(piece)) (\(error))", at: manifest.commandLocation)
-            }
+        for piece in pieces where access(piece.path, R_OK) != 0 {
+            throw PipelineError("plugin \(manifest.name): cannot read \(displayPath(piece)) (\(String(cString: strerror(errno))))",
+                                at: manifest.commandLocation)
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return ExecutablePlugin(manifest: manifest, program: program, arguments: arguments, digest: digest, origin: origin)
+        return ExecutablePlugin(manifest: manifest, program: program, arguments: arguments, pieces: pieces, origin: origin)
     }
 
     /// The folder of the running executable: plugins built with seedpipe land beside it.

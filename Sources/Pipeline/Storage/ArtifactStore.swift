@@ -5,7 +5,8 @@ import Foundation
 ///
 /// ``LocalArtifactStore`` keeps them in a folder; a remote cache can stand beside it. A
 /// stage never trusts bytes it did not check: ``verifiedLocation(of:)`` hands out a local
-/// file only after its bytes were hashed to the artifact's digest (once per process).
+/// file only after its bytes were hashed to the artifact's digest (and its stamp is
+/// unchanged since: ``FileDigests``).
 public protocol ArtifactStore: Sendable {
     /// Copies a file in (hashing as it goes) and returns it as an artifact.
     func put(file: URL, type: ArtifactType) async throws -> Artifact
@@ -21,15 +22,32 @@ public protocol ArtifactStore: Sendable {
 
 /// SHA-256 of files, as the store names them.
 public enum ContentDigest {
-    /// The hex SHA-256 of a file's bytes, read in 1 MiB chunks.
+    /// The hex SHA-256 of a file's bytes, read in 1 MiB blocks (`read(2)` straight into one
+    /// buffer: Foundation's `FileHandle` reads 4 KiB at a time).
     public static func sha256(of file: URL) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else {
-            throw PipelineError(.storage, "cannot read \(file.path)")
-        }
-        defer { try? handle.close() }
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
+        try readBlocks(of: file) { hasher.update(bufferPointer: $0) }
         return hasher.finalize().hex
+    }
+
+    /// Reads a file in 1 MiB blocks, handing each to `body`.
+    static func readBlocks(of file: URL, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let descriptor = open(file.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw PipelineError(.storage, "cannot read \(file.relativePath): \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw PipelineError(.storage, "cannot read \(file.relativePath): \(String(cString: strerror(errno)))")
+            }
+            if count == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
     }
 
     public static func sha256(of data: Data) -> String { SHA256.hash(data: data).hex }

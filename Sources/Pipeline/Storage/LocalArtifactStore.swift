@@ -7,15 +7,20 @@ import Synchronization
 /// A write goes to a temporary file that is renamed into place, so an object appears
 /// whole under its name or not at all. Objects are not fsynced: every read checks the
 /// bytes against the digest, so an object torn by a crash is a miss and is rebuilt, never
-/// used. A file's bytes are hashed once per process; after that a `stat` (size, inode,
-/// modification time) is enough to trust it, and any change to the file hashes it again.
+/// used. Hashes are remembered by ``FileDigests`` (the cache's `digests` file): an object or
+/// an input file whose `stat` stamp is unchanged since it was hashed is trusted without being
+/// read, and any change to it hashes it again.
 public struct LocalArtifactStore: ArtifactStore {
     public let root: URL
+    /// The digests of files hashed for this cache (objects and the files put in).
+    public let digests: FileDigests
     var objects: URL { root.appendingPathComponent("objects", isDirectory: true) }
     var temporary: URL { root.appendingPathComponent("tmp", isDirectory: true) }
 
-    public init(root: URL) throws {
+    /// - Parameter digests: by default the cache's own (`root/digests`, one per folder in a process).
+    public init(root: URL, digests: FileDigests? = nil) throws {
         self.root = root
+        self.digests = digests ?? FileDigests.forCache(at: root)
         for folder in [objects, temporary] {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         }
@@ -43,28 +48,44 @@ public struct LocalArtifactStore: ArtifactStore {
     }
 
     /// `put(file:type:)` on the calling thread (for code already off the cooperative pool).
+    /// A file whose digest is remembered (its stamp unchanged) and whose object is in place is
+    /// neither read nor copied.
     public func putNow(file: URL, type: ArtifactType) throws -> Artifact {
+        let fileExtension = file.pathExtension.lowercased()
+        if let (digest, stamp) = digests.known(file), digests.vouches(for: location(of: digest).path, digest: digest) {
+            return Artifact(digest: digest, type: type, fileExtension: fileExtension, size: Int(stamp.size))
+        }
+        let path = file.standardizedFileURL.path
+        let stamp = FileStamp.of(path)
+        let started = FileDigests.now()
         let staging = temporary.appendingPathComponent(UUID().uuidString, isDirectory: false)
         defer { unlink(staging.path) }
-        guard let input = FileHandle(forReadingAtPath: file.path) else {
-            throw PipelineError(.storage, "cannot read \(file.relativePath)")
-        }
-        defer { try? input.close() }
-        guard FileManager.default.createFile(atPath: staging.path, contents: nil),
-              let output = FileHandle(forWritingAtPath: staging.path) else {
-            throw PipelineError(.storage, "cannot write in \(temporary.path)")
+        let output = Foundation.open(staging.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard output >= 0 else {
+            throw PipelineError(.storage, "cannot write in \(temporary.path): \(String(cString: strerror(errno)))")
         }
         var hasher = SHA256()
         var size = 0
-        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
-            hasher.update(data: chunk)
-            try output.write(contentsOf: chunk)
-            size += chunk.count
+        do {
+            defer { close(output) }
+            try ContentDigest.readBlocks(of: file) { block in
+                hasher.update(bufferPointer: block)
+                var written = 0
+                while written < block.count {
+                    let count = write(output, block.baseAddress! + written, block.count - written)
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        throw PipelineError(.storage, "cannot write in \(temporary.path): \(String(cString: strerror(errno)))")
+                    }
+                    written += count
+                }
+                size += block.count
+            }
         }
-        try output.close()
         let digest = hasher.finalize().hex
         try commit(staging, as: digest)
-        return Artifact(digest: digest, type: type, fileExtension: file.pathExtension.lowercased(), size: size)
+        if let stamp { digests.learned(path, stamp: stamp, digest: digest, hashedAt: started) }
+        return Artifact(digest: digest, type: type, fileExtension: fileExtension, size: size)
     }
 
     /// `put(data:type:fileExtension:)` on the calling thread.
@@ -72,7 +93,7 @@ public struct LocalArtifactStore: ArtifactStore {
         let digest = ContentDigest.sha256(of: data)
         // Written unless this process already vouched for the object; `commit` keeps an intact
         // copy and replaces a torn one, as for files.
-        if !VerifiedObjects.shared.isVerified(location(of: digest).path) {
+        if !digests.vouches(for: location(of: digest).path, digest: digest) {
             let staging = temporary.appendingPathComponent(UUID().uuidString, isDirectory: false)
             defer { unlink(staging.path) }
             guard FileManager.default.createFile(atPath: staging.path, contents: data) else {
@@ -85,7 +106,7 @@ public struct LocalArtifactStore: ArtifactStore {
 
     private func commit(_ staging: URL, as digest: String) throws {
         let destination = location(of: digest)
-        if VerifiedObjects.shared.isVerified(destination.path) { return }
+        if digests.vouches(for: destination.path, digest: digest) { return }
         if !FileManager.default.fileExists(atPath: destination.path) {
             try FileManager.default.createDirectory(at: destination.deletingLastPathComponent(), withIntermediateDirectories: true)
             // rename(2) is atomic: another process storing the same bytes at once is harmless.
@@ -98,22 +119,22 @@ public struct LocalArtifactStore: ArtifactStore {
                 throw PipelineError(.storage, "cannot replace \(destination.path): \(String(cString: strerror(errno)))")
             }
         }
-        VerifiedObjects.shared.markVerified(destination.path)
+        digests.remember(destination.path, digest: digest)
     }
 
     /// `verifiedLocation(of:)` on the calling thread.
     public func verifiedLocationNow(of artifact: Artifact) throws -> URL {
         let url = location(of: artifact.digest)
-        if VerifiedObjects.shared.isVerified(url.path) { return url }
+        if digests.vouches(for: url.path, digest: artifact.digest) { return url }
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw PipelineError(.missingObject, "object \(artifact.digest.prefix(12)) is missing from the store")
         }
-        guard (try? ContentDigest.sha256(of: url)) == artifact.digest else {
+        guard (try? digests.digest(of: url)) == artifact.digest else {
             unlink(url.path)
+            digests.forget(url.path)
             throw PipelineError(.corruptedObject,
                                 "object \(artifact.digest.prefix(12)) was corrupted (its bytes changed); it was removed and will be rebuilt")
         }
-        VerifiedObjects.shared.markVerified(url.path)
         return url
     }
 
@@ -134,34 +155,6 @@ public struct LocalArtifactStore: ArtifactStore {
     /// Removes an object (gc, verify).
     public func remove(_ digest: String) {
         unlink(location(of: digest).path)
-    }
-}
-
-/// The objects this process has hashed, by path, with the `stat` they had then: a file
-/// whose size, inode or modification time changed since is hashed again.
-final class VerifiedObjects: Sendable {
-    static let shared = VerifiedObjects()
-
-    struct Stamp: Hashable {
-        var size: Int64, inode: UInt64, seconds: Int, nanoseconds: Int
-    }
-
-    private let known = Mutex<[String: Stamp]>([:])
-
-    static func stamp(_ path: String) -> Stamp? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return Stamp(size: Int64(info.st_size), inode: UInt64(info.st_ino),
-                     seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
-    }
-
-    func isVerified(_ path: String) -> Bool {
-        guard let recorded = known.withLock({ $0[path] }) else { return false }
-        return Self.stamp(path) == recorded
-    }
-
-    func markVerified(_ path: String) {
-        guard let stamp = Self.stamp(path) else { return }
-        known.withLock { $0[path] = stamp }
+        digests.forget(location(of: digest).path)
     }
 }

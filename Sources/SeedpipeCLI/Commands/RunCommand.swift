@@ -37,6 +37,9 @@ struct RunCommand: AsyncParsableCommand {
                                valueName: "USD"))
     var maxCost: Double?
 
+    @Flag(help: ArgumentHelp("Read every file again (plugin programs, local inputs, cached objects) instead of trusting the digests remembered by their stat stamps."))
+    var rehash = false
+
     @OptionGroup var flags: RunFlags
     @OptionGroup var backend: BackendOptions
     @OptionGroup var global: GlobalOptions
@@ -51,6 +54,7 @@ struct RunCommand: AsyncParsableCommand {
         // Validate and plan before connecting: nothing starts for a broken or too costly pipeline.
         // The pipeline is loaded once; the client reaches the stages through the run's services.
         let storage = try options.storage()
+        storage.digests.rehash = rehash
         // Priced as the backend bills: an emulator's work is emulated, at its own price.
         let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
         try options.claimName(pipeline.graph.name, record: true)
