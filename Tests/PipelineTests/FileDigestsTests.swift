@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import MediaTestSupport
 @testable import Pipeline
 import PipelineTesting
@@ -165,5 +166,36 @@ import Testing
         try "clip bytez".write(to: object, atomically: false, encoding: .utf8)
         await #expect(throws: PipelineError.self) { _ = try await store.verifiedLocation(of: artifact) }
         #expect(!FileManager.default.fileExists(atPath: object.path), "the corrupted object is removed")
+    }
+}
+
+extension FileDigestsTests {
+    /// A file that passed the media-kind check is not probed again while its stamp holds;
+    /// a failure is never remembered; the verdicts survive in the digests file.
+    @Test func aPassedFileCheckIsRememberedAndAFailureIsNot() async throws {
+        let good = try write("pretend image", to: "still.jpg")
+        let bad = try write("not media", to: "broken.jpg")
+        try await tick()
+        let probes = Mutex(0)
+        let check: @Sendable (URL, ArtifactType) -> String? = { url, _ in
+            probes.withLock { $0 += 1 }
+            return url.lastPathComponent == "broken.jpg" ? "cannot be read as media" : nil
+        }
+        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let checked = first.remembering(check)
+        #expect(checked(good, .image) == nil && checked(good, .image) == nil)
+        #expect(checked(bad, .image) != nil && checked(bad, .image) != nil)
+        #expect(checked(good, .video) == nil, "another kind is its own check")
+        #expect(probes.withLock { $0 } == 4)
+        _ = try first.digest(of: good)  // a digest beside the verdict keeps it
+        first.save()
+
+        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero).remembering(check)
+        #expect(next(good, .image) == nil && next(good, .video) == nil)
+        #expect(probes.withLock { $0 } == 4, "remembered across processes")
+        try await tick()
+        try write("pretend imagf", to: "still.jpg")  // same size, changed
+        #expect(next(good, .image) == nil)
+        #expect(probes.withLock { $0 } == 5, "a changed file is probed again")
     }
 }

@@ -48,7 +48,10 @@ public final class FileDigests: Sendable {
 
     struct Entry: Sendable {
         var stamp: FileStamp
+        /// The SHA-256, or empty when only checks are known.
         var digest: [UInt8]
+        /// The kinds (``checkBit(_:)``) the file passed the registry's file check as.
+        var passed: UInt8 = 0
     }
 
     private struct State {
@@ -131,7 +134,8 @@ public final class FileDigests: Sendable {
             state.hashes += 1
             state.hashedNow.insert(path)
             if after == stamp, max(stamp.modified, stamp.changed) < hashedAt - margin, let bytes = Self.bytes(hex: digest) {
-                state.entries[path] = Entry(stamp: stamp, digest: bytes)
+                let passed = state.entries[path].flatMap { $0.stamp == stamp ? $0.passed : nil } ?? 0
+                state.entries[path] = Entry(stamp: stamp, digest: bytes, passed: passed)
                 state.touched.insert(path)
             } else if state.entries.removeValue(forKey: path) != nil {
                 state.touched.insert(path)
@@ -142,7 +146,7 @@ public final class FileDigests: Sendable {
     /// The remembered digest of `path` if its stamp is still `stamp`.
     func remembered(_ path: String, stamp: FileStamp) -> String? {
         state.withLock { state in
-            guard let entry = state.entries[path], entry.stamp == stamp else { return nil }
+            guard let entry = state.entries[path], entry.stamp == stamp, entry.digest.count == 32 else { return nil }
             if state.rehash && !state.hashedNow.contains(path) { return nil }
             return Self.hex(entry.digest)
         }
@@ -159,9 +163,51 @@ public final class FileDigests: Sendable {
     public func remember(_ path: String, digest: String) {
         guard let stamp = FileStamp.of(path), let bytes = Self.bytes(hex: digest) else { return }
         state.withLock { state in
-            state.entries[path] = Entry(stamp: stamp, digest: bytes)
+            let passed = state.entries[path].flatMap { $0.stamp == stamp ? $0.passed : nil } ?? 0
+            state.entries[path] = Entry(stamp: stamp, digest: bytes, passed: passed)
             state.touched.insert(path)
             state.hashedNow.insert(path)
+        }
+    }
+
+    // MARK: File checks
+
+    /// A check's bit: image 1, video 2, audio 4 (other kinds are not checked).
+    static func checkBit(_ type: ArtifactType) -> UInt8 {
+        switch type {
+        case .image: 1
+        case .video: 2
+        case .audio: 4
+        default: 0
+        }
+    }
+
+    /// Wraps a registry's file check (Media probing a local file for its kind) so a file that
+    /// passed as that kind, its stamp unchanged since, is not opened again. Failures are
+    /// never remembered: a broken file is probed (and reported) every time.
+    public func remembering(_ check: @escaping @Sendable (URL, ArtifactType) -> String?)
+        -> @Sendable (URL, ArtifactType) -> String? {
+        { [self] url, type in
+            let bit = Self.checkBit(type)
+            let path = url.standardizedFileURL.path
+            guard bit != 0, let stamp = FileStamp.of(path) else { return check(url, type) }
+            let known = state.withLock { state -> Bool in
+                guard let entry = state.entries[path], entry.stamp == stamp, !state.rehash else { return false }
+                return entry.passed & bit != 0
+            }
+            if known { return nil }
+            let started = Self.now()
+            let verdict = check(url, type)
+            let margin = Int64(racyMargin.components.seconds) * 1_000_000_000 + racyMargin.components.attoseconds / 1_000_000_000
+            if verdict == nil, FileStamp.of(path) == stamp, max(stamp.modified, stamp.changed) < started - margin {
+                state.withLock { state in
+                    var entry = state.entries[path].flatMap { $0.stamp == stamp ? $0 : nil } ?? Entry(stamp: stamp, digest: [])
+                    entry.passed |= bit
+                    state.entries[path] = entry
+                    state.touched.insert(path)
+                }
+            }
+            return verdict
         }
     }
 
@@ -192,9 +238,10 @@ public final class FileDigests: Sendable {
 
     // MARK: The file
 
-    /// "SPDIGEST1\n", a UInt32 count, then per entry a UInt16 path length, the path, the
-    /// stamp as five 64-bit integers and the 32-byte digest; last, the SHA-256 of all before.
-    private static let magic = Array("SPDIGEST1\n".utf8)
+    /// "SPDIGEST2\n", a UInt32 count, then per entry a UInt16 path length, the path, the
+    /// stamp as five 64-bit integers, a flags byte (bit 0: a digest follows; bits 1–3: the
+    /// checks passed) and the 32-byte digest if any; last, the SHA-256 of all before.
+    private static let magic = Array("SPDIGEST2\n".utf8)
 
     static func encode(_ entries: [String: Entry]) -> Data {
         var bytes = magic
@@ -210,7 +257,9 @@ public final class FileDigests: Sendable {
             append(entry.stamp.size)
             append(entry.stamp.modified)
             append(entry.stamp.changed)
-            bytes.append(contentsOf: entry.digest)
+            let hasDigest = entry.digest.count == 32
+            bytes.append((hasDigest ? 1 : 0) | (entry.passed & 0x7) << 1)
+            if hasDigest { bytes.append(contentsOf: entry.digest) }
         }
         bytes.append(contentsOf: SHA256.hash(data: bytes))
         return Data(bytes)
@@ -244,11 +293,15 @@ public final class FileDigests: Sendable {
             let path = String(decoding: body[offset..<(offset + Int(length))], as: UTF8.self)
             offset += Int(length)
             guard let device = take(UInt64.self), let inode = take(UInt64.self), let size = take(Int64.self),
-                  let modified = take(Int64.self), let changed = take(Int64.self), offset + 32 <= body.count else { return nil }
-            let digest = Array(body[offset..<(offset + 32)])
-            offset += 32
+                  let modified = take(Int64.self), let changed = take(Int64.self), let flags = take(UInt8.self) else { return nil }
+            var digest: [UInt8] = []
+            if flags & 1 != 0 {
+                guard offset + 32 <= body.count else { return nil }
+                digest = Array(body[offset..<(offset + 32)])
+                offset += 32
+            }
             entries[path] = Entry(stamp: FileStamp(device: device, inode: inode, size: size, modified: modified, changed: changed),
-                                  digest: digest)
+                                  digest: digest, passed: (flags >> 1) & 0x7)
         }
         return offset == body.count ? entries : nil
     }

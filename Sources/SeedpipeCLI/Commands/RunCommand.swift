@@ -197,8 +197,13 @@ struct RunCommand: AsyncParsableCommand {
             for (index, artifact) in artifacts.enumerated() {
                 let file = folder.appendingPathComponent(artifacts.count == 1 ? "\(name).\(artifact.fileExtension)"
                                                              : "\(name)-\(index + 1).\(artifact.fileExtension)")
-                try? FileManager.default.removeItem(at: file)
-                try FileManager.default.copyItem(at: try await storage.artifacts.verifiedLocation(of: artifact), to: file)
+                let source = try await storage.artifacts.verifiedLocation(of: artifact)
+                // A copy this command made on an earlier run, untouched since, stays as it is.
+                if !storage.digests.vouches(for: file.standardizedFileURL.path, digest: artifact.digest) {
+                    try? FileManager.default.removeItem(at: file)
+                    try FileManager.default.copyItem(at: source, to: file)
+                    storage.digests.remember(file.standardizedFileURL.path, digest: artifact.digest)
+                }
                 files[name, default: []].append(file.lastPathComponent)
             }
         }
@@ -211,6 +216,8 @@ struct RunCommand: AsyncParsableCommand {
         encoder.dateEncodingStrategy = .iso8601
         try encoder.encode(summary).write(to: folder.appendingPathComponent("run.json"), options: .atomic)
         try Data(HTMLReport.render(summary).utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
+        let digests = storage.digests
+        try? await BlockingIO.run { digests.save() }
         return folder
     }
 }

@@ -55,6 +55,8 @@ struct PipelineOptions: ParsableArguments {
             throw ValidationError("\(pipeline): no such pipeline file")
         }
         var registry = registry
+        // A local media file that passed its kind check, unchanged since, is not probed again.
+        registry.fileCheck = registry.fileCheck.map { FileDigests.forCache(at: cacheFolder).remembering($0) }
         // An unknown kind may be a plugin's: say where plugins are looked for, and how to list them.
         let folders = PluginCatalog.searchPath(pipeline: url, shipped: PluginCatalog.shippedFolders)
         registry.unknownKindHint = "a plugin's kind? plugins are looked for in "
