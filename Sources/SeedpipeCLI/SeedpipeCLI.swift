@@ -16,7 +16,7 @@ public enum SeedpipeCLI {
 
     public static func run(_ arguments: [String]) async -> Int32 {
         do {
-            var command = try Seedpipe.parseAsRoot(arguments)
+            var command = try parse(arguments)
             if var asyncCommand = command as? AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
@@ -44,6 +44,25 @@ public enum SeedpipeCLI {
             Terminal.error("error: \(Seedpipe.message(for: error)) (see 'seedpipe help')")
             return ExitStatus.badInput
         }
+    }
+}
+
+extension SeedpipeCLI {
+    /// The command the arguments name. A leaf command (`run`, `plan`, …) given without any
+    /// help, version or completion request is parsed on its own, skipping the reflection over
+    /// every other command's arguments that parsing from the root costs (milliseconds of a
+    /// cached rerun); anything else, and any argument error, goes through the root as usual,
+    /// so help and error messages stay the root's.
+    static func parse(_ arguments: [String]) throws -> any ParsableCommand {
+        let asks: Set<String> = ["-h", "--help", "help", "--version", "--experimental-dump-help"]
+        if let name = arguments.first,
+           let leaf = Seedpipe.configuration.subcommands.first(where: { $0.configuration.commandName == name }),
+           leaf.configuration.subcommands.isEmpty,
+           !arguments.contains(where: { asks.contains($0) || $0.hasPrefix("--generate-completion-script") }),
+           let command = try? leaf.parse(Array(arguments.dropFirst())) {
+            return command
+        }
+        return try Seedpipe.parseAsRoot(arguments)
     }
 }
 

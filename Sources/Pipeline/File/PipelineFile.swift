@@ -16,7 +16,7 @@ public enum PipelineFile {
     /// checking the rest, so a file with other problems still has its name.
     public static func name(of url: URL) -> String {
         let stem = url.deletingPathExtension().lastPathComponent
-        guard let text = try? String(contentsOf: url, encoding: .utf8), let root = try? Yams.compose(yaml: text),
+        guard let text = try? String(contentsOf: url, encoding: .utf8), let root = try? Yams.compose(yaml: text, Self.resolver),
               let name = root.mapping?["pipeline"]?.string else { return stem }
         return name
     }
@@ -231,6 +231,11 @@ public enum PipelineFile {
         return graph
     }
 
+    /// The scalar types pipeline, picks and manifest files use: booleans, integers, floats and
+    /// null. Yams' default also compiles and tries timestamp, merge and value patterns on
+    /// every plain scalar; here a date stays text, as it was read anyway.
+    static let resolver = Resolver.basic.appending(.bool).appending(.int).appending(.float).appending(.null)
+
     /// A YAML scalar as a value (plain `5` is a number, `true` a boolean, quoted text a string).
     static func value(of node: Node) -> Value {
         switch node {
@@ -257,7 +262,7 @@ public enum PipelineFile {
     /// file throws with its location.
     static func compose(_ text: String, file: String, emptyFix: String) throws -> Node {
         do {
-            guard let composed = try Yams.compose(yaml: text) else {
+            guard let composed = try Yams.compose(yaml: text, Self.resolver) else {
                 throw PipelineError("the file is empty", at: SourceLocation(file: file, line: 1, column: 1), fix: emptyFix)
             }
             return composed

@@ -167,8 +167,13 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// Every shot's takes, their posters copied to `takes/` beside run.json.
-    static func takes(into folder: URL, storage: Storage, options: PipelineOptions) async -> [ShotTakes.Shot] {
-        guard let (all, picks) = try? options.loadAllTakes() else { return [] }
+    /// `pipeline` is the one run: without a picks file there are no re-rolled takes, so it
+    /// holds every take and the file is not read again.
+    static func takes(into folder: URL, storage: Storage, options: PipelineOptions, pipeline: ValidatedPipeline) async
+        -> [ShotTakes.Shot] {
+        let everyTake = FileManager.default.fileExists(atPath: options.picksFile.path) ? try? options.loadAllTakes()
+            : (try? Picks.load(options.picksFile)).map { (pipeline, $0) }
+        guard let (all, picks) = everyTake else { return [] }
         var shots = await ShotTakes.read(all, picks: picks, storage: storage,
                                          posters: options.cacheFolder.appendingPathComponent("posters")).shots
         let posters = folder.appendingPathComponent("takes")
@@ -210,7 +215,7 @@ struct RunCommand: AsyncParsableCommand {
         // Shots' takes need the pipeline with every take: only worth loading when it has shots.
         let hasShots = pipeline.steps.contains { $0.stage.signature.takes != nil }
         let summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files,
-                                       shots: hasShots ? await takes(into: folder, storage: storage, options: options) : [])
+                                       shots: hasShots ? await takes(into: folder, storage: storage, options: options, pipeline: pipeline) : [])
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
