@@ -133,7 +133,7 @@ import Testing
         for (path, entry) in decoded {
             #expect(FileDigests.hex(entry.digest) == (try sha(URL(fileURLWithPath: path))), "\(path)")
         }
-        leftovers: for name in try FileManager.default.contentsOfDirectory(atPath: folder.url.path) where name.hasPrefix(".digests-") {
+        leftovers: for name in try FileManager.default.contentsOfDirectory(atPath: folder.url.path) where name.hasPrefix(".digests.") {
             Issue.record("a staging file was left: \(name)")
             break leftovers
         }

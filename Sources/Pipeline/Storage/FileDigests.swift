@@ -31,8 +31,9 @@ public struct FileStamp: Hashable, Sendable {
 /// programs, local inputs of stages, and the store's own objects.
 ///
 /// - A digest is remembered only when the file's modification and change times are older
-///   than `racyMargin` at the moment it was hashed ("racy" git calls the others): a write in
-///   the same timestamp tick could otherwise leave the stamp as it was. Such a file is hashed
+///   than `racyMargin` at the moment it was hashed (50 ms, well over a kernel clock tick; 2 s
+///   where a filesystem keeps whole seconds): a write in the same timestamp tick could
+///   otherwise leave the stamp as it was ("racy", git calls it). Such a file is hashed
 ///   again next time, and remembered then. Objects the store itself wrote are remembered at
 ///   once: nothing else writes them.
 /// - The file is written once at the end of a plan or run (``save()``), compactly (binary,
@@ -66,7 +67,10 @@ public final class FileDigests: Sendable {
 
     private let state = Mutex(State())
 
-    public init(file: URL?, racyMargin: Duration = .seconds(2)) {
+    /// The margin for a filesystem that keeps whole seconds (both times with 0 ns).
+    public static let coarseRacyMargin: Duration = .seconds(2)
+
+    public init(file: URL?, racyMargin: Duration = .milliseconds(50)) {
         self.file = file
         self.racyMargin = racyMargin
         if let file, let entries = Self.read(file) {
@@ -128,12 +132,11 @@ public final class FileDigests: Sendable {
     /// `hashedAt` the time the reading started). Remembered only if the file did not change
     /// while being read and is not racy.
     public func learned(_ path: String, stamp: FileStamp, digest: String, hashedAt: Int64) {
-        let margin = Int64(racyMargin.components.seconds) * 1_000_000_000 + racyMargin.components.attoseconds / 1_000_000_000
         let after = FileStamp.of(path)
         state.withLock { state in
             state.hashes += 1
             state.hashedNow.insert(path)
-            if after == stamp, max(stamp.modified, stamp.changed) < hashedAt - margin, let bytes = Self.bytes(hex: digest) {
+            if after == stamp, settled(stamp, at: hashedAt), let bytes = Self.bytes(hex: digest) {
                 let passed = state.entries[path].flatMap { $0.stamp == stamp ? $0.passed : nil } ?? 0
                 state.entries[path] = Entry(stamp: stamp, digest: bytes, passed: passed)
                 state.touched.insert(path)
@@ -141,6 +144,16 @@ public final class FileDigests: Sendable {
                 state.touched.insert(path)
             }
         }
+    }
+
+    /// Whether a file with this stamp, read starting at `time`, had stopped changing: its
+    /// modification and change times are older than the margin. Times on a whole second
+    /// (0 ns, both) mean a filesystem that keeps seconds: then the margin is 2 s.
+    func settled(_ stamp: FileStamp, at time: Int64) -> Bool {
+        let coarse = stamp.modified % 1_000_000_000 == 0 && stamp.changed % 1_000_000_000 == 0
+        let margin = coarse ? Self.coarseRacyMargin : racyMargin
+        let nanoseconds = Int64(margin.components.seconds) * 1_000_000_000 + margin.components.attoseconds / 1_000_000_000
+        return max(stamp.modified, stamp.changed) < time - nanoseconds
     }
 
     /// The remembered digest of `path` if its stamp is still `stamp`.
@@ -198,8 +211,7 @@ public final class FileDigests: Sendable {
             if known { return nil }
             let started = Self.now()
             let verdict = check(url, type)
-            let margin = Int64(racyMargin.components.seconds) * 1_000_000_000 + racyMargin.components.attoseconds / 1_000_000_000
-            if verdict == nil, FileStamp.of(path) == stamp, max(stamp.modified, stamp.changed) < started - margin {
+                if verdict == nil, FileStamp.of(path) == stamp, settled(stamp, at: started) {
                 state.withLock { state in
                     var entry = state.entries[path].flatMap { $0.stamp == stamp ? $0 : nil } ?? Entry(stamp: stamp, digest: [])
                     entry.passed |= bit
@@ -231,9 +243,7 @@ public final class FileDigests: Sendable {
         guard !touched.isEmpty else { return }
         var merged = Self.read(file) ?? [:]
         for path in touched { merged[path] = entries[path] }
-        let staging = file.deletingLastPathComponent().appendingPathComponent(".digests-\(getpid())-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: staging.path, contents: Self.encode(merged)) else { return }
-        if rename(staging.path, file.path) != 0 { unlink(staging.path) }
+        try? AtomicFile.write(Self.encode(merged), to: file, durable: false)
     }
 
     // MARK: The file

@@ -219,8 +219,9 @@ struct RunCommand: AsyncParsableCommand {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
-        try encoder.encode(summary).write(to: folder.appendingPathComponent("run.json"), options: .atomic)
-        try Data(HTMLReport.render(summary).utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
+        // Whole or not at all, not fsynced: a report is written again by the next run.
+        try AtomicFile.write(try encoder.encode(summary), to: folder.appendingPathComponent("run.json"), durable: false)
+        try AtomicFile.write(Data(HTMLReport.render(summary).utf8), to: folder.appendingPathComponent("report.html"), durable: false)
         let digests = storage.digests
         try? await BlockingIO.run { digests.save() }
         return folder
