@@ -141,13 +141,26 @@ enum { cff_library_count = sizeof(cff_libraries) / sizeof(cff_libraries[0]) };
 
 static pthread_once_t cff_once = PTHREAD_ONCE_INIT;
 static int cff_status = -1;
+/// Why loading failed (the library and dlerror's text), for Media's error; empty on success.
+static char cff_error[512];
+
+/// The libraries from `$SEEDPIPE_FFMPEG_DIR` when it is set (a build of FFmpeg of one's own),
+/// else wherever the dynamic loader finds them.
+static void *cff_open(const char *library) {
+    const char *folder = getenv("SEEDPIPE_FFMPEG_DIR");
+    if (!folder || !*folder) return dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", folder, library);
+    return dlopen(path, RTLD_NOW | RTLD_LOCAL);
+}
 
 static void cff_load_once(void) {
     void *handles[cff_library_count];
     for (int l = 0; l < cff_library_count; l++) {
-        handles[l] = dlopen(cff_libraries[l], RTLD_NOW | RTLD_LOCAL);
+        handles[l] = cff_open(cff_libraries[l]);
         if (!handles[l]) {
-            fprintf(stderr, "seedpipe: cannot load FFmpeg: %s\n", dlerror());
+            const char *reason = dlerror();
+            snprintf(cff_error, sizeof cff_error, "%s: %s", cff_libraries[l], reason ? reason : "cannot be loaded");
             return;
         }
     }
@@ -156,7 +169,8 @@ static void cff_load_once(void) {
         found[i] = NULL;
         for (int l = cff_library_count - 1; l >= 0 && !found[i]; l--) found[i] = dlsym(handles[l], cff_names[i]);
         if (!found[i]) {
-            fprintf(stderr, "seedpipe: FFmpeg has no %s\n", cff_names[i]);
+            snprintf(cff_error, sizeof cff_error, "FFmpeg's libraries have no %s (a version other than %s)", cff_names[i],
+                     cff_libraries[cff_library_count - 1]);
             return;
         }
     }
@@ -167,6 +181,10 @@ static void cff_load_once(void) {
 int cff_load_ffmpeg(void) {
     pthread_once(&cff_once, cff_load_once);
     return cff_status;
+}
+
+const char *cff_load_error(void) {
+    return cff_error;
 }
 
 enum { cff_filter_symbol_count = 0 CFF_FILTER_SYMBOLS(CFF_COUNT) };
@@ -180,7 +198,7 @@ static int cff_filter_status = -1;
 static void cff_filter_load_once(void) {
     if (cff_load_ffmpeg() != 0) return;
     const char *library = "libavfilter.so." CFF_STR(LIBAVFILTER_VERSION_MAJOR);
-    void *handle = dlopen(library, RTLD_NOW | RTLD_LOCAL);
+    void *handle = cff_open(library);
     if (!handle) {
         fprintf(stderr, "seedpipe: cannot load FFmpeg's filters: %s\n", dlerror());
         return;
@@ -203,8 +221,9 @@ int cff_load_ffmpeg_filters(void) {
 }
 
 /// The trampolines' slow path (argument registers preserved by the assembly around it).
-/// Media checks `cff_load_ffmpeg()` where it opens files and throws a MediaError; a call that
-/// still gets here without the libraries ends the process with a clear line, not a crash.
+/// Media checks `cff_load_ffmpeg()` at every entry point and throws a MediaError
+/// (`librariesUnavailable`); a call that still got here without the libraries would be a bug in
+/// Media, and ends the process with a clear line rather than jumping to a null address.
 __attribute__((visibility("hidden"), used)) void cff_resolve(void) {
     if (cff_load_ffmpeg() != 0) {
         fputs("seedpipe: FFmpeg's libraries are needed for this (Debian: apt-get install libavformat59 libavcodec59 "
@@ -292,4 +311,5 @@ CFF_FILTER_SYMBOLS(CFF_FILTER_TRAMPOLINE)
 #include "cffmpeg_loader.h"
 int cff_load_ffmpeg(void) { return 0; }
 int cff_load_ffmpeg_filters(void) { return 0; }
+const char *cff_load_error(void) { return ""; }
 #endif

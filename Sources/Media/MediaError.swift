@@ -9,7 +9,7 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case fileNotFound, emptyFile, notMedia, notAVideo, noVideoStream, noAudioStream
             case timeOutOfRange, invalidArgument, outputNotWritable, decodingFailed
-            case encodingFailed, incompatibleClips, ffmpeg
+            case encodingFailed, incompatibleClips, ffmpeg, librariesUnavailable
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -40,6 +40,9 @@ public struct MediaError: Error, Sendable, CustomStringConvertible {
         public static let incompatibleClips = Code(.incompatibleClips)
         /// Any other FFmpeg failure.
         public static let ffmpeg = Code(.ffmpeg)
+        /// FFmpeg's shared libraries cannot be loaded (not installed, or another major version):
+        /// the message names the library and the loader's reason. The host process carries on.
+        public static let librariesUnavailable = Code(.librariesUnavailable)
 
         public var description: String { base.rawValue }
     }

@@ -276,7 +276,14 @@ public enum BuiltinStages {
     /// anything runs: what is wrong with it for that kind, or nil.
     public static let checkKind: @Sendable (URL, ArtifactType) -> String? = { url, type in
         guard type == .image || type == .video || type == .audio else { return nil }
-        guard let info = try? MediaInfo.probe(url) else { return "cannot be read as media (FFmpeg does not recognise it)" }
+        let info: MediaInfo
+        do {
+            info = try MediaInfo.probe(url)
+        } catch let error as MediaError where error.code == .librariesUnavailable {
+            return "cannot be checked: \(error.message) (\(error.reason ?? ""))"
+        } catch {
+            return "cannot be read as media (FFmpeg does not recognise it)"
+        }
         let still = info.container.hasSuffix("_pipe") || info.container == "image2"
         let what = still ? "an image" : info.video != nil ? "a video" : info.audio != nil ? "audio" : "neither picture nor sound"
         switch type {

@@ -23,6 +23,26 @@ import Testing
         #expect(info.video?.frameCount == 75)
     }
 
+    /// Without FFmpeg's libraries (a $SEEDPIPE_FFMPEG_DIR that has none) a media command and a
+    /// pipeline's media check fail with an error naming the library, not a crash or an exit
+    /// from inside Media.
+    @Test func missingFFmpegLibrariesAreAnErrorNotAnExit() async throws {
+        _ = try clip()
+        let empty = TemporaryFolder("no-ffmpeg")
+        var environment = SeedpipeBinary.offline
+        environment["SEEDPIPE_FFMPEG_DIR"] = empty.url.path
+        let probe = try await SeedpipeBinary.run(["probe", "clip.mp4"], in: folder, environment: environment)
+        #expect(probe.status == 2 && !probe.signaled, "\(probe.stderr)")
+        #expect(probe.stderr.contains("FFmpeg's libraries cannot be loaded") && probe.stderr.contains("libavutil.so."),
+                "\(probe.stderr)")
+        try "pipeline: p\nstages:\n  facts: { uses: probe, with: { video: clip.mp4 } }\n"
+            .write(to: folder.file("p.yaml"), atomically: true, encoding: .utf8)
+        let validate = try await SeedpipeBinary.run(["validate", "p.yaml"], in: folder, environment: environment)
+        #expect(validate.status == 2 && validate.stderr.contains("cannot be checked: FFmpeg's libraries cannot be loaded"),
+                "\(validate.stderr)")
+        #expect(try await SeedpipeBinary.run(["probe", "clip.mp4"], in: folder).status == 0, "with them, it works")
+    }
+
     @Test func thumbnailWritesAScaledFrame() async throws {
         _ = try clip()
         let outcome = try await SeedpipeBinary.run(["thumbnail", "clip.mp4", "--at", "2.5", "--width", "160", "-o", "poster.jpg"],

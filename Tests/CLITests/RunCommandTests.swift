@@ -26,6 +26,41 @@ import Testing
         await emulator.stop()
     }
 
+    /// The first Ctrl-C winds down (here a plugin that ignores SIGTERM holds it for the 5 s
+    /// grace); a second one ends the process at once, with the plugin, status 130.
+    @Test func aSecondCtrlCEndsTheRunAtOnce() async throws {
+        let folder = TemporaryFolder("second-interrupt")
+        let plugin = folder.file("plugins/stubborn")
+        try FileManager.default.createDirectory(at: plugin, withIntermediateDirectories: true)
+        try "name: stubborn\nversion: 1.0.0\ncommand: run\ntimeout: 120\nstages:\n  stubborn:\n    outputs: { text: text }\n"
+            .write(to: plugin.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
+        let program = plugin.appendingPathComponent("run")
+        try "#!/bin/sh\ntrap '' TERM\necho $$ > '\(folder.file("started").path)'\nsleep 60\n".write(to: program, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
+        try "pipeline: stubborn\nstages:\n  hold: { uses: stubborn }\n".write(to: folder.file("p.yaml"), atomically: true, encoding: .utf8)
+        let child = Process()
+        child.executableURL = SeedpipeBinary.url
+        child.arguments = ["run", "p.yaml"]
+        child.currentDirectoryURL = folder.url
+        child.environment = SeedpipeBinary.offline
+        child.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        child.standardError = errors
+        try child.run()
+        let started = await eventually { FileManager.default.fileExists(atPath: folder.file("started").path) }
+        try #require(started, "the plugin is running")
+        child.interrupt()
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(child.isRunning, "the first Ctrl-C waits for the plugin (it ignores SIGTERM for the grace period)")
+        child.interrupt()
+        await child.exited()
+        #expect(child.terminationStatus == 130)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(stderr.contains("stopped at once (a second interrupt)"), "\(stderr)")
+        let pid = pid_t(try String(contentsOf: folder.file("started"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(await eventually { kill(pid, 0) != 0 }, "the plugin did not outlive seedpipe")
+    }
+
     @Test func gcKeepsPaidGenerationsUnlessAsked() async throws {
         let folder = TemporaryFolder("gc")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)

@@ -6,6 +6,14 @@ import SeedanceEmulator
 import Testing
 
 @Suite struct ClientErrorTests {
+    /// Loopback is an address, not a prefix of a name.
+    @Test(arguments: [("http://127.0.0.1:8080", true), ("http://127.3.4.5", true), ("http://localhost:9", true),
+                      ("http://[::1]:8080", true), ("http://127.evil.example", false), ("http://127.0.0.1.example.com", false),
+                      ("http://[::2]", false), ("https://api.segmind.com", false), ("http://128.0.0.1", false)])
+    func loopbackIsAnAddress(_ address: String, _ loopback: Bool) {
+        #expect(SeedanceClient.isLoopback(URL(string: address)!) == loopback, "\(address)")
+    }
+
     @Test func invalidRequestIsNeverSent() async throws {
         let harness = try await EmulatorHarness()
         let error = try await #require(throws: SeedanceError.self) {

@@ -1,4 +1,5 @@
 internal import CFFmpeg
+internal import CFFmpegLoader
 import Foundation
 import Logging
 import Synchronization
@@ -10,7 +11,7 @@ public enum MediaLogging {
     /// Sends FFmpeg's messages to `logger`, at the logger's level and above.
     /// Pass nil to silence FFmpeg again (the default).
     public static func route(to logger: Logger?) {
-        FFmpegRuntime.ensure()
+        guard (try? FFmpegRuntime.ensure()) != nil else { return }  // no libraries, nothing to route
         installed.withLock { $0 = logger }
         guard let logger else {
             av_log_set_level(AV_LOG_QUIET)
@@ -52,8 +53,20 @@ public enum MediaLogging {
     }
 }
 
-/// One-time process set-up: FFmpeg prints nothing on its own.
+/// One-time process set-up: FFmpeg's libraries loaded (an error, not an exit, when they
+/// cannot be), and FFmpeg printing nothing on its own. Every Media entry point calls it first.
 enum FFmpegRuntime {
-    private static let once: Void = { av_log_set_level(AV_LOG_QUIET) }()
-    static func ensure() { _ = once }
+    private static let loaded: String? = {
+        guard cff_load_ffmpeg() == 0 else { return String(cString: cff_load_error()) }
+        av_log_set_level(AV_LOG_QUIET)
+        return nil
+    }()
+
+    static func ensure() throws {
+        if let reason = loaded {
+            throw MediaError(.librariesUnavailable,
+                             "FFmpeg's libraries cannot be loaded (Debian: apt-get install libavformat59 libavcodec59 libswscale6 libswresample4)",
+                             reason: reason)
+        }
+    }
 }

@@ -11,7 +11,7 @@ final class InputContainer {
     /// - Parameter findStreamInfo: read ahead to fill codec parameters that the
     ///   container header does not carry (needed for probing; not for MP4 stream copy).
     init(url: URL, findStreamInfo: Bool = true) throws {
-        FFmpegRuntime.ensure()
+        try FFmpegRuntime.ensure()
         let path = url.relativePath
         self.path = path
         let file = url.path

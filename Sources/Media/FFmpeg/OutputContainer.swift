@@ -14,7 +14,7 @@ final class OutputContainer {
     private var finished = false
 
     init(url: URL, format: String = "mp4") throws {
-        FFmpegRuntime.ensure()
+        try FFmpegRuntime.ensure()
         path = url.relativePath
         finalPath = url.path
         let folder = try writableFolder(of: url)

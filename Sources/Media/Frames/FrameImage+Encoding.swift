@@ -4,7 +4,7 @@ import Foundation
 extension FrameImage {
     /// Encodes the image as PNG or JPEG, scaled to `width` (height keeps the aspect ratio) when given.
     public func encoded(as format: ImageFormat, width targetWidth: Int? = nil, jpegQuality: Int = 2) throws -> Data {
-        FFmpegRuntime.ensure()
+        try FFmpegRuntime.ensure()
         let still = try StillShape(width: Int32(width), height: Int32(height), target: targetWidth, format: format)
         let converted = try Frame.video(width: still.width, height: still.height, format: still.pixelFormat, path: nil)
         let scaler = try Scaler(sourceWidth: Int32(width), sourceHeight: Int32(height), sourceFormat: AV_PIX_FMT_RGB24,

@@ -1,4 +1,12 @@
 import Foundation
+import Synchronization
+
+/// The plugin programs running in this process.
+public enum PluginPrograms {
+    /// SIGKILL to every running plugin's process group, at once: for a host that is about to
+    /// exit without waiting (a second Ctrl-C), so no plugin outlives it.
+    public static func killAll() { PluginProcess.killAll() }
+}
 
 /// One run of a plugin's program: the request written to stdin, stdout and stderr read
 /// line by line on threads of their own (never on the cooperative pool), and a stop that
@@ -23,6 +31,13 @@ final class PluginProcess: @unchecked Sendable {
     static let maximumLine = 4 << 20
     /// Time between SIGTERM and SIGKILL.
     static let grace: Duration = .seconds(5)
+
+    /// The process groups of the plugins running now, in this process.
+    private static let running = Mutex<Set<pid_t>>([])
+
+    static func killAll() {
+        for group in running.withLock({ $0 }) { kill(-group, SIGKILL) }
+    }
 
     private let program: URL
     private let arguments: [String]
@@ -57,9 +72,11 @@ final class PluginProcess: @unchecked Sendable {
             throw error
         }
         lock.withLock { self.pid = pid }
+        _ = Self.running.withLock { $0.insert(pid) }
         Thread.detachNewThread { [self] in
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = Self.running.withLock { $0.remove(pid) }
             markExited(status)
         }
         Thread.detachNewThread {

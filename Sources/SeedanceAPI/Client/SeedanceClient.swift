@@ -127,10 +127,19 @@ public struct SeedanceClient: Sendable {
         request.headers.add(name: "x-api-key", value: apiKey.secret)
     }
 
-    /// 127.0.0.0/8, ::1 and localhost: a server on this machine.
+    /// 127.0.0.0/8, ::1 and localhost: a server on this machine. The host is parsed as an
+    /// address (`inet_pton`), so a name such as `127.evil.example` is not loopback.
     public static func isLoopback(_ url: URL) -> Bool {
-        guard let host = url.host?.lowercased() else { return false }
-        return host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        guard var host = url.host?.lowercased() else { return false }
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" { return true }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, host, &v6) == 1 {
+            return withUnsafeBytes(of: &v6) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
+        }
+        return false
     }
 
     /// The host (and port) of a URL, for messages: never its path or query (signed URLs carry tokens).

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Pipeline
 import Synchronization
 
 /// Waits until the process gets SIGINT or SIGTERM, or until the waiting task is cancelled.
@@ -24,6 +25,7 @@ enum SignalWaiter {
             var continuation: CheckedContinuation<Int32?, Never>?
             var sources: [DispatchSourceSignal] = []
             var finished = false
+            var signalled = false
         }
         private let state = Mutex(State())
 
@@ -34,7 +36,8 @@ enum SignalWaiter {
                 for number in [SIGINT, SIGTERM] {
                     signal(number, SIG_IGN)
                     let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
-                    source.setEventHandler { [weak self] in self?.finish(with: number) }
+                    // Strong: after a signal the sources (and so this) live on, to catch a second one.
+                    source.setEventHandler { self.finish(with: number) }
                     source.resume()
                     state.sources.append(source)
                 }
@@ -43,11 +46,23 @@ enum SignalWaiter {
             if cancelledAlready { continuation.resume(returning: nil) }
         }
 
+        /// A signal after the first (the command is winding down, cancelling, letting plugins
+        /// end) ends the process at once, with its plugins, status 130. What was paid for is
+        /// already in the journal, so the next run fetches it.
         func finish(with number: Int32?) {
-            let (continuation, sources) = state.withLock { state in
+            let (continuation, sources, again) = state.withLock { state in
+                let again = state.finished && number != nil && state.signalled
                 state.finished = true
-                defer { state.continuation = nil; state.sources = [] }
-                return (state.continuation, state.sources)
+                if number != nil { state.signalled = true }
+                // After a signal the sources stay, to catch a second one.
+                defer { state.continuation = nil; if number == nil { state.sources = [] } }
+                return (state.continuation, number == nil ? state.sources : [], again)
+            }
+            if again {
+                let line = "\nseedpipe: stopped at once (a second interrupt); what was paid for is in the journal, and the next run fetches it\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                PluginPrograms.killAll()
+                _exit(130)
             }
             for source in sources { source.cancel() }
             if number == nil, !sources.isEmpty { for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) } }
