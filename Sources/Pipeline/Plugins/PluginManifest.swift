@@ -10,6 +10,8 @@ public struct PluginManifest: Sendable {
     public static let fileName = "plugin.yaml"
     /// How long one run may take when the manifest does not say.
     public static let defaultTimeout: Duration = .seconds(600)
+    /// Time between SIGTERM and SIGKILL when the manifest does not say.
+    public static let defaultStopGrace: Duration = .seconds(5)
 
     public var name: String
     public var version: String
@@ -18,6 +20,9 @@ public struct PluginManifest: Sendable {
     /// Program and arguments, as written.
     public var command: [String]
     public var timeout: Duration
+    /// How long a stopped program (a timeout, Ctrl-C, a protocol violation) is given to end
+    /// after SIGTERM before SIGKILL: `stop_grace:` in seconds.
+    public var stopGrace: Duration = defaultStopGrace
     public var stages: [StageSpec]
     /// The plugin's folder.
     public var folder: URL
@@ -38,7 +43,7 @@ public struct PluginManifest: Sendable {
         public var location: SourceLocation?
     }
 
-    static let topLevelKeys = ["name", "version", "description", "protocol", "command", "timeout", "stages"]
+    static let topLevelKeys = ["name", "version", "description", "protocol", "command", "timeout", "stop_grace", "stages"]
     static let stageKeys = ["description", "inputs", "outputs", "parameters", "timeout", "example"]
     static let portKeys = ["type", "required", "description"]
     static let parameterKeys = ["type", "default", "required", "allowed", "min", "max", "description"]
@@ -114,6 +119,10 @@ public struct PluginManifest: Sendable {
             case "timeout":
                 if let seconds = seconds(valueNode) { manifest.timeout = seconds } else {
                     problem("`timeout` must be a number of seconds above 0", valueNode)
+                }
+            case "stop_grace":
+                if let seconds = seconds(valueNode) { manifest.stopGrace = seconds } else {
+                    problem("`stop_grace` must be a number of seconds above 0", valueNode)
                 }
             case "stages":
                 break

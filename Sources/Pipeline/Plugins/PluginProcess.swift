@@ -29,8 +29,6 @@ final class PluginProcess: @unchecked Sendable {
 
     /// Longest stdout line accepted; a longer one is cut (and will not parse).
     static let maximumLine = 4 << 20
-    /// Time between SIGTERM and SIGKILL.
-    static let grace: Duration = .seconds(5)
 
     /// The process groups of the plugins running now, in this process.
     private static let running = Mutex<Set<pid_t>>([])
@@ -43,13 +41,17 @@ final class PluginProcess: @unchecked Sendable {
     private let arguments: [String]
     private let directory: URL
     private let environment: [String: String]
+    /// Time between SIGTERM and SIGKILL.
+    private let grace: Duration
     private let lock = NSLock()
     private var pid: pid_t = 0
     private var exitStatus: Int32?
     private var exitWaiter: CheckedContinuation<Void, Never>?
     private var stopReason: StopReason?
 
-    init(program: URL, arguments: [String], directory: URL, environment: [String: String]) {
+    init(program: URL, arguments: [String], directory: URL, environment: [String: String],
+         grace: Duration = PluginManifest.defaultStopGrace) {
+        self.grace = grace
         self.program = program
         self.arguments = arguments
         self.directory = directory
@@ -178,7 +180,7 @@ final class PluginProcess: @unchecked Sendable {
         }
         guard let pid = target else { return }
         kill(-pid, SIGTERM)
-        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(Self.grace))) {
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Self.nanoseconds(grace))) {
             [weak self] in
             guard let self, self.lock.withLock({ self.exitStatus == nil }) else { return }
             kill(-pid, SIGKILL)

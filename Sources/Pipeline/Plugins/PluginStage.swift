@@ -30,7 +30,8 @@ public struct PluginStage: Stage {
         let request = try await self.request(invocation, store: context.store, work: work, outputFolder: outputFolder)
 
         let environment = Self.environment(from: ProcessInfo.processInfo.environment, plugin: plugin.manifest.folder)
-        let process = PluginProcess(program: plugin.program, arguments: plugin.arguments, directory: work, environment: environment)
+        let process = PluginProcess(program: plugin.program, arguments: plugin.arguments, directory: work, environment: environment,
+                                    grace: plugin.manifest.stopGrace)
         let transcript = PluginTranscript()
         let logger = context.logger
         let progress = context.progress
