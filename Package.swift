@@ -13,6 +13,9 @@ let package = Package(
         // What an embedder needs to test a pipeline offline: an emulator on port 0, a
         // temporary cache, a few test stages, an immediate clock.
         .library(name: "PipelineTesting", targets: ["PipelineTesting"]),
+        // One way to run a pipeline file as `seedpipe run` does: for the CLI, the studio and
+        // any media tool that embeds seedpipe.
+        .library(name: "SeedpipeKit", targets: ["SeedpipeKit"]),
         .executable(name: "seedpipe", targets: ["seedpipe"]),
         .executable(name: "seedpipe-bench", targets: ["SeedpipeBench"]),
         // Plugins shipped in plugins/ that are written in Swift, built with seedpipe.
@@ -94,9 +97,14 @@ let package = Package(
             "Pipeline", "Media", "SeedanceAPI", .product(name: "Mustache", package: "swift-mustache"),
         ]),
         .target(name: "PipelineTesting", dependencies: ["Pipeline", "Stages", "SeedanceAPI", "SeedanceEmulator"]),
+        // PipelineRun: a pipeline file (or a Swift graph) planned, run, delivered and told as events.
+        .target(name: "SeedpipeKit", dependencies: [
+            "Pipeline", "Stages", "Media", "SeedanceAPI", "SeedanceEmulator", .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(
             name: "SeedpipeCLI",
             dependencies: [
+                "SeedpipeKit",
                 "Pipeline",
                 "Stages",
                 "Media",
@@ -117,7 +125,7 @@ let package = Package(
         .target(name: "MediaTestSupport", dependencies: ["Media"], path: "Tests/MediaTestSupport"),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaTestSupport"]),
         .testTarget(name: "CLITests", dependencies: [
-            "Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages", "PipelineTesting",
+            "SeedpipeKit", "Media", "MediaTestSupport", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages", "PipelineTesting",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -125,6 +133,13 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: [
             "Pipeline", "Stages", "PipelineTesting", "SeedanceAPI", "Media", "MediaTestSupport",
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SeedpipeKitTests", dependencies: [
+            "SeedpipeKit", "Pipeline", "Stages", "PipelineTesting", "SeedanceAPI", "SeedanceEmulator", "MediaTestSupport",
+        ]),
+        // Every Swift block of the README, compiled and run.
+        .testTarget(name: "ReadmeTests", dependencies: [
+            "SeedpipeKit", "Pipeline", "Stages", "PipelineTesting", "SeedanceAPI", "Media", "MediaTestSupport",
         ]),
         .testTarget(name: "StagesTests", dependencies: [
             "Stages", "Pipeline", "PipelineTesting", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",

@@ -3,6 +3,7 @@ import Foundation
 import Media
 import Pipeline
 import SeedanceAPI
+import SeedpipeKit
 import Stages
 
 /// Runs the command line and maps every outcome to an exit status: 0 success, 1 a check or
@@ -25,8 +26,8 @@ public enum SeedpipeCLI {
             return ExitStatus.success
         } catch let error as ExitCode {
             return error.rawValue
-        } catch where ExitStatus.of(error) != nil {
-            let status = ExitStatus.of(error)!
+        } catch where ExitStatus.status(of: error) != nil {
+            let status = ExitStatus.status(of: error)!
             Terminal.error(ExitStatus.line(for: error, status: status))
             return status
         } catch {
@@ -66,40 +67,11 @@ extension SeedpipeCLI {
     }
 }
 
-enum ExitStatus {
-    static let success: Int32 = 0
-    static let checkFailed: Int32 = 1
-    static let badInput: Int32 = 2
-    static let serviceFailed: Int32 = 3
-    static let interrupted: Int32 = 130
-
-    /// The status for one of seedpipe's own errors, decided by its cause: a stage's failure
-    /// by the error the stage threw (a service that could not be reached is 3 in `run` as in
-    /// `generate`). Nil for errors the argument parser handles.
-    static func of(_ error: any Error) -> Int32? {
-        switch error {
-        case let error as PipelineError:
-            switch error.code {
-            case .invalidPipeline: return badInput
-            case .interrupted: return interrupted
-            case .missingService: return serviceFailed
-            case .stageFailed: return error.underlying.flatMap(of) ?? checkFailed
-            default: return checkFailed
-            }
-        case let error as StageError:
-            if let underlying = error.underlying, let status = of(underlying), error.code != .checkFailed { return status }
-            return error.code == .generationUnresolved ? serviceFailed : checkFailed
-        case let error as SeedanceError:
-            switch error.code {
-            case .invalidRequest: return badInput
-            case .inferenceFailed: return checkFailed
-            default: return serviceFailed
-            }
-        case is MediaError: return badInput
-        case is CheckFailure: return checkFailed
-        case is CancellationError: return interrupted
-        default: return nil
-        }
+/// The CLI exits as a library run reports (``SeedpipeKit/ExitStatus``), and a check of its
+/// own that found a problem (``CheckFailure``) is 1.
+extension ExitStatus {
+    static func status(of error: any Error) -> Int32? {
+        error is CheckFailure ? checkFailed : of(error)
     }
 
     /// The one line printed for an error with this status.

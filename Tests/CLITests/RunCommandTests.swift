@@ -4,6 +4,7 @@ import Media
 import MediaTestSupport
 import Pipeline
 import SeedanceEmulator
+import SeedpipeKit
 import Testing
 
 @Suite struct RunCommandTests {
@@ -102,13 +103,21 @@ import Testing
         #expect(run.stderr.contains("LUFS is over -40.0"), "\(run.stderr)")
         let json = try await SeedpipeBinary.run(["run", "loud.yaml", "--out", "out", "--json", "--cache", "fresh"], in: folder)
         #expect(json.status == 0, "\(json.stderr)")
-        let events = json.stdout.split(separator: "\n").compactMap { line in
-            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        // Every line decodes as a RunEvent (docs/EVENTS.md): a change to the format fails here.
+        let events = try json.stdout.split(separator: "\n").map { try RunEvent(jsonLine: $0) }
+        let logs = events.compactMap { event -> (stage: String, level: String, message: String)? in
+            if case .log(let stage, let level, let message) = event { (stage, level, message) } else { nil }
         }
-        let logs = events.filter { $0["event"] as? String == "log" }
         #expect(logs.count == 1, "\(json.stdout)")
-        #expect(logs.first?["stage"] as? String == "level" && logs.first?["level"] as? String == "warning")
-        #expect((logs.first?["message"] as? String)?.contains("is over -40.0") == true)
+        #expect(logs.first?.stage == "level" && logs.first?.level == "warning")
+        #expect(logs.first?.message.contains("is over -40.0") == true)
+        guard case .runStarted(let started)? = events.first, case .runFinished(let finished)? = events.last else {
+            Issue.record("run_started first, run_finished last: \(json.stdout)")
+            return
+        }
+        #expect(started.version == 1 && started.pipeline == "loud" && started.stages == ["level"])
+        #expect(events.contains(.started(stage: "level", kind: "audio-check")))
+        #expect(finished.ok && finished.exitCode == 0 && finished.folder == "out", "\(finished)")
     }
 
     @Test func validateAndPlanSpeakForThePipeline() async throws {

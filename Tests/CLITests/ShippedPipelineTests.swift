@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import MediaTestSupport
+import SeedpipeKit
 import Testing
 
 /// The pipelines in `pipelines/` are what a new user runs first: each validates, and the
@@ -72,9 +73,18 @@ import Testing
         try checkReport(folder.file("out/report.html"))
         let again = try await SeedpipeBinary.run(["run", "pipelines/waterfall-journey.yaml", "--out", "out", "--json"], in: folder)
         #expect(again.status == 0)
-        let events = again.stdout.split(separator: "\n")
-        // Eight stages; the chain reports its three shots, its seams and its colour match as their own.
-        #expect(events.count == 12 && events.allSatisfy { $0.contains("\"event\":\"cache_hit\"") }, "\(again.stdout)")
+        // Every line is a RunEvent (docs/EVENTS.md): run_started, a cache hit for each of eight stages
+        // (the chain reports its three shots, its seams and its colour match as their own), run_finished.
+        let events = try again.stdout.split(separator: "\n").map { try RunEvent(jsonLine: $0) }
+        #expect(events.count == 14, "\(again.stdout)")
+        guard case .runStarted(let started)? = events.first, case .runFinished(let finished)? = events.last else {
+            Issue.record("run_started first, run_finished last: \(again.stdout)")
+            return
+        }
+        #expect(started.version == RunEvent.version && started.generations == 0 && started.stages.count == 12)
+        #expect(events.dropFirst().dropLast().allSatisfy { if case .cacheHit = $0 { true } else { false } }, "\(again.stdout)")
+        #expect(finished.status == .succeeded && finished.exitCode == 0 && finished.generationsPaid == 0 && finished.failed.isEmpty)
+        #expect(finished.outputs["film"] == ["film.mp4"] && finished.outputs["poster"] == ["poster.jpg"], "\(finished.outputs)")
         #expect(again.stderr.contains("0 generations to pay for"))
         #expect(!again.stderr.contains("offline preview"), "nothing to generate, so no backend was started")
         // The made film as a timeline for editors: the clips, their sound, the theme, the captions.

@@ -4,6 +4,7 @@ import Media
 import MediaTestSupport
 import NIOCore
 import NIOHTTP1
+import SeedpipeKit
 import Testing
 
 /// `seedpipe studio` as a user opens it: its HTTP surface (ranges, the token, no way out of
@@ -176,25 +177,32 @@ import Testing
             #expect(!String(decoding: body, as: UTF8.self).contains("pipeline: film"), "\(path)")
         }
         // A run started from the CLI in another terminal on the same cache is pushed to the page as it goes.
+        let (connected, connection) = AsyncStream.makeStream(of: Void.self)
         let stream = Task {
+            defer { connection.finish() }
             var request = HTTPClientRequest(url: studio.base + "/events")
             request.headers.add(name: studio.cookie.0, value: studio.cookie.1)
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
             var text = ""
             for try await chunk in response.body {
                 text += String(buffer: chunk)
+                // The studio writes this comment once the page's stream follows the live log.
+                if text.hasPrefix(": seedpipe studio") { connection.finish() }
                 // The run so far comes first (the one that made the takes), then the CLI's.
                 if text.components(separatedBy: "\"event\":\"run_finished\"").count > 2 { break }
             }
             return text
         }
-        try await Task.sleep(for: .milliseconds(300))
+        for await _ in connected {}  // subscribed: a wait on the event, not a sleep standing in for it
         let cli = try await SeedpipeBinary.run(["run", "film.yaml", "--cache", "cache", "--backend", "emulator"], in: studio.folder)
         #expect(cli.status == 0, "\(cli.stderr)")
         let pushed = try await stream.value
         #expect(pushed.contains("data: {\"at\":") && pushed.contains("\"event\":\"run_started\""), "\(pushed.prefix(300))")
         #expect(pushed.contains("\"event\":\"cache_hit\",\"key\":") && pushed.contains("\"stage\":\"shots-2#1\""), "\(pushed.prefix(600))")
-        #expect(pushed.contains("\"event\":\"run_finished\",\"ok\":true"))
+        // Each pushed line is a RunEvent (docs/EVENTS.md); the CLI's run ends the stream, succeeded.
+        let events = try pushed.components(separatedBy: "\n").filter { $0.hasPrefix("data: ") }.map { try RunEvent(jsonLine: $0.dropFirst(6)) }
+        guard case .runFinished(let finished)? = events.last else { Issue.record("the stream ends with run_finished"); return }
+        #expect(finished.ok && finished.exitCode == 0)
 
         // The API key never reaches the page; the token is in no file (live log, run.json, journal, records).
         #expect(!pushed.contains(Self.secret))

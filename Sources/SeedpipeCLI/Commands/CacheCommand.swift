@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import SeedpipeKit
 import Stages
 
 struct CacheCommand: ParsableCommand {

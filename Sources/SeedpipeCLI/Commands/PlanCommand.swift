@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import SeedpipeKit
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,9 +30,10 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.apply()
-        let storage = try options.storage()
-        let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
-        try options.claimName(pipeline.graph.name, record: false)
+        let project = options.project
+        let storage = try project.storage()
+        let pipeline = try await project.loadPriced(storage, backend: await backend.kind())
+        try project.claimName(pipeline.graph.name, record: false)
         let plan = await Planner.plan(pipeline, storage: storage)
         if json {
             struct Output: Encodable {
@@ -47,32 +49,6 @@ struct PlanCommand: AsyncParsableCommand {
             let take = step.take.map { "  \($0.shot): \($0.summary)" } ?? ""
             print("  \(name)  \(status) \(step.kind)\(take)\(step.reason.map { "  (\($0))" } ?? "")")
         }
-        print(Self.summary(plan))
-    }
-
-    /// "plan: 3 cached, 2 to run; 1 generation to pay for (5 s of video)", and for shots
-    /// with several takes a line saying which take each uses and how many takes the run adds.
-    static func summary(_ plan: Plan) -> String {
-        let cached = plan.steps.filter { $0.status == .cached }.count
-        let toRun = plan.steps.count - cached
-        var text = "plan: \(cached) cached, \(toRun) to run; \(plural(plan.generations, "generation")) "
-        if plan.cost.emulated {
-            // An emulator's work: what it bills is its own credits, not money.
-            text += "to emulate (\(plan.secondsToPay) s of video"
-                + ((plan.cost.money ?? 0) > 0 ? String(format: ", $%.2f of emulator credits", plan.cost.money!) : "") + ", nothing paid)"
-        } else {
-            text += "to pay for (\(plan.secondsToPay) s of video"
-            if plan.generations > 0 {
-                text += plan.cost.money.map { String(format: ", about $%.2f", $0) } ?? ", price unknown: give --price-per-second"
-            }
-            text += ")"
-        }
-        let picked = plan.steps.compactMap(\.take).filter(\.picked)
-        if !picked.isEmpty {
-            let added = plan.steps.filter { $0.take != nil && $0.status == .generate }.count
-            text += "\ntakes: " + picked.map { "\($0.shot): \($0.summary)" }.joined(separator: ", ")
-                + "; this run adds \(added == 1 ? "1 take" : "\(added) takes")"
-        }
-        return text
+        print(plan.summary)
     }
 }

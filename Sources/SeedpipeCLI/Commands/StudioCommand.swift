@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import SeedpipeKit
+import SeedanceAPI
 
 /// `seedpipe studio`: a local page to watch a run, compare takes, pick and re-roll.
 struct StudioCommand: AsyncParsableCommand {
@@ -43,15 +45,16 @@ struct StudioCommand: AsyncParsableCommand {
 
     func run() async throws {
         global.apply()
-        let name = try options.load().graph.name  // a broken pipeline is an error here, not on the page
-        try options.claimName(name, record: true)
+        let project = options.project
+        let name = try project.load().graph.name  // a broken pipeline is an error here, not on the page
+        try project.claimName(name, record: true)
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
         let token = bytes.map { String(format: "%02x", $0) }.joined()
-        let server = StudioServer(options: options, backend: backend, flags: flags, token: token, host: host, port: port, out: out,
+        let server = StudioServer(launched: project, backend: backend, flags: flags, token: token, host: host, port: port, out: out,
                                   pipelineName: name)
         let (url, task) = try await server.start()
-        if !BackendOptions.isLoopback(url) {
+        if !SeedanceClient.isLoopback(url) {
             Terminal.error("note: --host \(host) lets other machines reach this page; every request still needs the token")
         }
         print("seedpipe studio on \(options.pipeline): \(url.absoluteString)")

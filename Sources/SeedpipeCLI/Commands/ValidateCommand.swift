@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Pipeline
+import SeedpipeKit
 
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import Pipeline
+import SeedpipeKit
 import Stages
 
 /// `seedpipe studio`: a local web app on one pipeline and its cache. It serves the page,
@@ -13,7 +14,9 @@ import Stages
 /// stream of the run in progress on the cache, whoever started it. Every request needs the
 /// launch's token and the studio's own address (``StudioGuard``).
 struct StudioServer: Sendable {
-    let options: PipelineOptions
+    /// The pipeline file as launched; each request reads it afresh (``current``), so an edit
+    /// to the file shows on the next look.
+    let launched: PipelineProject
     let backend: BackendOptions
     let flags: RunFlags
     let token: String
@@ -26,8 +29,11 @@ struct StudioServer: Sendable {
     /// The port it listens on, once it does (the guard checks `Host` against it).
     let boundPort = NIOLockedValueBox(0)
 
+    /// The pipeline file, read again for this request.
+    var project: PipelineProject { launched.reread() }
+
     var outFolder: URL { URL(fileURLWithPath: out ?? "out/\(pipelineName)") }
-    var liveFile: URL { LiveLog.location(cache: options.cacheFolder, pipeline: pipelineName) }
+    var liveFile: URL { LiveLog.location(cache: project.cacheFolder, pipeline: pipelineName) }
 
     /// Starts listening; returns the URL (with the token) and the running server.
     func start() async throws -> (URL, Task<Void, any Error>) {
@@ -107,11 +113,12 @@ struct StudioServer: Sendable {
     }
 
     func state() async throws -> State {
-        let storage = try options.storage()
-        let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
+        let project = self.project
+        let storage = try project.storage()
+        let pipeline = try await project.loadPriced(storage, backend: await backend.kind())
         let plan = await Planner.plan(pipeline, storage: storage)
-        let (all, picks) = try options.loadAllTakes()
-        let shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: options.cacheFolder.appendingPathComponent("posters"))
+        let (all, picks) = try project.loadAllTakes()
+        let shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: project.cacheFolder.appendingPathComponent("posters"))
         let steps = Dictionary(plan.steps.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
         // In the order the pipeline declares them; the page groups take nodes under their shot.
         let stages = pipeline.graph.stages.map { node in
@@ -139,7 +146,7 @@ struct StudioServer: Sendable {
             }
         }
         return State(pipeline: pipeline.graph.name, stages: stages, generations: plan.generations, seconds: plan.secondsToPay,
-                     money: plan.generations > 0 ? plan.cost.money : 0, plan: PlanCommand.summary(plan), shots: shots.shots,
+                     money: plan.generations > 0 ? plan.cost.money : 0, plan: plan.summary, shots: shots.shots,
                      outputs: outputs, seams: seams, audio: audio, running: await jobs.busy)
     }
 
@@ -182,52 +189,49 @@ struct StudioServer: Sendable {
         }
     }
 
+    /// The run's options: the studio's flags, delivered where `run` delivers.
+    var runOptions: PipelineRun.Options {
+        var options = flags.options(backend: backend)
+        options.out = outFolder
+        return options
+    }
+
     func run(_ change: Change) async throws -> [String: Value] {
-        let storage = try options.storage()
-        let pipeline = try await options.loadPriced(storage, backend: await backend.kind())
-        let plan = await Planner.plan(pipeline, storage: storage)
+        // Planned here (the answer says what it costs); run by the same PipelineRun as `seedpipe run`.
+        let run = try await PipelineRun(project: project, options: runOptions)
         if change.preview == true {
-            return ["text": .string(PlanCommand.summary(plan)), "generations": .number(Double(plan.generations))]
+            return ["text": .string(run.plan.summary), "generations": .number(Double(run.plan.generations))]
         }
-        try await jobs.start { [self] in
-            let started = Date()
-            let result = await RunCommand.execute(pipeline, storage: storage, plan: plan, cacheFolder: options.cacheFolder,
-                                                  backend: backend, options: flags.execution(keepGoing: false), json: false,
-                                                  verbose: false)
-            let report: RunReport? = switch result {
-            case .success(let report): report
-            case .failure(let error as PipelineError): error.report
-            case .failure: nil
-            }
-            if let report {
-                _ = try? await RunCommand.write(report, pipeline: pipeline, storage: storage, started: started, options: options, out: out)
-            }
+        try run.checkLimits()
+        try await jobs.start {
+            // Its events go to the live log, which the page follows; nobody reads the stream here.
+            _ = try? await run.run()
         }
-        return ["text": .string("running: " + PlanCommand.summary(plan))]
+        return ["text": .string("running: " + run.plan.summary)]
     }
 
     func pick(_ change: Change) async throws -> [String: Value] {
         guard let stage = change.stage, let take = change.take else { throw ValidationError("pick needs `stage` and `take`") }
-        let pick = try await TakeActions.pick(stage, take: take, options: options, storage: try options.storage(),
+        let pick = try await TakeActions.pick(stage, take: take, project: project, storage: try project.storage(),
                                               backend: await backend.kind())
         let text = "\(pick.shot): take \(take) (now take \(pick.was)). " + pick.consequences.text
         if change.preview == true { return ["text": .string(text)] }
-        try pick.write(options)
+        try pick.write()
         return ["text": .string("picked: " + text)]
     }
 
     func reroll(_ change: Change) async throws -> [String: Value] {
         guard let stage = change.stage else { throw ValidationError("reroll needs `stage`") }
-        let storage = try options.storage()
+        let project = self.project
+        let storage = try project.storage()
         let reroll = try await TakeActions.reroll(stage, count: max(1, min(change.count ?? 1, 20)), keepAfter: change.keepAfter == true,
-                                                  options: options, storage: storage, backend: await backend.kind())
+                                                  project: project, storage: storage, backend: await backend.kind())
         var text = reroll.summary
         if !reroll.consequences.added.isEmpty { text += "; then " + reroll.consequences.text }
         if change.preview == true { return ["text": .string(text)] }
-        try await jobs.start { [self] in
-            let result = await RunCommand.execute(reroll.only, storage: storage, plan: reroll.plan, cacheFolder: options.cacheFolder,
-                                                  backend: backend, options: flags.execution(keepGoing: true), json: false, verbose: false)
-            if case .success(let report) = result { _ = try? await reroll.finish(report, options: options, storage: storage) }
+        let run = reroll.run(options: runOptions)
+        try await jobs.start {
+            if let result = try? await run.run() { _ = try? await reroll.finish(result.report) }
         }
         return ["text": .string("re-rolling: " + text)]
     }
@@ -237,13 +241,13 @@ struct StudioServer: Sendable {
     func media(_ name: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
         guard let (digest, ext) = Self.digestName(name), let type = Self.types[ext] else { return Self.notFound(name) }
         let artifact = Artifact(digest: digest, type: type.artifact, fileExtension: ext, size: 0)
-        guard let location = try? await options.storage().artifacts.verifiedLocation(of: artifact) else { return Self.notFound(name) }
+        guard let location = try? await project.storage().artifacts.verifiedLocation(of: artifact) else { return Self.notFound(name) }
         return try await Self.file(location, contentType: type.mime, request, context)
     }
 
     func poster(_ name: String, _ request: Request, _ context: BasicRequestContext) async throws -> Response {
         guard let (digest, ext) = Self.digestName(name), ext == "jpg" else { return Self.notFound(name) }
-        let file = options.cacheFolder.appendingPathComponent("posters").appendingPathComponent("\(digest).jpg")
+        let file = project.cacheFolder.appendingPathComponent("posters").appendingPathComponent("\(digest).jpg")
         guard FileManager.default.fileExists(atPath: file.path) else { return Self.notFound(name) }
         return try await Self.file(file, contentType: "image/jpeg", request, context)
     }

@@ -1,6 +1,5 @@
 import Foundation
-import Logging
-import Pipeline
+import SeedpipeKit
 
 /// On a terminal: finished stages scroll up as lines; below them, one live line per
 /// running stage (state, elapsed time, and a bar when the work has a size), redrawn in place.
@@ -19,7 +18,7 @@ actor LiveDisplay {
 
     init(verbose: Bool = false) { self.verbose = verbose }
 
-    func handle(_ event: ExecutionEvent) {
+    func handle(_ event: RunEvent) {
         switch event {
         case .started(let stage, let kind):
             order.append(stage)
@@ -31,12 +30,16 @@ actor LiveDisplay {
             finish(stage, line: "✓ \(stage) \(String(format: "%.1f", seconds)) s")
         case .cacheHit(let stage, _):
             finish(stage, line: "• \(stage): cached")
-        case .failed(let stage, let error):
-            finish(stage, line: "✗ \(stage): \(error.message)")
+        case .failed(let stage, let message):
+            finish(stage, line: "✗ \(stage): \(message)")
         case .skipped(let stage, let because):
             finish(stage, line: "– \(stage): skipped (\(because) failed)")
         case .log(let stage, let level, let message):
             if let line = EventPrinter.logLine(stage: stage, level: level, message: message, verbose: verbose) { emit(above: line) }
+        case .note(_, let message):
+            emit(above: message)
+        case .runStarted, .runFinished:
+            break
         }
         redraw()
     }

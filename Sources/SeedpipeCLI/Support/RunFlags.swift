@@ -1,9 +1,8 @@
 import ArgumentParser
 import Foundation
-import Pipeline
-import Stages
+import SeedpipeKit
 
-/// How a command that generates runs: pool sizes and the event format (`run`, `reroll`).
+/// How a command that generates runs: pool sizes and the event format (`run`, `reroll`, `studio`).
 struct RunFlags: ParsableArguments {
     @Option(help: "Generations at once (the seedance pool).")
     var jobs = 4
@@ -11,7 +10,7 @@ struct RunFlags: ParsableArguments {
     @Option(help: "Local stages at once (the cpu pool; default: the core count).")
     var cpuJobs: Int?
 
-    @Flag(help: "Write one JSON event per line on standard output.")
+    @Flag(help: "Write one JSON event per line on standard output (the events of docs/EVENTS.md).")
     var json = false
 
     func validate() throws {
@@ -19,7 +18,10 @@ struct RunFlags: ParsableArguments {
         guard (cpuJobs ?? 1) >= 1 else { throw ValidationError("--cpu-jobs must be 1 or more") }
     }
 
-    func execution(keepGoing: Bool) -> ExecutionOptions {
-        ExecutionOptions(poolLimits: [.seedance: jobs, .cpu: cpuJobs ?? ProcessInfo.processInfo.activeProcessorCount], keepGoing: keepGoing)
+    /// A run's options from these flags and the backend's.
+    func options(backend: BackendOptions, keepGoing: Bool = false) -> PipelineRun.Options {
+        var options = PipelineRun.Options(jobs: jobs, cpuJobs: cpuJobs, keepGoing: keepGoing)
+        backend.apply(to: &options)
+        return options
     }
 }

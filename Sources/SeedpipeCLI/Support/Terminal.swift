@@ -58,6 +58,3 @@ enum Format {
         return String(format: "%.1f %@", value, unit)
     }
 }
-
-/// `1 generation`, `3 generations`: a count with its noun, singular for one.
-func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }

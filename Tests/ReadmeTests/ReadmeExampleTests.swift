@@ -2,6 +2,7 @@ import Foundation
 import MediaTestSupport
 import Pipeline
 import PipelineTesting
+import SeedpipeKit
 import Testing
 
 /// Every Swift block in the README is one of the compiled examples in `Readme/`, and every
@@ -57,5 +58,25 @@ import Testing
         #expect(second.stages.values.allSatisfy { $0.cached })
         #expect(await seedance.emulator.stats().submitted == 1, "paid once")
         await seedance.stop()
+    }
+
+    @Test func theRunAPIExampleRunsAFileOfflineAndRerunsFromTheCache() async throws {
+        let file = folder.file("lake.yaml")
+        try """
+            pipeline: lake
+            stages:
+              shot: { uses: seedance.generate, with: { prompt: "A still lake at dawn", duration: 4 } }
+              poster: { uses: thumbnail, with: { video: "${shot.video}", at: 1 } }
+            outputs: { poster: "${poster.image}", clip: "${shot.video}" }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let out = folder.file("out")
+        let first = try await render(file, out: out)
+        #expect(first.failure == nil && first.report.emulated.generations == 1 && first.report.paid.generations == 0)
+        for name in ["poster.jpg", "clip.mp4", "run.json", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(name).path), "\(name) delivered")
+        }
+        let second = try await render(file, out: out)
+        #expect(second.report.stages.values.allSatisfy { $0.cached }, "the rerun takes everything from the cache")
+        #expect(second.report.emulated.generations == 0)
     }
 }

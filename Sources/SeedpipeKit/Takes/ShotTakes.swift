@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Media
 import Pipeline
@@ -7,28 +6,28 @@ import Stages
 /// The takes of a pipeline's shots as the cache and the journal know them: what `takes`
 /// lists, and what `pick` and `reroll` work from. Read from the pipeline loaded with every
 /// take (``TakeSelection/all``).
-struct ShotTakes: Encodable {
-    struct Take: Encodable {
-        var take: Int
-        var seed: Int?
+public struct ShotTakes: Encodable, Sendable {
+    public struct Take: Encodable, Sendable {
+        public var take: Int
+        public var seed: Int?
         /// done, failed, submitted (paid, not downloaded yet), intent (sent, not confirmed),
         /// not made, or waiting (what it starts from is not made yet).
-        var state: String
-        var requestID: String?
-        var digest: String?
-        var seconds: Double?
-        var poster: String?
-        var picked: Bool
-        var keepAfter: Int?
+        public var state: String
+        public var requestID: String?
+        public var digest: String?
+        public var seconds: Double?
+        public var poster: String?
+        public var picked: Bool
+        public var keepAfter: Int?
         /// What it was billed, USD, when the service said.
-        var cost: Double?
-        var key: String?
+        public var cost: Double?
+        public var key: String?
         /// Seeds moderation refused before this take got through (or gave up).
-        var refusedSeeds: [Int]?
+        public var refusedSeeds: [Int]?
         /// The video in the store, when made (not encoded).
-        var video: Artifact?
+        public var video: Artifact?
         /// The prompt it was generated from, when made.
-        var prompt: String?
+        public var prompt: String?
 
         enum CodingKeys: String, CodingKey {
             case take, seed, state, digest, seconds, poster, picked, key, cost, prompt
@@ -36,23 +35,23 @@ struct ShotTakes: Encodable {
         }
     }
 
-    struct Shot: Encodable {
-        var shot: String
-        var picked: Int
-        var takes: [Take]
+    public struct Shot: Encodable, Sendable {
+        public var shot: String
+        public var picked: Int
+        public var takes: [Take]
         /// The take node names by take number (not encoded).
-        var nodes: [Int: String] = [:]
+        public var nodes: [Int: String] = [:]
 
         enum CodingKeys: String, CodingKey { case shot, picked, takes }
     }
 
-    var shots: [Shot]
+    public var shots: [Shot]
 
-    func shot(_ name: String) -> Shot? { shots.first { $0.shot == name } }
+    public func shot(_ name: String) -> Shot? { shots.first { $0.shot == name } }
 
     /// Every shot (a stage that can have takes) and its takes, in pipeline order. Posters
     /// are made for made takes, once, in `posters` (the cache's `posters/` folder).
-    static func read(_ pipeline: ValidatedPipeline, picks: Picks, storage: Storage, posters: URL?) async -> ShotTakes {
+    public static func read(_ pipeline: ValidatedPipeline, picks: Picks, storage: Storage, posters: URL?) async -> ShotTakes {
         let plan = await Planner.plan(pipeline, storage: storage)
         let keys = Dictionary(plan.steps.map { ($0.stage, $0.key) }, uniquingKeysWith: { first, _ in first })
         var shots: [Shot] = []
@@ -122,7 +121,7 @@ struct ShotTakes: Encodable {
     }
 
     /// The text `takes` prints.
-    func text() -> String {
+    public func text() -> String {
         var lines: [String] = []
         for shot in shots {
             lines.append("\(shot.shot): \(shot.takes.count == 1 ? "1 take" : "\(shot.takes.count) takes"), take \(shot.picked) picked")
@@ -142,31 +141,5 @@ struct ShotTakes: Encodable {
             }
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension PipelineOptions {
-    /// The picks file beside the pipeline.
-    var picksFile: URL { Picks.location(for: url) }
-
-    /// The pipeline with every take of every shot, and the picks it was read with.
-    func loadAllTakes(picks: Picks? = nil) throws -> (ValidatedPipeline, Picks) {
-        let picks = try picks ?? Picks.load(picksFile)
-        return (try load(picks: picks, takes: .all), picks)
-    }
-
-    /// A shot named on the command line (`shots-2`, or a take node `shots-2#3`), or a clear error.
-    func shot(_ name: String, in takes: ShotTakes) throws -> ShotTakes.Shot {
-        let base = name.split(separator: "#").first.map(String.init) ?? name
-        if let shot = takes.shot(base) { return shot }
-        let names = takes.shots.map(\.shot)
-        // A chain's or storyboard's own name: it has several shots, so say how to name one.
-        let members = names.filter { $0.hasPrefix(base + "-") && Int($0.dropFirst(base.count + 1)) != nil }
-        if !members.isEmpty {
-            throw ValidationError("`\(base)` has \(members.count) shots (\(members.joined(separator: ", "))): name one, as `\(base) 2` or `\(base)-2`")
-        }
-        throw ValidationError("\(pipeline) has no shot `\(name)`"
-                              + (closest(to: base, in: names).map { "; did you mean `\($0)`?" }
-                                  ?? (names.isEmpty ? " (it has no generation stages)" : "; shots: \(names.joined(separator: ", "))")))
     }
 }

@@ -3,50 +3,50 @@ import Pipeline
 import Stages
 
 /// Everything a finished run tells a person: written as run.json and report.html.
-struct RunSummary: Encodable {
-    struct Stage: Encodable {
-        var stage: String
-        var kind: String
-        var key: String?
-        var cached: Bool
-        var skipped: Bool
+public struct RunSummary: Encodable, Sendable {
+    public struct Stage: Encodable, Sendable {
+        public var stage: String
+        public var kind: String
+        public var key: String?
+        public var cached: Bool
+        public var skipped: Bool
         /// Seconds after the run started.
-        var offset: Double?
-        var seconds: Double
-        var error: String?
+        public var offset: Double?
+        public var seconds: Double
+        public var error: String?
         /// The Seedance request behind a generation, from the journal.
-        var requestID: String?
-        var paid: Bool
+        public var requestID: String?
+        public var paid: Bool
         /// Made by an emulator: counted, not paid.
-        var emulated: Bool = false
+        public var emulated: Bool = false
         /// What the generation was billed, USD (the service's own figure), when known.
-        var cost: Double?
-        var outputs: [String: Value]
+        public var cost: Double?
+        public var outputs: [String: Value]
     }
 
-    var pipeline: String
-    var started: Date
-    var seconds: Double
-    var stages: [Stage]
-    var outputs: [String: Value]
+    public var pipeline: String
+    public var started: Date
+    public var seconds: Double
+    public var stages: [Stage]
+    public var outputs: [String: Value]
     /// Output name → files written beside run.json.
-    var files: [String: [String]]
-    var failures: [String: String]
+    public var files: [String: [String]]
+    public var failures: [String: String]
     /// Generations paid for in this run, and their seconds of video.
-    var generationsPaid: Int
-    var secondsPaid: Int
+    public var generationsPaid: Int
+    public var secondsPaid: Int
     /// USD paid in this run, when every generation's cost is known.
-    var moneyPaid: Double?
+    public var moneyPaid: Double?
     /// Generations an emulator made in place of paid ones (nothing paid), their seconds and
     /// what the emulator billed in its own credits.
-    var generationsEmulated: Int
-    var secondsEmulated: Int
-    var moneyEmulated: Double?
+    public var generationsEmulated: Int
+    public var secondsEmulated: Int
+    public var moneyEmulated: Double?
     /// The account's balance after the run's last generation, when the service said.
-    var remainingCredits: Double?
-    var cacheHits: Int
+    public var remainingCredits: Double?
+    public var cacheHits: Int
     /// Every shot's takes (seed, request id, digest, picked; posters beside run.json).
-    var shots: [ShotTakes.Shot]
+    public var shots: [ShotTakes.Shot]
 
     init(report: RunReport, pipeline: ValidatedPipeline, journal: any ActionJournal, started: Date,
          files: [String: [String]], shots: [ShotTakes.Shot] = []) async {
@@ -82,18 +82,18 @@ struct RunSummary: Encodable {
     }
 
     /// Seam reports (from `seams` stages) and audio reports (from `audio-check`) found in the stages' outputs.
-    var seams: [[String: Value]] {
+    public var seams: [[String: Value]] {
         stages.compactMap { $0.outputs["report"]?.object?["seams"]?.list }.flatMap { $0.compactMap(\.object) }
     }
 
     /// Colour drift reports (from `color-match` stages and `concat` with `color_match`): each clip's ΔE before and after.
-    var drift: [(stage: String, clips: [[String: Value]])] {
+    public var drift: [(stage: String, clips: [[String: Value]])] {
         stages.compactMap { stage in
             stage.outputs["drift"]?.object?["clips"]?.list.map { (stage.stage, $0.compactMap(\.object)) }
         }
     }
 
-    var audioReports: [(stage: String, report: [String: Value])] {
+    public var audioReports: [(stage: String, report: [String: Value])] {
         stages.filter { $0.kind == "audio-check" }.compactMap { stage in stage.outputs["report"]?.object.map { (stage.stage, $0) } }
     }
 }

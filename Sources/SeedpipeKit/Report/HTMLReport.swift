@@ -4,8 +4,8 @@ import Pipeline
 /// report.html: a page a person can open beside the outputs, with the poster, the contact
 /// sheet, the film, each stage on a timeline, cache hits, what was paid for, the seams and
 /// the audio levels. Self-contained (inline CSS), reading the output files by relative name.
-enum HTMLReport {
-    static func render(_ run: RunSummary) -> String {
+public enum HTMLReport {
+    public static func render(_ run: RunSummary) -> String {
         let images = run.files.filter { name, files in files.contains { $0.hasSuffix(".jpg") || $0.hasSuffix(".png") } }
         let poster = (images["poster"] ?? images.first(where: { $0.key != "sheet" })?.value)?.first
         let sheet = images["sheet"]?.first
