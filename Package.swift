@@ -129,7 +129,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
-        ]),
+        ], exclude: ["Export/read_timeline.py", "Export/README.md"]),
         .testTarget(name: "PipelineTests", dependencies: [
             "Pipeline", "Stages", "PipelineTesting", "SeedanceAPI", "Media", "MediaTestSupport",
             .product(name: "Logging", package: "swift-log"),
@@ -144,9 +144,19 @@ let package = Package(
         .testTarget(name: "StagesTests", dependencies: [
             "Stages", "Pipeline", "PipelineTesting", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",
         ]),
-        .testTarget(name: "SeedanceTests", dependencies: [
-            "SeedanceAPI", "SeedanceEmulator", "PipelineTesting", "Media", "MediaTestSupport",
+        // The client (wire rules, errors, retries, waits, rate limits) against a live emulator.
+        .testTarget(name: "SeedanceAPITests", dependencies: [
+            "SeedanceAPI", "SeedanceEmulator", "SeedanceTestSupport", "PipelineTesting", "Media", "MediaTestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
+        // The emulator itself: its clips, its history, and the official Python client against it.
+        .testTarget(name: "SeedanceEmulatorTests", dependencies: [
+            "SeedanceEmulator", "SeedanceAPI", "SeedanceTestSupport", "Media", "MediaTestSupport",
+        ]),
+        .target(name: "SeedanceTestSupport", dependencies: [
+            "SeedanceAPI", "SeedanceEmulator", "PipelineTesting", "Media", "MediaTestSupport",
+        ], path: "Tests/SeedanceTestSupport"),
     ],
     swiftLanguageModes: [.v6]
 )

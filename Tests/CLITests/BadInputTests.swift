@@ -5,7 +5,7 @@ import Testing
 
 /// What a new user might try, and what they must get: one clear line on standard error,
 /// a non-zero exit, no crash, and no half-written output left behind.
-@Suite struct BadInputTests {
+@Suite(.timeLimit(.minutes(10))) struct BadInputTests {
     let folder = TemporaryFolder("bad")
 
     init() throws {

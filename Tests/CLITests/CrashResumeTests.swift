@@ -10,7 +10,7 @@ import Testing
 /// A run killed with SIGKILL at the worst moments, then run again: every generation is
 /// submitted exactly once across both runs, and the film is byte-identical to an
 /// uninterrupted run's.
-@Suite struct CrashResumeTests {
+@Suite(.timeLimit(.minutes(10))) struct CrashResumeTests {
     static let key = "crash-test-key"
     static let pipeline = """
         pipeline: crash
@@ -113,7 +113,7 @@ extension Process {
     }
 }
 
-@Suite struct SharedCacheTests {
+@Suite(.timeLimit(.minutes(10))) struct SharedCacheTests {
     @Test func twoProcessesOnOneCachePayOnceAndAgree() async throws {
         let folder = TemporaryFolder("shared")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
@@ -134,7 +134,7 @@ extension Process {
     }
 }
 
-@Suite struct ExpiredResultTests {
+@Suite(.timeLimit(.minutes(10))) struct ExpiredResultTests {
     @Test func aRequestPastItsRetentionIsRecoveredThroughHistory() async throws {
         let folder = TemporaryFolder("expired")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)

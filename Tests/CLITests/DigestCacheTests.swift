@@ -4,7 +4,7 @@ import Testing
 
 /// The cache's digests file across whole processes: what did not change is not read again,
 /// and what changed is seen even when its size and modification time were put back.
-@Suite struct DigestCacheTests {
+@Suite(.timeLimit(.minutes(10))) struct DigestCacheTests {
     /// The stages of the run.json in `out`, by name: whether each came from the cache.
     static func cached(_ folder: TemporaryFolder, _ out: String) throws -> [String: Bool] {
         let data = try Data(contentsOf: folder.file("\(out)/run.json"))

@@ -4,7 +4,7 @@ import MediaTestSupport
 import SeedanceAPI
 import Testing
 
-@Suite struct GenerateCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct GenerateCommandTests {
     let folder = TemporaryFolder("generate")
     let small = ["--duration", "4", "--resolution", "480p"]
 
@@ -56,7 +56,7 @@ import Testing
     }
 }
 
-@Suite struct ServeCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct ServeCommandTests {
     @Test func serveAnswersLikeSegmindAndStopsOnCtrlC() async throws {
         let process = Process()
         process.executableURL = SeedpipeBinary.url

@@ -3,7 +3,7 @@ import Media
 import MediaTestSupport
 import Testing
 
-@Suite struct MediaCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct MediaCommandTests {
     let folder = TemporaryFolder("cli")
 
     func clip(_ name: String = "clip.mp4", _ clip: SyntheticClip = SyntheticClip(duration: 3)) throws -> URL {
@@ -126,7 +126,7 @@ import Testing
 
 /// Every media command over every shape of clip users bring (`Corpus`): an exit status, never
 /// a signal (a Swift trap or a crash), and for these well-formed files, success.
-@Suite struct CorpusCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct CorpusCommandTests {
     let folder = TemporaryFolder("cli-corpus")
 
     @Test(arguments: Corpus.clips.map(\.name) + Corpus.stills.map(\.name))

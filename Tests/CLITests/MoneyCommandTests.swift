@@ -6,7 +6,7 @@ import Stages
 import Testing
 
 /// What runs cost, limits on spending, and an account that runs dry, as a user meets them.
-@Suite struct MoneyCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct MoneyCommandTests {
     static let key = "money-test-key"
     static let pipeline = """
         pipeline: four

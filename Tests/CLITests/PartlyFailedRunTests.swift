@@ -5,7 +5,7 @@ import Testing
 
 /// A run where one stage fails delivers what the others made, and says what failed; small
 /// commands keep their word (one pipeline's jobs, counts in the singular).
-@Suite struct PartlyFailedRunTests {
+@Suite(.timeLimit(.minutes(10))) struct PartlyFailedRunTests {
     static let pipeline = """
         pipeline: partly
         stages:
@@ -93,7 +93,7 @@ import Testing
 }
 
 /// Mistakes caught by `validate`, before anything runs or is journaled.
-@Suite struct CheckedBeforeRunningTests {
+@Suite(.timeLimit(.minutes(10))) struct CheckedBeforeRunningTests {
     @Test func aListWhereOneValueIsExpectedIsAnErrorAtItsPlace() async throws {
         let folder = TemporaryFolder("list-prompt")
         try """
@@ -184,7 +184,7 @@ extension CheckedBeforeRunningTests {
 }
 
 /// Every command keeps the README's word: `--verbose`/`-v`, `--quiet`/`-q`, and an example in its help.
-@Suite struct EveryCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct EveryCommandTests {
     static let commands: [[String]] = [
         ["probe"], ["thumbnail"], ["last-frame"], ["audio-check"], ["run"], ["takes"], ["pick"], ["reroll"], ["studio"],
         ["validate"], ["plan"], ["graph"], ["export"], ["jobs"], ["cache", "ls"], ["cache", "verify"], ["cache", "gc"],

@@ -6,7 +6,7 @@ import Testing
 /// user makes to a film: more takes, a changed prompt, a pick, re-rolls with and without
 /// `--keep-after`, a new shot. On `seedpipe serve --cost-per-second 0.05`, so the money is
 /// checked too: emulated, at the emulator's own price, never a price learned from elsewhere.
-@Suite struct PlanMatchesRunTests {
+@Suite(.timeLimit(.minutes(10))) struct PlanMatchesRunTests {
     let folder = TemporaryFolder("plan-matches")
     static let price = 0.05
 

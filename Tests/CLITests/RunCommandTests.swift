@@ -7,7 +7,7 @@ import SeedanceEmulator
 import SeedpipeKit
 import Testing
 
-@Suite struct RunCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct RunCommandTests {
     @Test func ctrlCStopsTheRunAndKeepsGenerationsJournaled() async throws {
         let folder = TemporaryFolder("interrupt")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
@@ -147,7 +147,7 @@ import Testing
     }
 }
 
-@Suite struct RunExitStatusTests {
+@Suite(.timeLimit(.minutes(10))) struct RunExitStatusTests {
     /// A loopback port nobody listens on: bound, read, closed.
     static func closedPort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -6,7 +6,7 @@ import Testing
 
 /// The pipelines in `pipelines/` are what a new user runs first: each validates, and the
 /// waterfall journey runs offline end to end, then reruns from the cache alone.
-@Suite struct ShippedPipelineTests {
+@Suite(.timeLimit(.minutes(10))) struct ShippedPipelineTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 

@@ -9,7 +9,7 @@ import Testing
 
 /// `seedpipe studio` as a user opens it: its HTTP surface (ranges, the token, no way out of
 /// the cache and the outputs), and the page in a real browser (chromium, driven by selenium).
-@Suite(.serialized) struct StudioTests {
+@Suite(.timeLimit(.minutes(10)), .serialized) struct StudioTests {
     static let secret = "studio-test-secret-key"
     static let pipeline = """
         pipeline: film

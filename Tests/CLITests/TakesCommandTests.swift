@@ -7,7 +7,7 @@ import Stages
 import Testing
 
 /// `takes`, `pick` and `reroll` as a user runs them, against an emulator that counts what is paid for.
-@Suite struct TakesCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct TakesCommandTests {
     static let key = "takes-test-key"
     static let pipeline = """
         pipeline: film

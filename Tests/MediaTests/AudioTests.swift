@@ -3,7 +3,7 @@ import Media
 import MediaTestSupport
 import Testing
 
-@Suite struct AudioTests {
+@Suite(.timeLimit(.minutes(10))) struct AudioTests {
     let folder = TemporaryFolder("audio")
 
     @Test func measuresToneLevels() throws {

@@ -3,7 +3,7 @@ import Media
 import MediaTestSupport
 import Testing
 
-@Suite struct ConcatTests {
+@Suite(.timeLimit(.minutes(10))) struct ConcatTests {
     let folder = TemporaryFolder("concat")
 
     func clips(_ count: Int, duration: Double = 2, audio: (Int) -> Bool = { _ in true }) throws -> [URL] {

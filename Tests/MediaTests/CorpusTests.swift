@@ -4,7 +4,7 @@ import MediaTestSupport
 import Testing
 
 /// Clips from anywhere (the shapes of `Corpus`), each against the `ffmpeg` program.
-@Suite struct CorpusTests {
+@Suite(.timeLimit(.minutes(10))) struct CorpusTests {
     static let audible = Corpus.clips.filter(\.hasAudio).map(\.name)
 
     /// Levels, loudness and the normalizer's measure use the decoded shape (mono MP3 in MP4

@@ -3,7 +3,7 @@ import Media
 import MediaTestSupport
 import Testing
 
-@Suite struct FrameTests {
+@Suite(.timeLimit(.minutes(10))) struct FrameTests {
     let folder = TemporaryFolder("frames")
 
     /// 4 s at 25 fps with a keyframe every 2 s, so most times need a decode past a keyframe.
@@ -114,7 +114,7 @@ import Testing
     }
 }
 
-@Suite struct ContactSheetTests {
+@Suite(.timeLimit(.minutes(10))) struct ContactSheetTests {
     @Test func gridOfFramesAtEvenIntervals() throws {
         let folder = TemporaryFolder("sheet")
         let url = try Fixtures.clip("clip.mp4", in: folder, SyntheticClip(width: 320, height: 180, duration: 4))

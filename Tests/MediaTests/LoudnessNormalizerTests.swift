@@ -3,7 +3,7 @@ import Media
 import MediaTestSupport
 import Testing
 
-@Suite struct LoudnessNormalizerTests {
+@Suite(.timeLimit(.minutes(10))) struct LoudnessNormalizerTests {
     let folder = TemporaryFolder("loudness")
 
     /// A short clip whose sound is a quiet tone with loud clicks: a peak-to-loudness ratio

@@ -3,7 +3,7 @@ import Media
 import Synchronization
 import Testing
 
-@Suite struct MediaThreadTests {
+@Suite(.timeLimit(.minutes(10))) struct MediaThreadTests {
     final class Counter: Sendable {
         let value = Atomic<Int>(0)
     }

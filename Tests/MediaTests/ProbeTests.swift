@@ -3,7 +3,7 @@ import Media
 import MediaTestSupport
 import Testing
 
-@Suite struct ProbeTests {
+@Suite(.timeLimit(.minutes(10))) struct ProbeTests {
     let folder = TemporaryFolder("probe")
 
     @Test func describesContainerAndStreams() throws {

@@ -3,7 +3,7 @@ import Media
 import MediaTestSupport
 import Testing
 
-@Suite struct SceneClipTests {
+@Suite(.timeLimit(.minutes(10))) struct SceneClipTests {
     let folder = TemporaryFolder("scene")
 
     @Test func startsAndEndsOnItsImagesAndIsReproducible() throws {

@@ -6,7 +6,7 @@ import Testing
 /// The soundtrack against the `ffmpeg` program running the same filter graph, and the
 /// ducking measured by frequency: the clips' sound is a 2 kHz tone (silent from 3 s on),
 /// the music a 440 Hz tone, so each can be heard apart in the mix.
-@Suite struct SoundtrackTests {
+@Suite(.timeLimit(.minutes(10))) struct SoundtrackTests {
     let folder = TemporaryFolder("soundtrack")
 
     /// 6 s: a 2 kHz tone at -12 dBFS for 3 s, then silence.
@@ -126,7 +126,7 @@ import Testing
     }
 }
 
-@Suite struct ColorMatchTests {
+@Suite(.timeLimit(.minutes(10))) struct ColorMatchTests {
     let folder = TemporaryFolder("color-match")
 
     func anchor() throws -> URL {

@@ -4,7 +4,7 @@ import Pipeline
 import PipelineTesting
 import Testing
 
-@Suite struct ExecutorTests {
+@Suite(.timeLimit(.minutes(10))) struct ExecutorTests {
     let folder = TemporaryFolder("executor")
 
     func run(_ yaml: String, recorder: Recorder, options: ExecutionOptions = ExecutionOptions(), waitPool: Pool = .cpu)

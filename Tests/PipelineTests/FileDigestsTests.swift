@@ -7,7 +7,7 @@ import Testing
 
 /// The digest cache: a file whose stamp is unchanged is not read again; every change that
 /// can alter its bytes is seen; a broken digests file is never trusted.
-@Suite struct FileDigestsTests {
+@Suite(.timeLimit(.minutes(10))) struct FileDigestsTests {
     let folder = TemporaryFolder("digests")
 
     /// Writes `text` to `name` and dates its modification time a day back.

@@ -32,7 +32,7 @@ struct PluginMaker {
     }
 }
 
-@Suite struct PluginTests {
+@Suite(.timeLimit(.minutes(10))) struct PluginTests {
     let folder = TemporaryFolder("plugins")
     var maker: PluginMaker { PluginMaker(root: folder.url) }
 

@@ -1,10 +1,10 @@
 import Foundation
 import MediaTestSupport
-import Pipeline
+@testable import Pipeline
 import PipelineTesting
 import Testing
 
-@Suite struct StoreTests {
+@Suite(.timeLimit(.minutes(10))) struct StoreTests {
     @Test func listsObjectsNotFolders() async throws {
         let folder = TemporaryFolder("store")
         let store = try LocalArtifactStore(root: folder.url)
@@ -59,7 +59,8 @@ import Testing
         // Another descriptor of the lock file, opened and closed: the lock must stay.
         close(open(folder.file("actions.lock").path, O_RDWR))
         let second = Task { try await two.exclusively(key) { ContinuousClock.now } }
-        try await Task.sleep(for: .milliseconds(300))
+        // Wait until the second is refused the lock and waits for it (the event itself, not a sleep).
+        while two.locks.waiting.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(5)) }
         let released = ContinuousClock.now
         leave.yield()
         try await holder.value
@@ -82,7 +83,7 @@ import Testing
     }
 }
 
-@Suite struct CostTests {
+@Suite(.timeLimit(.minutes(10))) struct CostTests {
     @Test func planCountsWhatStagesDeclareAndRunsRecordIt() async throws {
         let recorder = Recorder()
         let bed = try PipelineTestbed(registry: testRegistry(recorder))
@@ -105,7 +106,7 @@ import Testing
     }
 }
 
-@Suite struct PlanExplanationTests {
+@Suite(.timeLimit(.minutes(10))) struct PlanExplanationTests {
     /// A miss says which parameter changed, long texts included, though records keep texts
     /// over 256 bytes only by their SHA-256.
     @Test func aChangedLongTextIsNamedAndKeptByDigest() async throws {

@@ -3,7 +3,7 @@ import MediaTestSupport
 import Pipeline
 import Testing
 
-@Suite struct PipelineValidationTests {
+@Suite(.timeLimit(.minutes(10))) struct PipelineValidationTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
         var yaml: String

@@ -7,7 +7,7 @@ import Testing
 
 /// Every Swift block in the README is one of the compiled examples in `Readme/`, and every
 /// example is in the README: a README that drifts from the code fails here.
-@Suite struct ReadmeExampleTests {
+@Suite(.timeLimit(.minutes(10))) struct ReadmeExampleTests {
     let folder = TemporaryFolder("readme")
 
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()

@@ -8,7 +8,7 @@ import Stages
 import Testing
 
 /// `PipelineRun`: a pipeline file run as `seedpipe run` runs it, in the embedder's process.
-@Suite(.timeLimit(.minutes(5))) struct PipelineRunTests {
+@Suite(.timeLimit(.minutes(10))) struct PipelineRunTests {
     let folder = TemporaryFolder("pipeline-run")
 
     static let lake = """

@@ -4,7 +4,7 @@ import MediaTestSupport
 import Pipeline
 import Testing
 
-@Suite struct ChainTests {
+@Suite(.timeLimit(.minutes(10))) struct ChainTests {
     static func yaml(first: String) -> String {
         """
         defaults:
@@ -96,7 +96,7 @@ import Testing
     }
 }
 
-@Suite struct TeaserTests {
+@Suite(.timeLimit(.minutes(10))) struct TeaserTests {
     static func yaml(_ second: String) -> String {
         """
         defaults:

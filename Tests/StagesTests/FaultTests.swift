@@ -6,7 +6,7 @@ import SeedanceAPI
 import SeedanceEmulator
 import Testing
 
-@Suite struct FaultTests {
+@Suite(.timeLimit(.minutes(10))) struct FaultTests {
     /// 30 % of answers are 429/500/502/504. Reads retry; a submit refused with 5xx is not
     /// retried (it could have been taken), so such a run stops with one clear error naming
     /// the stage, keeps what it made, and the next run resumes. In the end every generation
@@ -44,7 +44,7 @@ import Testing
     }
 }
 
-@Suite struct ModerationTests {
+@Suite(.timeLimit(.minutes(10))) struct ModerationTests {
     @Test func aBlockedShotStopsTheRunNamingItAndKeepsWhatWasMade() async throws {
         let harness = try await StagesHarness()
         _ = try harness.picture("first.png", hue: 120)

@@ -6,7 +6,7 @@ import Pipeline
 import Testing
 
 /// Finishing a film: steady colour across a chain, one soundtrack, `sound:` on shots.
-@Suite struct FinishingTests {
+@Suite(.timeLimit(.minutes(10))) struct FinishingTests {
     static func chain(colorMatch: String, film: String = "{ uses: concat, with: { clips: \"${shots.clips}\" } }") -> String {
         """
         defaults:

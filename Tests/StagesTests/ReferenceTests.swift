@@ -8,7 +8,7 @@ import SeedanceEmulator
 import Stages
 import Testing
 
-@Suite struct ReferenceTests {
+@Suite(.timeLimit(.minutes(10))) struct ReferenceTests {
     /// A square of one colour.
     static func swatch(_ name: String, in harness: StagesHarness, red: UInt8, green: UInt8, blue: UInt8) throws -> URL {
         let url = harness.bed.file(name)

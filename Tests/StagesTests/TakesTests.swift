@@ -6,7 +6,7 @@ import SeedanceEmulator
 import Stages
 import Testing
 
-@Suite struct TakesTests {
+@Suite(.timeLimit(.minutes(10))) struct TakesTests {
     static func chain(takes: Int = 2) -> String {
         """
         pipeline: film

@@ -3,7 +3,7 @@ import MediaTestSupport
 import Pipeline
 import Testing
 
-@Suite struct TemplateTests {
+@Suite(.timeLimit(.minutes(10))) struct TemplateTests {
     static let yaml = """
         vars: { place: "a waterfall" }
         stages:

@@ -26,7 +26,7 @@ public struct PluginStage: Stage {
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let work = context.scratch.appendingPathComponent("plugin", isDirectory: true)
         let outputFolder = work.appendingPathComponent("output", isDirectory: true)
-        try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true)
+        try await BlockingIO.run { try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true) }
         let request = try await self.request(invocation, store: context.store, work: work, outputFolder: outputFolder)
 
         let environment = Self.environment(from: ProcessInfo.processInfo.environment, plugin: plugin.manifest.folder)
@@ -91,7 +91,7 @@ public struct PluginStage: Stage {
         var inputs: [String: Value] = [:]
         let links = work.appendingPathComponent("inputs", isDirectory: true)
         if signature.inputs.contains(where: { $0.type.isFile }) {
-            try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true)
+            try await BlockingIO.run { try FileManager.default.createDirectory(at: links, withIntermediateDirectories: true) }
         }
         for port in signature.inputs {
             guard let value = invocation[port.name], value != .null else { continue }
@@ -106,7 +106,7 @@ public struct PluginStage: Stage {
                 // A link named with the extension, for programs that go by it.
                 let suffix = artifact.fileExtension.isEmpty ? "" : ".\(artifact.fileExtension)"
                 let link = links.appendingPathComponent(value.list == nil ? "\(port.name)\(suffix)" : "\(port.name)-\(index + 1)\(suffix)")
-                try FileManager.default.createSymbolicLink(at: link, withDestinationURL: stored)
+                try await BlockingIO.run { try FileManager.default.createSymbolicLink(at: link, withDestinationURL: stored) }
                 var fields: [String: Value] = [
                     "path": .string(link.path), "type": .string(artifact.type.description), "digest": .string(artifact.digest),
                     "size": .number(Double(artifact.size)),

@@ -241,9 +241,13 @@ final class ScratchFolder: Sendable {
 
     init(_ location: URL) { self.location = location }
 
+    /// The folder, made on first use (one mkdir, the only file work a stage's context does
+    /// on the caller's thread; copies and links into it go through ``BlockingIO``).
     var url: URL {
-        try? FileManager.default.createDirectory(at: location, withIntermediateDirectories: true)
-        made.withLock { $0 = true }
+        made.withLock { made in
+            if !made { try? FileManager.default.createDirectory(at: location, withIntermediateDirectories: true) }
+            made = true
+        }
         return location
     }
 

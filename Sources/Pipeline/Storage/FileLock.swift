@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// An advisory lock on a whole file, shared or exclusive, held by an open file description
 /// (`F_OFD_SETLK`). The kernel releases it when the process ends, even by SIGKILL, so a
@@ -82,6 +83,8 @@ enum OFDLock {
 /// once before any lock is asked for.
 final class ActionLocks: Sendable {
     private let file: URL
+    /// How many keys are waiting for another holder to let go now (for tests to wait on).
+    let waiting = Mutex(0)
 
     init(file: URL) throws {
         self.file = file
@@ -93,8 +96,12 @@ final class ActionLocks: Sendable {
         let offset = off_t(UInt64(key.prefix(15), radix: 16) ?? 0)
         let descriptor = try FileLock.openExisting(file)  // its folder was made by init
         defer { close(descriptor) }
-        while try !OFDLock.attempt(descriptor, offset: offset, length: 1, type: F_WRLCK) {
-            try await Task.sleep(for: .milliseconds(50))
+        if try !OFDLock.attempt(descriptor, offset: offset, length: 1, type: F_WRLCK) {
+            waiting.withLock { $0 += 1 }
+            defer { waiting.withLock { $0 -= 1 } }
+            repeat {
+                try await Task.sleep(for: .milliseconds(50))
+            } while try !OFDLock.attempt(descriptor, offset: offset, length: 1, type: F_WRLCK)
         }
         return try await body()
     }

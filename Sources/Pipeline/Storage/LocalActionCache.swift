@@ -10,7 +10,7 @@ import Synchronization
 public final class LocalActionCache: ActionCache {
     public let root: URL
     public let store: LocalArtifactStore
-    private let locks: ActionLocks
+    let locks: ActionLocks
     private let known = Mutex<[String: ActionRecord]>([:])
     /// Keys found missing on disk by this process; `exclusively` forgets a key before its
     /// body runs, so the look inside the lock always reads the disk (another process may
@@ -53,14 +53,14 @@ public final class LocalActionCache: ActionCache {
            missing.withLock({ $0.contains(key) }) || listed.withLock({ $0.map { !$0.contains(key) } ?? false }) {
             return nil
         }
-        return try? await BlockingIO.run { self.lookupNow(key) }
+        return try? await BlockingIO.run { self.lookupBlocking(key) }
     }
 
     /// `lookup` on the calling thread.
-    public func lookupNow(_ key: String) -> ActionRecord? {
+    public func lookupBlocking(_ key: String) -> ActionRecord? {
         guard let record = readRecord(key) else { return nil }
         for artifact in record.outputs.values.flatMap(\.artifacts) {
-            guard (try? store.verifiedLocationNow(of: artifact)) != nil else { return nil }
+            guard (try? store.verifiedLocationBlocking(of: artifact)) != nil else { return nil }
         }
         return record
     }

@@ -31,26 +31,26 @@ public struct LocalArtifactStore: ArtifactStore {
         objects.appendingPathComponent(String(digest.prefix(2)), isDirectory: true).appendingPathComponent(digest, isDirectory: false)
     }
 
-    public func contains(_ digest: String) async -> Bool { containsNow(digest) }
+    public func contains(_ digest: String) async -> Bool { containsBlocking(digest) }
 
-    func containsNow(_ digest: String) -> Bool { FileManager.default.fileExists(atPath: location(of: digest).path) }
+    func containsBlocking(_ digest: String) -> Bool { FileManager.default.fileExists(atPath: location(of: digest).path) }
 
     public func put(file: URL, type: ArtifactType) async throws -> Artifact {
-        try await BlockingIO.run { try putNow(file: file, type: type) }
+        try await BlockingIO.run { try putBlocking(file: file, type: type) }
     }
 
     public func put(data: Data, type: ArtifactType, fileExtension: String) async throws -> Artifact {
-        try await BlockingIO.run { try putNow(data: data, type: type, fileExtension: fileExtension) }
+        try await BlockingIO.run { try putBlocking(data: data, type: type, fileExtension: fileExtension) }
     }
 
     public func verifiedLocation(of artifact: Artifact) async throws -> URL {
-        try await BlockingIO.run { try verifiedLocationNow(of: artifact) }
+        try await BlockingIO.run { try verifiedLocationBlocking(of: artifact) }
     }
 
     /// `put(file:type:)` on the calling thread (for code already off the cooperative pool).
     /// A file whose digest is remembered (its stamp unchanged) and whose object is in place is
     /// neither read nor copied.
-    public func putNow(file: URL, type: ArtifactType) throws -> Artifact {
+    public func putBlocking(file: URL, type: ArtifactType) throws -> Artifact {
         let fileExtension = file.pathExtension.lowercased()
         if let (digest, stamp) = digests.known(file), digests.vouches(for: location(of: digest).path, digest: digest) {
             return Artifact(digest: digest, type: type, fileExtension: fileExtension, size: Int(stamp.size))
@@ -89,7 +89,7 @@ public struct LocalArtifactStore: ArtifactStore {
     }
 
     /// `put(data:type:fileExtension:)` on the calling thread.
-    public func putNow(data: Data, type: ArtifactType, fileExtension: String) throws -> Artifact {
+    public func putBlocking(data: Data, type: ArtifactType, fileExtension: String) throws -> Artifact {
         let digest = ContentDigest.sha256(of: data)
         // Written unless this process already vouched for the object; `commit` keeps an intact
         // copy and replaces a torn one, as for files.
@@ -123,7 +123,7 @@ public struct LocalArtifactStore: ArtifactStore {
     }
 
     /// `verifiedLocation(of:)` on the calling thread.
-    public func verifiedLocationNow(of artifact: Artifact) throws -> URL {
+    public func verifiedLocationBlocking(of artifact: Artifact) throws -> URL {
         let url = location(of: artifact.digest)
         if digests.vouches(for: url.path, digest: artifact.digest) { return url }
         guard FileManager.default.fileExists(atPath: url.path) else {

@@ -295,7 +295,7 @@ public final class PipelineRun: Sendable {
     /// Copies the outputs out of the store and writes run.json and report.html; saves the digests.
     private func deliver(_ report: RunReport, started: Date) async throws -> (URL, [String: [String]]) {
         let folder = outFolder
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try await BlockingIO.run { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) }
         var files: [String: [String]] = [:]
         for (name, value) in report.outputs.sorted(by: { $0.key < $1.key }) {
             let artifacts = value.artifacts
@@ -305,8 +305,10 @@ public final class PipelineRun: Sendable {
                 let source = try await storage.artifacts.verifiedLocation(of: artifact)
                 // A copy made on an earlier run, untouched since, stays as it is.
                 if !storage.digests.vouches(for: file.standardizedFileURL.path, digest: artifact.digest) {
-                    try? FileManager.default.removeItem(at: file)
-                    try FileManager.default.copyItem(at: source, to: file)
+                    try await BlockingIO.run {
+                        try? FileManager.default.removeItem(at: file)
+                        try FileManager.default.copyItem(at: source, to: file)
+                    }
                     storage.digests.remember(file.standardizedFileURL.path, digest: artifact.digest)
                 }
                 files[name, default: []].append(file.lastPathComponent)
@@ -339,14 +341,25 @@ public final class PipelineRun: Sendable {
         guard let (all, picks) = everyTake else { return [] }
         var shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: cacheFolder.appendingPathComponent("posters")).shots
         let posters = folder.appendingPathComponent("takes")
-        try? FileManager.default.removeItem(at: posters)
-        for (s, shot) in shots.enumerated() {
-            for (t, take) in shot.takes.enumerated() {
-                guard let poster = take.poster else { continue }
-                let name = "\(shot.shot)-take\(take.take).jpg"
+        // Small files, but files: copied on the I/O pool, all at once.
+        let copies = shots.flatMap { shot in
+            shot.takes.compactMap { take in take.poster.map { (file: $0, name: "\(shot.shot)-take\(take.take).jpg") } }
+        }
+        let copied = (try? await BlockingIO.run { () -> Set<String> in
+            try? FileManager.default.removeItem(at: posters)
+            var copied: Set<String> = []
+            for copy in copies {
                 try? FileManager.default.createDirectory(at: posters, withIntermediateDirectories: true)
-                let copied = (try? FileManager.default.copyItem(at: URL(fileURLWithPath: poster), to: posters.appendingPathComponent(name))) != nil
-                shots[s].takes[t].poster = copied ? "takes/\(name)" : nil
+                if (try? FileManager.default.copyItem(at: URL(fileURLWithPath: copy.file), to: posters.appendingPathComponent(copy.name))) != nil {
+                    copied.insert(copy.name)
+                }
+            }
+            return copied
+        }) ?? []
+        for (s, shot) in shots.enumerated() {
+            for (t, take) in shot.takes.enumerated() where take.poster != nil {
+                let name = "\(shot.shot)-take\(take.take).jpg"
+                shots[s].takes[t].poster = copied.contains(name) ? "takes/\(name)" : nil
             }
         }
         return shots

@@ -2,9 +2,10 @@ import Foundation
 import PipelineTesting
 import SeedanceAPI
 import SeedanceEmulator
+import SeedanceTestSupport
 import Testing
 
-@Suite struct MoneyAndRateTests {
+@Suite(.timeLimit(.minutes(10))) struct MoneyAndRateTests {
     static func emulator(_ configure: (inout EmulatorConfiguration) -> Void) async throws -> (SeedanceEmulator, URL) {
         var configuration = EmulatorConfiguration(apiKey: EmulatedSeedance.key, latency: .milliseconds(50), preset: "ultrafast")
         configure(&configuration)

@@ -257,8 +257,9 @@ private struct Run {
         return try await service.uploads.run(key) {
             if let known = try await record.read(UploadEntry.self) { return known.url }
             let file = context.scratch.appendingPathComponent("\(artifact.digest).\(artifact.fileExtension.isEmpty ? "png" : artifact.fileExtension)")
-            if !FileManager.default.fileExists(atPath: file.path) {
-                try FileManager.default.copyItem(at: try await context.store.verifiedLocation(of: artifact), to: file)
+            let stored = try await context.store.verifiedLocation(of: artifact)
+            try await BlockingIO.run {
+                if !FileManager.default.fileExists(atPath: file.path) { try FileManager.default.copyItem(at: stored, to: file) }
             }
             guard let url = try await client.upload([file]).first else {
                 throw StageError(.generationFailed, "the upload of \(name) answered no URL")

@@ -3,9 +3,10 @@ import Media
 import MediaTestSupport
 import SeedanceAPI
 import SeedanceEmulator
+import SeedanceTestSupport
 import Testing
 
-@Suite struct GenerationTests {
+@Suite(.timeLimit(.minutes(10))) struct GenerationTests {
     @Test func submitWaitDownloadGivesARealClip() async throws {
         let harness = try await EmulatorHarness()
         let client = harness.client()

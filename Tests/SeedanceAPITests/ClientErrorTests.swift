@@ -3,9 +3,10 @@ import Foundation
 import NIOCore
 import SeedanceAPI
 import SeedanceEmulator
+import SeedanceTestSupport
 import Testing
 
-@Suite struct ClientErrorTests {
+@Suite(.timeLimit(.minutes(10))) struct ClientErrorTests {
     /// Loopback is an address, not a prefix of a name.
     @Test(arguments: [("http://127.0.0.1:8080", true), ("http://127.3.4.5", true), ("http://localhost:9", true),
                       ("http://[::1]:8080", true), ("http://127.evil.example", false), ("http://127.0.0.1.example.com", false),

@@ -1,7 +1,7 @@
 import SeedanceAPI
 import Testing
 
-@Suite struct ValidationTests {
+@Suite(.timeLimit(.minutes(10))) struct ValidationTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
         var request: GenerationRequest

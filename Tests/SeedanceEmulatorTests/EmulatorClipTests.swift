@@ -3,9 +3,10 @@ import Media
 import MediaTestSupport
 import SeedanceAPI
 import SeedanceEmulator
+import SeedanceTestSupport
 import Testing
 
-@Suite struct EmulatorClipTests {
+@Suite(.timeLimit(.minutes(10))) struct EmulatorClipTests {
     /// A picture with a diagonal gradient and a bright block, distinct per `hue`.
     static func picture(width: Int, height: Int, hue: Int) -> FrameImage {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)

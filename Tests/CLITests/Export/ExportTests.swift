@@ -3,12 +3,11 @@ import Media
 import MediaTestSupport
 import Testing
 
-/// The OpenTimelineIO referee for `seedpipe export`: `Tests/Timeline/read_timeline.py`, run
+/// The OpenTimelineIO referee for `seedpipe export`: `read_timeline.py` beside this file, run
 /// by the Python of the virtual environment `make test` makes (SEEDPIPE_OTIO_PYTHON), reads a
 /// timeline back and says where each clip is in the film.
 enum TimelineReferee {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Timeline/read_timeline.py")
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("read_timeline.py")
     static let configured = ProcessInfo.processInfo.environment["SEEDPIPE_OTIO_PYTHON"]
 
     /// The Python that has OpenTimelineIO and its FCPXML and CMX 3600 adapters, when there is one.
@@ -105,7 +104,7 @@ func checkExports(in folder: TemporaryFolder, pipeline: String, shots: [String],
     }
 }
 
-@Suite struct ExportCommandTests {
+@Suite(.timeLimit(.minutes(10))) struct ExportCommandTests {
     @Test func aPipelineNotRunYetHasNothingToExport() async throws {
         let folder = TemporaryFolder("export")
         try """

@@ -2,12 +2,13 @@ import Foundation
 import Media
 import MediaTestSupport
 import SeedanceAPI
+import SeedanceTestSupport
 import Testing
 
 /// The official Python client, which nobody here wrote, must work against the emulator:
 /// the API page's example (submit_async + wait) to COMPLETED with a downloadable clip,
 /// InferenceFailed for a blocked prompt, and run_sync answering with the MP4.
-@Suite(.enabled(if: Referee.which("python3") != nil, "needs python3"))
+@Suite(.timeLimit(.minutes(10)), .enabled(if: Referee.which("python3") != nil, "needs python3"))
 struct PythonSDKTests {
     static let version = "1.3.0"
 

@@ -1,9 +1,10 @@
 import Foundation
 import SeedanceAPI
 import SeedanceEmulator
+import SeedanceTestSupport
 import Testing
 
-@Suite struct WaitTests {
+@Suite(.timeLimit(.minutes(10))) struct WaitTests {
     @Test func moderationBlockIsInferenceFailedWithTheServersReason() async throws {
         let harness = try await EmulatorHarness()
         let client = harness.client()

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import SeedpipeKit
+
+/// `seedpipe takes`: every take of every shot, as the cache and the journal know them.
+struct TakesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "takes",
+        abstract: "List the takes of a pipeline's shots: seed, state, request id, digest, duration, poster, pick.",
+        discussion: """
+            A shot is a generation stage (seedance.generate, or one shot of a chain or a
+            storyboard); `takes: N` makes N takes of it, `seedpipe reroll` more. The picked
+            take (*) is the one everything downstream uses. Nothing is generated; posters
+            are stills from the middle of each made take, kept in the cache's posters/.
+
+            Examples:
+              seedpipe takes pipelines/waterfall-journey.yaml
+              seedpipe takes pipelines/waterfall-journey.yaml shots-2 --json
+            """
+    )
+
+    @OptionGroup var options: PipelineOptions
+
+    @Argument(help: "Only this shot (e.g. shots-2).")
+    var stage: String?
+
+    @Flag(help: "Print JSON instead of text.")
+    var json = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        global.apply()
+        let project = options.project
+        let (pipeline, picks) = try project.loadAllTakes()
+        var takes = await ShotTakes.read(pipeline, picks: picks, storage: try project.storage(),
+                                         posters: project.cacheFolder.appendingPathComponent("posters"))
+        if let stage { takes.shots = [try project.shot(stage, in: takes)] }
+        if json { return try Terminal.json(takes) }
+        print(takes.shots.isEmpty ? "\(options.pipeline) has no generation stages" : takes.text())
+    }
+}

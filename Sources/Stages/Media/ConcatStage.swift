@@ -1,0 +1,51 @@
+import Foundation
+import Media
+import Pipeline
+import SeedanceAPI
+
+/// `concat`: clips joined in order (stream copy when they allow it), cut or crossfaded.
+/// With `color_match: anchor` each clip's colour is measured against the anchor
+/// (`color_anchor`, else the first clip's first frame) and the clips that drifted past
+/// `color_tolerance` (ΔE) are corrected as the film is joined; `drift` reports every clip.
+public struct ConcatStage: Stage {
+    public let kind = "concat"
+    public init() {}
+    public var signature: StageSignature {
+        StageSignature(inputs: [Port("clips", .list(.video)), Port("color_anchor", .image, required: false)],
+                       outputs: [Port("video", .video), Port("drift", .json, required: false)],
+                       parameters: [ParameterSpec("reencode", .boolean, default: .bool(false)),
+                                    ParameterSpec("transition", .string, default: .string("none"),
+                                                  allowed: [.string("none"), .string("crossfade")]),
+                                    ParameterSpec("transition_seconds", .number, default: .number(0.5), range: 0.04...10)]
+                           + ColorMatchStage.parameters)
+    }
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let stored = try await context.store.verifiedLocations(of: (invocation["clips"]?.list ?? []).compactMap(\.artifact))
+        let scratch = context.scratch
+        let clips = try await BlockingIO.run {
+            try stored.enumerated().map { index, file in
+                let link = scratch.appendingPathComponent("clip\(index).mp4")
+                try FileManager.default.linkItem(at: file, to: link)
+                return link
+            }
+        }
+        var outputs: [String: Value] = [:]
+        var corrections: [ColorCorrection?] = []
+        if invocation["color_match"]?.string == "anchor" {
+            let matched = try await ColorMatchStage.measure(clips, invocation: invocation, context: context)
+            corrections = matched.corrections
+            outputs["drift"] = matched.report
+        }
+        let output = context.scratch.appendingPathComponent("joined.mp4")
+        let transition: Concatenation.Transition = invocation["transition"]?.string == "crossfade"
+            ? .crossfade(seconds: invocation["transition_seconds"]?.number ?? 0.5) : .none
+        let method: Concatenation.Method = invocation["reencode"]?.bool == true ? .reencode : .automatic
+        _ = try await MediaThread.run { [corrections] in
+            try Concatenation.join(clips, to: output, method: method, transition: transition, corrections: corrections) { done, total in
+                context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
+            }
+        }
+        outputs["video"] = .artifact(try await context.store.put(file: output, type: .video))
+        return outputs
+    }
+}
