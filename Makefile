@@ -93,7 +93,7 @@ asan: deps
 	  $(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan --filter MediaTests $(BUILD_FLAGS)
 
 # DocC: each library product's catalog (Sources/<Module>/<Module>.docc) as a static site.
-DOC_TARGETS := Media SeedanceAPI SeedanceEmulator Pipeline Stages PipelineTesting
+DOC_TARGETS := Media SeedanceAPI SeedanceEmulator Pipeline Stages SeedpipeKit PipelineTesting
 docs: deps
 	@mkdir -p out/docs
 	@set -e; for target in $(DOC_TARGETS); do \

@@ -54,12 +54,18 @@ public final class FileLock: Sendable {
 
 /// Open-file-description byte-range locks.
 enum OFDLock {
+    #if os(Linux)
     /// `F_OFD_SETLK` (Linux 3.15+; glibc defines it only under `_GNU_SOURCE`, which Swift's Glibc module does not set).
     static let setLock: Int32 = 37
+    #else
+    /// Elsewhere classic POSIX record locks: held by the process, so they exclude other
+    /// processes but not two caches on one folder in one process (only Linux is tested).
+    static let setLock: Int32 = F_SETLK
+    #endif
 
     /// Takes the range; false when another description holds it.
     static func attempt(_ descriptor: Int32, offset: off_t, length: off_t, type: Int32) throws -> Bool {
-        var region = Glibc.flock()
+        var region = flock()
         region.l_type = Int16(type)
         region.l_whence = Int16(SEEK_SET)
         region.l_start = offset
