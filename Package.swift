@@ -143,6 +143,7 @@ let package = Package(
         ]),
         .testTarget(name: "StagesTests", dependencies: [
             "Stages", "Pipeline", "PipelineTesting", "SeedanceAPI", "SeedanceEmulator", "Media", "MediaTestSupport",
+            .product(name: "Mustache", package: "swift-mustache"),
         ]),
         // The client (wire rules, errors, retries, waits, rate limits) against a live emulator.
         .testTarget(name: "SeedanceAPITests", dependencies: [

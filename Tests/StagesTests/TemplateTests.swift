@@ -1,6 +1,8 @@
 import Foundation
 import MediaTestSupport
+import Mustache
 import Pipeline
+@testable import Stages
 import Testing
 
 @Suite(.timeLimit(.minutes(10))) struct TemplateTests {
@@ -43,5 +45,36 @@ import Testing
         }
         #expect("\(failure)".contains("has 2 items, so there is no item 5"), "\(failure)")
         await harness.stop()
+    }
+
+    /// Mustache sees only the part of a text with its tags when every tag is a plain
+    /// interpolation; what it renders must be what Mustache renders from the whole text. The
+    /// cases with sections, comments, partials or delimiter changes (which can remove their
+    /// lines' whitespace) go to Mustache whole.
+    @Test(arguments: [
+        "{{word}} 7 a long text before, with { braces } and }} and a {{",
+        "before {{word}} middle {{{word}}} and {{& word}} after\nnext line",
+        "  {{ word }}  ",
+        "no tags at all, only {braces}",
+        "{{#list}}\n  {{.}}\n{{/list}}\nafter the section",
+        "start\n{{! a comment on its own line }}\nend {{word}}",
+        "{{=<% %>=}} <% word %> and {{word}}",
+        "{{^missing}}none{{/missing}} {{word}} tail",
+        "<&> {{word}} and {{{html}}} then {{html}}",
+    ])
+    func onlyTheTaggedPartGoesToMustacheAndRendersTheSame(text: String) throws {
+        let scope: [String: Any] = ["word": "seed", "list": ["a", "b"], "html": "<b>&</b>"]
+        let whole = TemplateStage.trimmed(try MustacheTemplate(string: text).render(scope))
+        let (head, tags, tail) = TemplateStage.tagged(text)
+        #expect(head + tags + tail == text, "a cut, nothing lost")
+        #expect(TemplateStage.trimmed(head + (try MustacheTemplate(string: tags).render(scope)) + tail) == whole)
+        if text.contains("{{#") || text.contains("{{!") || text.contains("{{=") || text.contains("{{^") {
+            #expect(tags == text, "a text with a standalone-capable tag goes whole")
+        }
+    }
+
+    @Test func anUnclosedTagIsStillMustachesError() throws {
+        #expect(TemplateStage().check(["template": .string("{{word} and more")]).first?.hasPrefix("template: is not valid Mustache") == true)
+        #expect(TemplateStage.tagged("{{word} and more").tags == "{{word} and more")
     }
 }

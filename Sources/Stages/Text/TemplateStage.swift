@@ -22,8 +22,10 @@ public struct TemplateStage: Stage {
         }
         // Text without a tag has nothing more to check (a prompt another stage filled in, say).
         guard Self.has("{{", in: text) else { return [] }
+        // Only the part with the tags needs Mustache (see ``tagged(_:)``).
+        let tags = Self.tagged(text).tags
         do {
-            _ = try MustacheTemplate(string: text)
+            _ = try MustacheTemplate(string: tags)
         } catch {
             return ["template: is not valid Mustache (\(error))"]
         }
@@ -36,7 +38,7 @@ public struct TemplateStage: Stage {
         } else if parameters["each"] == nil {
             known = vars
         }
-        let unknown = Self.variables(in: text).filter { !known.contains($0) && $0 != "cast" }
+        let unknown = Self.variables(in: tags).filter { !known.contains($0) && $0 != "cast" }
         return unknown.map { name in
             "template: {{\(name)}} is not a var\(parameters["each"] != nil ? " or a field of every `each` item" : "")"
                 + (closest(to: name, in: known).map { " (did you mean {{\($0)}}?)" } ?? "")
@@ -61,7 +63,8 @@ public struct TemplateStage: Stage {
             let text = Value.string(restored(Self.trimmed(source)))
             return ["texts": .list([text]), "text": text]
         }
-        let template = try MustacheTemplate(string: source)
+        let (head, tags, tail) = Self.tagged(source)
+        let template = try MustacheTemplate(string: tags)
         let vars = (invocation["vars"]?.object ?? [:]).mapValues(Self.mustache)
         let items = invocation["each"]?.list?.compactMap(\.object) ?? [[:]]
         let texts: [Value] = items.enumerated().map { index, item in
@@ -71,9 +74,45 @@ public struct TemplateStage: Stage {
                 scope["index"] = index + 1
                 scope["count"] = items.count
             }
-            return .string(restored(Self.trimmed(template.render(scope))))
+            return .string(restored(Self.trimmed(head + template.render(scope) + tail)))
         }
         return ["texts": .list(texts), "text": .string(texts.map(\.text).joined(separator: "\n\n"))]
+    }
+
+    /// The text cut into the literal text before its first tag, the part from its first tag
+    /// to the end of its last, and the literal text after it; only the middle needs Mustache.
+    /// A template that reads the text before it (`"{{word}} ${shot.text}"`) would otherwise
+    /// have Mustache parse every earlier text again, at each stage of a chain: the cost grew
+    /// with the square of its length. Cut only when every tag is a plain interpolation
+    /// (`{{name}}`, `{{{name}}}`, `{{& name}}`): those render the text around them verbatim.
+    /// Sections, comments, partials and delimiter changes can remove the whitespace of their
+    /// lines ("standalone" tags), so a text with any of them goes to Mustache whole.
+    static func tagged(_ text: String) -> (head: String, tags: String, tail: String) {
+        var bytes = text
+        let cut: (Int, Int)? = bytes.withUTF8 { utf8 -> (Int, Int)? in
+            let open = UInt8(ascii: "{"), close = UInt8(ascii: "}")
+            var first: Int?, end = 0, index = 0
+            while index + 1 < utf8.count {
+                guard utf8[index] == open, utf8[index + 1] == open else { index += 1; continue }
+                // A tag: its sigil, then its end.
+                var body = index + 2
+                while body < utf8.count, utf8[body] == open || utf8[body] == UInt8(ascii: " ") { body += 1 }
+                if body < utf8.count, "#^/!>=<$".utf8.contains(utf8[body]) { return nil }
+                var closing = body
+                while closing + 1 < utf8.count, !(utf8[closing] == close && utf8[closing + 1] == close) { closing += 1 }
+                guard closing + 1 < utf8.count else { return nil }  // unclosed: Mustache says so
+                closing += 2
+                while closing < utf8.count, utf8[closing] == close { closing += 1 }
+                if first == nil { first = index }
+                end = closing
+                index = closing
+            }
+            return first.map { ($0, end) }
+        }
+        guard let (start, end) = cut else { return ("", text, "") }
+        let utf8 = text.utf8
+        let from = utf8.index(utf8.startIndex, offsetBy: start), to = utf8.index(utf8.startIndex, offsetBy: end)
+        return (String(text[..<from]), String(text[from..<to]), String(text[to...]))
     }
 
     /// Stands in for `{{cast.` while Mustache renders (a private-use character).
