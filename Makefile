@@ -16,7 +16,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev pkg-config
 
-.PHONY: all deps browser timeline build release demo test bench asan docs clean
+.PHONY: all deps browser timeline servers build release demo test bench asan docs clean
 
 all: build
 
@@ -62,6 +62,19 @@ browser:
 	  python3 -m venv $(BROWSER_VENV) && $(BROWSER_VENV)/bin/pip install -q selenium; \
 	fi
 
+# The team cache's servers, which the tests start on loopback in temporary folders and stop:
+# nginx (WebDAV PUT: the remote cache) and PostgreSQL 15 (the shared journal). Installed with
+# apt-get; a policy-rc.d keeps Debian's scripts from starting them as system services.
+servers:
+	@if ! [ -x /usr/sbin/nginx ] || ! [ -x /usr/lib/postgresql/15/bin/initdb ]; then \
+	  echo "installing nginx and postgresql-15 with apt-get"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  policy=/usr/sbin/policy-rc.d; made=; \
+	  if [ ! -e $$policy ]; then printf '#!/bin/sh\nexit 101\n' | $$SUDO tee $$policy >/dev/null && $$SUDO chmod +x $$policy && made=1; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx postgresql-15 >/dev/null; \
+	  status=$$?; [ -z "$$made" ] || $$SUDO rm -f $$policy; exit $$status; \
+	fi
+
 # The referee of `seedpipe export`: OpenTimelineIO with its FCPXML and CMX 3600 adapters
 # (PyPI) in a virtual environment of the build folder.
 TIMELINE_VENV ?= .build/timeline-venv
@@ -71,7 +84,7 @@ timeline:
 	  python3 -m venv $(TIMELINE_VENV) && $(TIMELINE_VENV)/bin/pip install -q opentimelineio otio-fcpx-xml-adapter otio-cmx3600-adapter; \
 	fi
 
-test: deps browser timeline
+test: deps browser timeline servers
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	SEEDPIPE_BROWSER_PYTHON=$(CURDIR)/$(BROWSER_VENV)/bin/python SEEDPIPE_OTIO_PYTHON=$(CURDIR)/$(TIMELINE_VENV)/bin/python \
 	  $(SWIFT) test --skip-build $(BUILD_FLAGS)

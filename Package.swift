@@ -100,6 +100,10 @@ let package = Package(
         // PipelineRun: a pipeline file (or a Swift graph) planned, run, delivered and told as events.
         .target(name: "SeedpipeKit", dependencies: [
             "Pipeline", "Stages", "Media", "SeedanceAPI", "SeedanceEmulator", .product(name: "Logging", package: "swift-log"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(
             name: "SeedpipeCLI",

@@ -37,7 +37,7 @@ import Testing
         try "name: stubborn\nversion: 1.0.0\ncommand: run\ntimeout: 300\nstop_grace: 120\nstages:\n  stubborn:\n    outputs: { text: text }\n"
             .write(to: plugin.appendingPathComponent("plugin.yaml"), atomically: true, encoding: .utf8)
         let program = plugin.appendingPathComponent("run")
-        try "#!/bin/sh\ntrap '' TERM\necho $$ > '\(folder.file("started").path)'\nsleep 60\n".write(to: program, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\ntrap '' TERM\necho $$ > '\(folder.file("started").path)'\nsleep 600\n".write(to: program, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: program.path)
         try "pipeline: stubborn\nstages:\n  hold: { uses: stubborn }\n".write(to: folder.file("p.yaml"), atomically: true, encoding: .utf8)
         let child = Process()
@@ -63,6 +63,24 @@ import Testing
         #expect(stderr.contains("stopped at once (a second interrupt)"), "\(stderr)")
         let pid = pid_t(try String(contentsOf: folder.file("started"), encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(await eventually { kill(pid, 0) != 0 }, "the plugin did not outlive seedpipe")
+    }
+
+    /// `--remote-cache` on the command line: a team's cache that cannot be reached is one
+    /// warning, the run succeeds locally, and the credentials appear nowhere.
+    @Test func anUnreachableRemoteCacheIsOneWarningAndTheRunSucceeds() async throws {
+        let folder = TemporaryFolder("remote-cli")
+        try "pipeline: words\nstages:\n  line: { uses: template, with: { template: a still lake } }\noutputs: { line: \"${line.text}\" }\n"
+            .write(to: folder.file("words.yaml"), atomically: true, encoding: .utf8)
+        let port = try TestPorts.free()
+        var environment = SeedpipeBinary.offline
+        environment["SEEDPIPE_REMOTE_CACHE_AUTH"] = "builder:hunter2-secret"
+        let run = try await SeedpipeBinary.run(["run", "words.yaml", "--remote-cache", "http://127.0.0.1:\(port)/cache", "--json"],
+                                               in: folder, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: "warning: remote cache http://127.0.0.1:\(port)/cache is not usable").count == 2, "\(run.stderr)")
+        #expect(!(run.stdout + run.stderr).contains("hunter2"))
+        let bad = try await SeedpipeBinary.run(["plan", "words.yaml", "--remote-cache-mode", "sometimes"], in: folder)
+        #expect(bad.status == 2 && bad.stderr.contains("--remote-cache-mode sometimes: use read, write or readwrite"), "\(bad.stderr)")
     }
 
     @Test func gcKeepsPaidGenerationsUnlessAsked() async throws {

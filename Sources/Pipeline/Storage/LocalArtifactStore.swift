@@ -104,6 +104,14 @@ public struct LocalArtifactStore: ArtifactStore {
         return Artifact(digest: digest, type: type, fileExtension: fileExtension, size: data.count)
     }
 
+    /// A file in the store's temporary folder for bytes on their way in (on the same
+    /// filesystem, so ``adoptBlocking(_:as:)`` is a rename).
+    package func stagingFile() -> URL { temporary.appendingPathComponent(UUID().uuidString, isDirectory: false) }
+
+    /// Moves `staging` in as the object `digest`, which the caller has checked its bytes hash
+    /// to (a download hashed as it came).
+    package func adoptBlocking(_ staging: URL, as digest: String) throws { try commit(staging, as: digest) }
+
     private func commit(_ staging: URL, as digest: String) throws {
         let destination = location(of: digest)
         if digests.vouches(for: destination.path, digest: digest) { return }

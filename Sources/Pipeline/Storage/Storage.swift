@@ -16,6 +16,9 @@ public struct Storage: Sendable {
     /// Digests of files hashed for this cache (plugin programs, local inputs), remembered by
     /// their stamps: saved at the end of each plan and run.
     public var digests: FileDigests
+    /// Work the storage still does in the background (a remote cache's uploads): a run awaits
+    /// it before it ends.
+    public var finishing: (@Sendable () async -> Void)?
 
     public init(artifacts: any ArtifactStore, actions: any ActionCache, journal: any ActionJournal, scratch: URL,
                 digests: FileDigests = .unattached) {

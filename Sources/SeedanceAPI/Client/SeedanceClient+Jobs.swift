@@ -103,12 +103,15 @@ extension SeedanceClient {
 
 extension SeedanceClient {
     /// Whether the server at `base` is seedpipe's emulator, and what it bills: one GET of
-    /// `/_emulator/identity`, no key sent, no retries, a few seconds at most. nil for any other
-    /// server (Segmind answers 404), or one that does not answer.
+    /// `/_emulator/identity`, no key sent, no retries, a few seconds at most (10 on loopback,
+    /// where a busy machine's own `seedpipe serve` may answer late and a wrong "no" would
+    /// count its emulated work as paid). nil for any other server (Segmind answers 404), or
+    /// one that does not answer.
     public func emulatorIdentity(at base: URL) async -> EmulatorIdentity? {
         var request = HTTPClientRequest(url: base.appendingPathComponent("_emulator").appendingPathComponent("identity").absoluteString)
         request.headers.add(name: "accept", value: "application/json")
-        guard let response = try? await http.execute(request, timeout: .seconds(3)), response.status.code == 200,
+        let limit: TimeAmount = Self.isLoopback(base) ? .seconds(10) : .seconds(3)
+        guard let response = try? await http.execute(request, timeout: limit), response.status.code == 200,
               let body = try? await response.body.collect(upTo: 1 << 16)
         else { return nil }
         return try? JSONDecoder().decode(EmulatorIdentity.self, from: body)

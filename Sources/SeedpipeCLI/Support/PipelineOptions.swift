@@ -19,7 +19,20 @@ struct PipelineOptions: ParsableArguments {
                                valueName: "USD"))
     var pricePerSecond: Double?
 
+    @Option(help: ArgumentHelp("A team's cache to read and write through (or $SEEDPIPE_REMOTE_CACHE): an HTTP server in Bazel's layout (URL/cas/SHA256, URL/ac/KEY), such as nginx with WebDAV PUT. Credentials: $SEEDPIPE_REMOTE_CACHE_AUTH.",
+                               valueName: "URL"))
+    var remoteCache: String?
+
+    @Option(help: "read (look up only), write (upload only) or readwrite.")
+    var remoteCacheMode: String = "readwrite"
+
     func validate() throws {
+        guard RemoteCache.Mode(rawValue: remoteCacheMode) != nil else {
+            throw ValidationError("--remote-cache-mode \(remoteCacheMode): use read, write or readwrite")
+        }
+        if let remoteCache, URL(string: remoteCache)?.host == nil {
+            throw ValidationError("--remote-cache \(remoteCache): give an http(s) URL, such as http://cache.example:8080/seedpipe")
+        }
         if let pricePerSecond, pricePerSecond < 0 { throw ValidationError("--price-per-second must be 0 or more") }
         for item in vars where !item.contains("=") {
             throw ValidationError("--var \(item): write it as NAME=VALUE")
@@ -36,8 +49,17 @@ struct PipelineOptions: ParsableArguments {
     /// The pipeline file as the library works on it. Make it once per command: it reads the
     /// file once, however many times it is loaded.
     var project: PipelineProject {
-        PipelineProject(file: URL(fileURLWithPath: pipeline), vars: overrides, cacheFolder: cache.map { URL(fileURLWithPath: $0) },
-                        pricePerSecond: pricePerSecond, warn: { Terminal.error($0) })
+        var project = PipelineProject(file: URL(fileURLWithPath: pipeline), vars: overrides, cacheFolder: cache.map { URL(fileURLWithPath: $0) },
+                                      pricePerSecond: pricePerSecond, warn: { Terminal.error($0) })
+        let mode = RemoteCache.Mode(rawValue: remoteCacheMode) ?? .readwrite
+        let warn: @Sendable (String) -> Void = { Terminal.error("warning: \($0)") }
+        if let remoteCache, let url = URL(string: remoteCache) {
+            project.remoteCache = RemoteCache(url: url, mode: mode, auth: ProcessInfo.processInfo.environment["SEEDPIPE_REMOTE_CACHE_AUTH"],
+                                              warn: warn)
+        } else {
+            project.remoteCache = RemoteCache.fromEnvironment(mode: mode, warn: warn)
+        }
+        return project
     }
 
     var cacheFolder: URL { cache.map { URL(fileURLWithPath: $0) } ?? PipelineProject.defaultCache(for: URL(fileURLWithPath: pipeline)) }

@@ -20,6 +20,8 @@ public struct PipelineProject: Sendable {
     public var pricePerSecond: Double?
     /// Where plugin problems that do not stop the pipeline are told (once per process each).
     public var warn: @Sendable (String) -> Void
+    /// A team's cache the local one reads and writes through (`--remote-cache`).
+    public var remoteCache: RemoteCache?
 
     private var source: Source
 
@@ -58,8 +60,8 @@ public struct PipelineProject: Sendable {
     /// The picks file beside the pipeline.
     public var picksFile: URL { Picks.location(for: file) }
 
-    /// The local cache.
-    public func storage() throws -> Storage { try Storage.local(at: cacheFolder) }
+    /// The local cache, read and written through to ``remoteCache`` when there is one.
+    public func storage() throws -> Storage { try Storage.local(at: cacheFolder, remote: remoteCache) }
 
     /// Loads, expands and validates with the plugins found for this pipeline; every problem
     /// is reported at once. A broken plugin is part of the error when the pipeline does not

@@ -98,9 +98,9 @@ public final class PipelineRun: Sendable {
 
     /// A run of a pipeline built in Swift (``PipelineBuilder``, ``PipelineGraph``), with the
     /// built-in stages priced as the backend bills unless `registry` is given.
-    public convenience init(graph: PipelineGraph, registry: StageRegistry? = nil, cacheFolder: URL, pricePerSecond: Double? = nil,
-                            options: Options = Options()) async throws {
-        let storage = try Storage.local(at: cacheFolder)
+    public convenience init(graph: PipelineGraph, registry: StageRegistry? = nil, cacheFolder: URL, remoteCache: RemoteCache? = nil,
+                            pricePerSecond: Double? = nil, options: Options = Options()) async throws {
+        let storage = try Storage.local(at: cacheFolder, remote: remoteCache)
         storage.digests.rehash = options.rehash
         let kind = await options.backend.kind(apiKey: options.apiKey)
         let stages: StageRegistry
@@ -209,6 +209,8 @@ public final class PipelineRun: Sendable {
             }
             result = .failure(error)
         }
+        // Uploads to a team's cache finish before the run says it is done.
+        await storage.finishing?()
         let report: RunReport? = switch outcome {
         case .success(let report): report
         case .failure(let error): (error as? PipelineError)?.report

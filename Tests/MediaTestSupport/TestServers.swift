@@ -1,0 +1,148 @@
+import Foundation
+
+/// Real servers for the team-cache tests, each started on a free loopback port in a folder of
+/// its own and stopped by the test: nginx with WebDAV `PUT` (a remote cache in Bazel's HTTP
+/// layout). `make test` installs the programs; in CI (`CI` set) a missing one is a failure,
+/// never a skip.
+public final class TestNginx: @unchecked Sendable {
+    public static let program = "/usr/sbin/nginx"
+    public static var installed: Bool { FileManager.default.isExecutableFile(atPath: program) }
+    /// Tests that need a server run wherever it is installed, and always in CI.
+    public static var shouldRun: Bool { installed || ProcessInfo.processInfo.environment["CI"] != nil }
+
+    public let folder: TemporaryFolder
+    /// Where nginx keeps what is PUT: `store/cas/…`, `store/ac/…`.
+    public var store: URL { folder.file("store") }
+    public let port: Int
+    public var url: URL { URL(string: "http://127.0.0.1:\(port)/cache")! }
+    private let process: Process
+
+    /// Starts nginx and waits until it accepts connections.
+    public init() throws {
+        folder = TemporaryFolder("nginx")
+        port = try TestPorts.free()
+        for name in ["store/cache", "temp", "logs"] {
+            try FileManager.default.createDirectory(at: folder.file(name), withIntermediateDirectories: true)
+        }
+        let temp = folder.file("temp").path
+        let store = folder.file("store")
+        let config = """
+            \(geteuid() == 0 ? "user root root;" : "")
+            daemon off;
+            worker_processes 1;
+            pid \(folder.file("nginx.pid").path);
+            error_log \(folder.file("logs/error.log").path) warn;
+            events { worker_connections 256; }
+            http {
+                access_log off;
+                client_body_temp_path \(temp)/body;
+                proxy_temp_path \(temp)/proxy;
+                fastcgi_temp_path \(temp)/fastcgi;
+                uwsgi_temp_path \(temp)/uwsgi;
+                scgi_temp_path \(temp)/scgi;
+                server {
+                    listen 127.0.0.1:\(port);
+                    root \(store.path);
+                    location /cache/ {
+                        dav_methods PUT DELETE;
+                        create_full_put_path on;
+                        client_max_body_size 0;
+                    }
+                }
+            }
+            """
+        try config.write(to: folder.file("nginx.conf"), atomically: true, encoding: .utf8)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.program)
+        process.arguments = ["-c", folder.file("nginx.conf").path, "-p", folder.url.path, "-e", folder.file("logs/error.log").path]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let process = self.process
+        guard TestPorts.waitUntilListening(port, while: { process.isRunning }) else {
+            let log = (try? String(contentsOf: folder.file("logs/error.log"), encoding: .utf8)) ?? ""
+            stop()
+            throw TestServerError(description: "nginx did not start on 127.0.0.1:\(port): \(log)")
+        }
+    }
+
+    /// Starts one on a thread of its own (starting waits for the port; the cooperative pool
+    /// is left to the tests).
+    public static func start() async throws -> TestNginx {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try TestNginx() }) }
+        }
+    }
+
+    /// ``stop()`` on a thread of its own.
+    public func shutDown() async {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                self.stop()
+                continuation.resume()
+            }
+        }
+    }
+
+    /// The file nginx keeps for `kind` (`cas` or `ac`) and `name`.
+    public func file(_ kind: String, _ name: String) -> URL { store.appendingPathComponent("cache/\(kind)/\(name)") }
+
+    /// Stops nginx: SIGTERM (a fast shutdown of the master and its worker), SIGKILL to the
+    /// master after 5 s, then waits for it.
+    public func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        for _ in 0..<250 where process.isRunning { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+public struct TestServerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+public enum TestPorts {
+    /// A loopback port nobody listens on now (the kernel's pick, released at once).
+    public static func free() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestServerError(description: "no socket") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socket in
+                bind(descriptor, socket, length) == 0 && getsockname(descriptor, socket, &length) == 0
+            }
+        }
+        guard bound else { throw TestServerError(description: "cannot bind a loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Tries to connect every 20 ms for up to 20 s, while `alive` holds.
+    public static func waitUntilListening(_ port: Int, while alive: () -> Bool) -> Bool {
+        for _ in 0..<1000 {
+            guard alive() else { return false }
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(port).bigEndian
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            close(descriptor)
+            if connected { return true }
+            usleep(20_000)
+        }
+        return false
+    }
+}
