@@ -17,11 +17,12 @@ public struct EmulatedSeedance: Sendable {
     /// Starts an emulator: `latency` per clip, faults and moderation refusals as given.
     public static func start(latency: Duration = .milliseconds(50), workers: Int = 4, retention: Duration = .seconds(3600),
                              faults: FaultRates = FaultRates(), moderationRate: Double = 0, drift: Double = 0,
-                             pollInterval: Duration = .milliseconds(50)) async throws -> EmulatedSeedance {
+                             pollInterval: Duration = .milliseconds(50), historyLag: Duration = .zero) async throws -> EmulatedSeedance {
         var configuration = EmulatorConfiguration(
             apiKey: key, latency: latency, workers: workers, retention: retention, moderationRate: moderationRate,
             preset: "ultrafast", faults: faults)
         configuration.drift = drift
+        configuration.historyLag = historyLag
         let emulator = try SeedanceEmulator(configuration: configuration)
         let url = try await emulator.start()
         return EmulatedSeedance(emulator: emulator, url: url, pollInterval: pollInterval)
@@ -33,9 +34,10 @@ public struct EmulatedSeedance: Sendable {
     }
 
     /// Services with a ``SeedanceService`` on this emulator.
-    public func services(retry: RetryPolicy = RetryPolicy(), clock: any APIClock = SystemClock()) -> Services {
+    public func services(retry: RetryPolicy = RetryPolicy(), clock: any APIClock = SystemClock(),
+                         historyGrace: Duration = SeedanceService.defaultHistoryGrace) -> Services {
         var services = Services()
-        services.set(SeedanceService(client: client(clock: clock, retry: retry), pollInterval: pollInterval))
+        services.set(SeedanceService(client: client(clock: clock, retry: retry), pollInterval: pollInterval, historyGrace: historyGrace))
         return services
     }
 

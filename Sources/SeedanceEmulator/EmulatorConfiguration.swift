@@ -49,6 +49,8 @@ public struct EmulatorConfiguration: Sendable {
     /// seedpipe labels what it makes emulated rather than paid. Off where a test has the
     /// emulator stand in for the paid service.
     public var identifiesAsEmulator = true
+    /// A new request appears in request history only after this long (`serve --history-lag`).
+    public var historyLag: Duration = .zero
 
     /// What seedpipe's emulators bill by default from the command line, USD per second: the
     /// built-in offline emulator and `seedpipe serve` alike (emulated work costs nothing;
@@ -103,10 +105,14 @@ public struct FaultRates: Sendable, Hashable, Codable {
     public var retryAfter: Double
     /// Seed of the dice, so a faulty run can be replayed.
     public var seed: UInt64
+    /// Of the 502 and 504 answers to a submit, the fraction that come after the job was
+    /// accepted (it runs and bills), as a real gateway's can.
+    public var gatewayAccepts: Double?
 
     enum CodingKeys: String, CodingKey {
         case rateLimited = "rate_429", serverError = "rate_500", badGateway = "rate_502", gatewayTimeout = "rate_504"
         case dropConnection = "rate_drop", slow = "rate_slow", slowDelay = "slow_delay", retryAfter = "retry_after", seed
+        case gatewayAccepts = "gateway_accepts"
     }
 
     public init(rateLimited: Double = 0, serverError: Double = 0, badGateway: Double = 0, gatewayTimeout: Double = 0,

@@ -7,6 +7,14 @@ actor EmulatorState {
     private var jobs: [String: EmulatorJob] = [:]
     /// Ids in submission order, for history (newest first when listed).
     private var order: [String] = []
+    /// Every body accepted so far (as sorted-key JSON), to count duplicates.
+    private var acceptedBodies: Set<String> = []
+
+    static func text(of body: JSONValue) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(body)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
     private var queue: [String] = []
     private var running = 0
     private(set) var stats = EmulatorStats()
@@ -43,6 +51,7 @@ actor EmulatorState {
         order.append(job.id)
         queue.append(job.id)
         stats.submitted += 1
+        if !acceptedBodies.insert(Self.text(of: body)).inserted { stats.duplicates += 1 }
         pending += price(of: request)
         pump()
         return job
@@ -74,9 +83,15 @@ actor EmulatorState {
         jobs[id]?.historyEntry(pricePerSecond: configuration.pricePerSecond)
     }
 
-    /// Every job's history row, newest first.
+    /// Request history, newest first, without what is younger than `historyLag` (a real
+    /// history can lag behind the submits it lists).
     func history() -> [HistoryEntry] {
-        order.reversed().compactMap { jobs[$0]?.historyEntry(pricePerSecond: configuration.pricePerSecond) }
+        let lag = Double(configuration.historyLag.components.seconds) + Double(configuration.historyLag.components.attoseconds) / 1e18
+        let shown = Date().addingTimeInterval(-lag)
+        return order.reversed().compactMap { id in
+            guard let job = jobs[id], lag <= 0 || job.submittedAt <= shown else { return nil }
+            return job.historyEntry(pricePerSecond: configuration.pricePerSecond)
+        }
     }
 
     func count(_ update: (inout EmulatorStats) -> Void) { update(&stats) }

@@ -2,6 +2,8 @@
 public struct EmulatorStats: Sendable, Hashable, Codable {
     /// Billable generations accepted (v2 submits and v1 runs).
     public var submitted = 0
+    /// Accepted submits whose body was accepted before: a client that paid twice for one clip.
+    public var duplicates = 0
     public var completed = 0
     public var failed = 0
     /// Requests turned away: bad parameters, bad key, unknown model.
@@ -21,7 +23,7 @@ public struct EmulatorStats: Sendable, Hashable, Codable {
     public var busiestWindow = 0
 
     enum CodingKeys: String, CodingKey {
-        case submitted, completed, failed, rejected, queued, processing, uploads, rendered, billed
+        case submitted, duplicates, completed, failed, rejected, queued, processing, uploads, rendered, billed
         case syncRuns = "sync_runs", faultsInjected = "faults_injected", rateLimited = "rate_limited", busiestWindow = "busiest_window"
     }
 

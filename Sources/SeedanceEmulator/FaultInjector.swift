@@ -13,6 +13,9 @@ public struct Fault: Sendable, Hashable, Codable {
     public var delay: Double?
     /// Handle the request (a submit is accepted), then wait this many seconds before answering.
     public var delayAfter: Double?
+    /// With a status: handle the request first (a submit is accepted and bills), then answer
+    /// with the status anyway, as a gateway that timed out on an answer that came can.
+    public var afterAccepting: Bool?
     /// Only requests whose path starts with this (e.g. `/v2/requests`); nil matches any.
     public var path: String?
     /// Only this method (`GET`, `POST`); nil matches any.
@@ -20,12 +23,13 @@ public struct Fault: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case status, drop, delay, path, method
-        case retryAfter = "retry_after", delayAfter = "delay_after"
+        case retryAfter = "retry_after", delayAfter = "delay_after", afterAccepting = "after_accepting"
     }
 
     public init(status: Int? = nil, retryAfter: Double? = nil, drop: Bool? = nil, delay: Double? = nil,
-                delayAfter: Double? = nil, path: String? = nil, method: String? = nil) {
+                delayAfter: Double? = nil, afterAccepting: Bool? = nil, path: String? = nil, method: String? = nil) {
         self.delayAfter = delayAfter
+        self.afterAccepting = afterAccepting
         self.status = status
         self.retryAfter = retryAfter
         self.drop = drop
@@ -73,7 +77,13 @@ final class FaultInjector: Sendable {
             for (rate, status) in [(rates.rateLimited, 429), (rates.serverError, 500), (rates.badGateway, 502),
                                    (rates.gatewayTimeout, 504)] {
                 edge += rate
-                if roll < edge { return Fault(status: status, retryAfter: status == 429 ? rates.retryAfter : nil) }
+                if roll < edge {
+                    // A gateway's 502/504 to a submit may come after the service took the job.
+                    let submit = method == "POST" && path.hasPrefix("/v2/") && !path.hasPrefix("/v2/requests")
+                    let accepted = submit && [502, 504].contains(status) && (rates.gatewayAccepts ?? 0) > 0
+                        && Double(state.random.next() >> 11) / Double(1 << 53) < (rates.gatewayAccepts ?? 0)
+                    return Fault(status: status, retryAfter: status == 429 ? rates.retryAfter : nil, afterAccepting: accepted ? true : nil)
+                }
             }
             edge += rates.dropConnection
             if roll < edge { return Fault(drop: true) }

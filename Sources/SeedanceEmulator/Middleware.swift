@@ -19,6 +19,8 @@ struct FaultMiddleware: RouterMiddleware {
         await state.count { $0.faultsInjected += 1 }
         if let delay = fault.delay { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
         if let status = fault.status {
+            // Accepted (and billed) first, then the error: the client cannot know which.
+            if fault.afterAccepting == true { _ = try await next(request, context) }
             var headers: HTTPFields = [:]
             if let retryAfter = fault.retryAfter { headers[.retryAfter] = String(format: "%g", retryAfter) }
             let message = switch status {

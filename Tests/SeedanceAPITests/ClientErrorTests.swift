@@ -56,14 +56,14 @@ import Testing
         request.method = .POST
         request.headers.add(name: "x-api-key", value: EmulatorHarness.key)
         request.body = .bytes(ByteBuffer(string: #"{"prompt": "x", "duration": 7, "resolution": "4k"}"#))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
         #expect(response.status.code == 400)
         let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
         #expect(body.contains("duration: must be one of 4, 5, 6, 8, 10, 12, 15"))
         #expect(body.contains("resolution: must be one of 480p, 720p, 1080p"))
         var typed = request
         typed.body = .bytes(ByteBuffer(string: #"{"prompt": "x", "duration": "five"}"#))
-        let typedResponse = try await HTTPClient.shared.execute(typed, timeout: .seconds(10))
+        let typedResponse = try await HTTPClient.shared.execute(typed, timeout: .seconds(60))
         #expect(typedResponse.status.code == 400)
         #expect(String(buffer: try await typedResponse.body.collect(upTo: 1 << 20)).contains("duration: must be an integer"))
         #expect(await harness.emulator.stats().rejected == 2)

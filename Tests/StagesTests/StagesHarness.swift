@@ -14,9 +14,9 @@ struct StagesHarness {
     var folder: URL { bed.folder }
 
     init(latency: Duration = .milliseconds(100), faults: FaultRates = FaultRates(), retry: RetryPolicy = RetryPolicy(),
-         drift: Double = 0) async throws {
-        seedance = try await EmulatedSeedance.start(latency: latency, faults: faults, drift: drift)
-        bed = try PipelineTestbed(services: seedance.services(retry: retry))
+         drift: Double = 0, historyLag: Duration = .zero, historyGrace: Duration = .seconds(2)) async throws {
+        seedance = try await EmulatedSeedance.start(latency: latency, faults: faults, drift: drift, historyLag: historyLag)
+        bed = try PipelineTestbed(services: seedance.services(retry: retry, historyGrace: historyGrace))
     }
 
     func load(_ yaml: String, overrides: [String: String] = [:]) throws -> ValidatedPipeline {

@@ -28,7 +28,8 @@ public struct SeedanceClient: Sendable {
     public var downloadTimeout: Duration
     let apiKey: APIKey?
     let http: HTTPClient
-    let clock: any APIClock
+    /// Backoff and polling wait on it (`ImmediateClock` in tests).
+    public let clock: any APIClock
     let logger: Logger
     /// Paces API requests to the plan's rate limit; shared by every copy of the client.
     let pacer: RequestPacer?

@@ -81,6 +81,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Fraction of requests answered slowly.")
     var slowRate: Double = 0
 
+    @Option(help: "Of the 502 and 504 answers to a submit, the fraction that come after the job was accepted (it runs and bills).")
+    var gatewayAccepts: Double = 0
+
+    @Option(help: ArgumentHelp("Seconds before a new request appears in request history.", valueName: "SECONDS"))
+    var historyLag: Double = 0
+
     @Option(help: "Seconds a slow answer takes.")
     var slowDelay: Double = 2
 
@@ -91,10 +97,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--fail-rate", failRate), ("--drop-rate", dropRate), ("--slow-rate", slowRate),
-                              ("--moderation-rate", moderationRate), ("--drift", drift)]
+                              ("--moderation-rate", moderationRate), ("--drift", drift), ("--gateway-accepts", gatewayAccepts)]
             where !(0...1).contains(value) {
             throw ValidationError("\(name) must be between 0 and 1")
         }
+        guard historyLag >= 0 else { throw ValidationError("--history-lag must be 0 or more") }
         guard latency >= 0, retention > 0, workers >= 1 else {
             throw ValidationError("--latency must be 0 or more, --retention more than 0, --workers 1 or more")
         }
@@ -114,6 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
         faults.dropConnection = dropRate
         faults.slow = slowRate
         faults.slowDelay = slowDelay
+        faults.gatewayAccepts = gatewayAccepts
         faults.seed = UInt64.random(in: 1...UInt64.max)
         var configuration = EmulatorConfiguration(
             host: host, port: port, apiKey: apiKey, latency: .milliseconds(Int64(latency * 1000)), workers: workers,
@@ -121,6 +129,7 @@ struct ServeCommand: AsyncParsableCommand {
             pricePerSecond: costPerSecond, credits: credits, requestsPerWindow: rpm,
             storage: storage.map { URL(fileURLWithPath: $0) }, faults: faults)
         configuration.drift = drift
+        configuration.historyLag = .milliseconds(Int64(historyLag * 1000))
         let emulator = try SeedanceEmulator(configuration: configuration)
         let url: URL
         do {

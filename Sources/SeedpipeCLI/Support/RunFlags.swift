@@ -13,7 +13,12 @@ struct RunFlags: ParsableArguments {
     @Flag(help: "Write one JSON event per line on standard output (the events of docs/EVENTS.md).")
     var json = false
 
+    @Option(help: ArgumentHelp("After a submit whose outcome is unknown (a 5xx, a lost connection), how long request history is watched for it before it is sent again (longer: safer against paying twice; shorter: recovers sooner).",
+                               valueName: "SECONDS"))
+    var historyGrace: Double = 30
+
     func validate() throws {
+        guard historyGrace >= 0 else { throw ValidationError("--history-grace must be 0 or more seconds") }
         guard jobs >= 1 else { throw ValidationError("--jobs must be 1 or more") }
         guard (cpuJobs ?? 1) >= 1 else { throw ValidationError("--cpu-jobs must be 1 or more") }
     }
@@ -21,6 +26,7 @@ struct RunFlags: ParsableArguments {
     /// A run's options from these flags and the backend's.
     func options(backend: BackendOptions, keepGoing: Bool = false) -> PipelineRun.Options {
         var options = PipelineRun.Options(jobs: jobs, cpuJobs: cpuJobs, keepGoing: keepGoing)
+        options.historyGrace = .milliseconds(Int64(historyGrace * 1000))
         backend.apply(to: &options)
         return options
     }

@@ -43,6 +43,9 @@ public final class PipelineRun: Sendable {
         public var emulatorLatency: Duration
         /// Read every file again instead of trusting the digests remembered by their stamps.
         public var rehash: Bool
+        /// After an ambiguous submit, how long request history is watched for it before the
+        /// request is sent again (``SeedanceService/historyGrace``).
+        public var historyGrace: Duration = SeedanceService.defaultHistoryGrace
 
         public init(out: URL? = nil, backend: Backend = .auto, apiKey: APIKey? = .fromEnvironment(), jobs: Int = 4,
                     cpuJobs: Int? = nil, keepGoing: Bool = false, maxGenerations: Int? = nil, maxCost: Double? = nil,
@@ -274,7 +277,8 @@ public final class PipelineRun: Sendable {
         if let connection {
             services.set(SeedanceService(client: connection.client,
                                          pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200),
-                                         budget: options.maxCost.map { SpendingLimit(limit: $0) }, emulated: connection.emulated))
+                                         budget: options.maxCost.map { SpendingLimit(limit: $0) }, emulated: connection.emulated,
+                                         historyGrace: options.historyGrace))
         }
         let executor = Executor(pipeline: pipeline, storage: storage, services: services, options: options.execution)
         let (stageEvents, stageContinuation) = AsyncStream.makeStream(of: ExecutionEvent.self)

@@ -275,6 +275,13 @@ private struct Run {
         try await context.journal.write(entry)
     }
 
+    /// Submits, and settles a submit whose outcome is not known before it ends: a 5xx answer
+    /// or a connection lost after the request went out may come after the service accepted
+    /// the job (a gateway's 502/504 can). Such a submit is looked for in request history by
+    /// its body, and again over ``SeedanceService/historyGrace`` (history may lag); found, its
+    /// request id is adopted; not found, the request is sent again after the retry policy's
+    /// backoff. Each decision is journaled before it is acted on, so a crash in the middle
+    /// resumes without paying twice. The shot fails only when the policy is used up.
     func submit(_ request: GenerationRequest, entry: inout GenerationEntry) async throws -> GenerationEntry {
         context.progress(nil, "submitting")
         try await service.gate.check()
@@ -282,34 +289,86 @@ private struct Run {
                                    "resolution": .string(request.effectiveResolution)]).money ?? 0
         if let budget = service.budget { try await budget.reserve(estimate, key: entry.key, for: entry.stage) }
         entry.estimate = estimate
-        do {
-            let job = try await client.submit(request)
-            entry.requestID = job.requestID
-            entry.state = .submitted
-            try await write(entry)
-            return entry
-        } catch let error as SeedanceError where error.code == .insufficientCredits || error.code == .modelRetired {
-            await service.budget?.settle(entry.key, actual: 0)
-            throw await service.gate.close(error)
-        } catch let error as SeedanceError where error.code != .submitOutcomeUnknown {
-            await service.budget?.settle(entry.key, actual: 0)
-            throw error
-        } catch let error as SeedanceError where error.code == .submitOutcomeUnknown {
-            // It may have been accepted: look for it before anyone sends it again.
-            let reconciled = try await reconcile(entry, resubmit: false)
-            guard reconciled.requestID != nil else {
-                throw StageError(.generationUnresolved, "the submit got no answer and is not (yet) in request history; "
-                                 + "the next run will look again before sending anything: \(error)", underlying: error)
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let job = try await client.submit(request)
+                entry.requestID = job.requestID
+                entry.state = .submitted
+                try await write(entry)
+                return entry
+            } catch let error as SeedanceError where error.code == .insufficientCredits || error.code == .modelRetired {
+                await service.budget?.settle(entry.key, actual: 0)
+                throw await service.gate.close(error)
+            } catch let error as SeedanceError where Self.isAmbiguous(error) {
+                // It may have been accepted: journaled as such, then looked for, before anything is sent again.
+                entry.ambiguous = (entry.ambiguous ?? []) + [Self.reason(error)]
+                try await write(entry)
+                context.logger.notice("\(entry.stage): \(Self.reason(error)); looking for it in request history")
+                let settled = try await settle(entry)
+                if settled.requestID != nil { return settled }
+                entry = settled
+                let reasons = entry.ambiguous ?? []
+                guard let delay = client.retry.delay(afterAttempt: attempt) else {
+                    await service.budget?.settle(entry.key, actual: 0)
+                    throw StageError(.generationUnresolved,
+                                     "\(reasons.count == 1 ? "the submit's outcome is" : "\(reasons.count) submits' outcomes are") unknown "
+                                     + "(\(reasons.joined(separator: "; "))) and none is in request history after "
+                                     + "\(Self.seconds(service.historyGrace)); run the same command again to resume: it looks in "
+                                     + "history again before sending anything", underlying: error)
+                }
+                context.logger.notice("\(entry.stage): not in request history after \(Self.seconds(service.historyGrace)); sending it again in \(delay)")
+                try await client.clock.sleep(for: delay)
+                context.progress(nil, "submitting again (try \(attempt + 1))")
+            } catch let error as SeedanceError {
+                await service.budget?.settle(entry.key, actual: 0)
+                throw error
             }
-            return reconciled
         }
     }
 
-    /// An intent with no recorded request id: find it in request history by its body;
-    /// submit again only when history proves it was never received.
+    /// A submit whose answer does not say whether the job was taken.
+    static func isAmbiguous(_ error: SeedanceError) -> Bool {
+        error.code == .submitOutcomeUnknown || (error.httpStatus.map { (500...599).contains($0) } ?? false)
+    }
+
+    static func reason(_ error: SeedanceError) -> String {
+        if let status = error.httpStatus { return "submit answered HTTP \(status)" }
+        return "submit sent, connection lost before the answer"
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+    }
+
+    /// Looks for an intent in request history, and again until the history grace has passed:
+    /// the entry with its request id when found (adopted and journaled), else as it was.
+    func settle(_ entry: GenerationEntry) async throws -> GenerationEntry {
+        let grace = service.historyGrace
+        let step = min(max(grace / 10, .milliseconds(100)), .seconds(3))
+        var waited: Duration = .zero
+        while true {
+            let found = try await reconcile(entry, resubmit: false)
+            if found.requestID != nil || waited >= grace { return found }
+            try await client.clock.sleep(for: step)
+            waited += step
+        }
+    }
+
+    /// An intent with no recorded request id: find it in request history by its body (over
+    /// the history grace); submit again only when history has not shown it.
     func reconcile(_ entry: GenerationEntry, resubmit: Bool = true) async throws -> GenerationEntry {
         var entry = entry
-        context.progress(nil, "reconciling with request history")
+        if resubmit {
+            // A run resuming an intent: watch history over the grace first, as after an ambiguous submit.
+            entry = try await settle(entry)
+            if entry.requestID != nil { return entry }
+            let request = try JSONDecoder().decode(GenerationRequest.self, from: Data(entry.requestBody.canonicalJSON.utf8))
+            return try await submit(request, entry: &entry)
+        }
+        context.progress(nil, "looking in request history")
         if let match = try await findInHistory(entry) {
             entry.requestID = match.requestID
             if match.modelStatus == "COMPLETED", let url = match.generationURL {
@@ -325,11 +384,8 @@ private struct Run {
                 entry.state = .submitted
             }
             try await write(entry)
-            return entry
         }
-        guard resubmit else { return entry }
-        let request = try JSONDecoder().decode(GenerationRequest.self, from: Data(entry.requestBody.canonicalJSON.utf8))
-        return try await submit(request, entry: &entry)
+        return entry
     }
 
     func findInHistory(_ entry: GenerationEntry) async throws -> HistoryEntry? {

@@ -47,6 +47,10 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
     /// Made by an emulator (the built-in one, or a server that says it is one): nothing paid,
     /// no price learned from it; nil for the real service.
     public var emulated: Bool?
+    /// Submits whose outcome was not known (a 5xx answer, or the connection lost after the
+    /// request went out), with why: each journaled before the stage looked in request history
+    /// or sent the request again.
+    public var ambiguous: [String]?
 
     /// The resolution it was asked for.
     public var resolution: String { requestBody.object?["resolution"]?.string ?? "720p" }

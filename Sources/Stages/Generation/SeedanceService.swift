@@ -19,9 +19,15 @@ public struct SeedanceService: Sendable {
     public let budget: SpendingLimit?
     /// The client talks to an emulator: what it makes is emulated, not paid.
     public var emulated: Bool
+    /// After an ambiguous submit (a 5xx answer, or the connection lost after sending), how long
+    /// request history is watched for it before the request is sent again (history may lag).
+    /// Longer is safer against paying twice; shorter recovers sooner.
+    public var historyGrace: Duration
+    public static let defaultHistoryGrace: Duration = .seconds(30)
 
     public init(client: SeedanceClient, pollInterval: Duration = .seconds(2), waitTimeout: Duration = .seconds(3600),
-                budget: SpendingLimit? = nil, emulated: Bool = false) {
+                budget: SpendingLimit? = nil, emulated: Bool = false, historyGrace: Duration = defaultHistoryGrace) {
+        self.historyGrace = historyGrace
         self.budget = budget
         self.emulated = emulated
         self.client = client
