@@ -52,15 +52,16 @@ public indirect enum Value: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey { case artifact }
 
     public init(from decoder: any Decoder) throws {
-        if let keyed = try? decoder.container(keyedBy: CodingKeys.self), let artifact = try? keyed.decode(Artifact.self, forKey: .artifact) {
-            self = .artifact(artifact)
-            return
-        }
+        // Text first: it is most of what records and reports hold, and each wrong guess costs
+        // a thrown error (a cached rerun of a long chain decodes thousands). The order is safe:
+        // no JSON value decodes as more than one of string, bool and number.
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
         else if let value = try? container.decode(Bool.self) { self = .bool(value) }
         else if let value = try? container.decode(Double.self) { self = .number(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let keyed = try? decoder.container(keyedBy: CodingKeys.self),
+                let artifact = try? keyed.decode(Artifact.self, forKey: .artifact) { self = .artifact(artifact) }
         else if let value = try? container.decode([Value].self) { self = .list(value) }
         else { self = .object(try container.decode([String: Value].self)) }
     }
