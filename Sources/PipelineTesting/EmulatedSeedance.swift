@@ -17,12 +17,15 @@ public struct EmulatedSeedance: Sendable {
     /// Starts an emulator: `latency` per clip, faults and moderation refusals as given.
     public static func start(latency: Duration = .milliseconds(50), workers: Int = 4, retention: Duration = .seconds(3600),
                              faults: FaultRates = FaultRates(), moderationRate: Double = 0, drift: Double = 0,
-                             pollInterval: Duration = .milliseconds(50), historyLag: Duration = .zero) async throws -> EmulatedSeedance {
+                             pollInterval: Duration = .milliseconds(50), historyLag: Duration = .zero,
+                             truncateRate: Double = 0, honoursRange: Bool = true) async throws -> EmulatedSeedance {
         var configuration = EmulatorConfiguration(
             apiKey: key, latency: latency, workers: workers, retention: retention, moderationRate: moderationRate,
             preset: "ultrafast", faults: faults)
         configuration.drift = drift
         configuration.historyLag = historyLag
+        configuration.truncateRate = truncateRate
+        configuration.honoursRange = honoursRange
         let emulator = try SeedanceEmulator(configuration: configuration)
         let url = try await emulator.start()
         return EmulatedSeedance(emulator: emulator, url: url, pollInterval: pollInterval)

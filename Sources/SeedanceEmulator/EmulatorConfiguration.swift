@@ -51,6 +51,11 @@ public struct EmulatorConfiguration: Sendable {
     public var identifiesAsEmulator = true
     /// A new request appears in request history only after this long (`serve --history-lag`).
     public var historyLag: Duration = .zero
+    /// The fraction of file downloads whose body stops midway, the connection closed
+    /// (`serve --truncate-rate`). File URLs honour `Range`, so a client can resume.
+    public var truncateRate: Double = 0
+    /// Whether file URLs answer `Range` with 206 (false: the whole file, as some servers do).
+    public var honoursRange = true
 
     /// What seedpipe's emulators bill by default from the command line, USD per second: the
     /// built-in offline emulator and `seedpipe serve` alike (emulated work costs nothing;

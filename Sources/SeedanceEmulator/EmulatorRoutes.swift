@@ -33,7 +33,9 @@ struct EmulatorRoutes: Sendable {
             return Responses.json(.ok, entry)
         }
         router.get("/inference-request/request-history") { request, _ in await history(request) }
-        router.get("/files/:name") { _, context in try await file(context.parameters.get("name") ?? "", context: context) }
+        router.get("/files/:name") { request, context in
+            try await file(context.parameters.get("name") ?? "", range: request.headers[.range], context: context)
+        }
         router.get("/_emulator/stats") { _, _ in Responses.json(.ok, await state.currentStats) }
         if configuration.identifiesAsEmulator {
             router.get("/_emulator/identity") { _, _ in
@@ -133,7 +135,7 @@ struct EmulatorRoutes: Sendable {
             else {
                 return Responses.error(.unprocessableContent, job.error ?? "Generation failed", extra: ["status": .string("FAILED")])
             }
-            return try await file(video, context: context)
+            return try await file(video, range: nil, truncatable: false, context: context)
         }
     }
 
@@ -224,14 +226,38 @@ struct EmulatorRoutes: Sendable {
 
     /// A rendered clip, frame or upload, streamed from disk by Hummingbird's FileIO (on NIO's
     /// thread pool, never a whole-file read on the cooperative pool).
-    private func file(_ name: String, context: BasicRequestContext) async throws -> Response {
+    /// A rendered file: whole, or from `bytes=START-` (206) for a client resuming a cut-off
+    /// download; with `truncateRate`, a file's first download may stop halfway, the
+    /// connection closed (once per file, so a client that resumes or starts over gets it).
+    private func file(_ name: String, range: String?, truncatable: Bool = true, context: BasicRequestContext) async throws -> Response {
         let path = files.appendingPathComponent(name).path
         guard !name.isEmpty, !name.contains("/"), !name.hasPrefix("."), FileManager.default.fileExists(atPath: path) else {
             return Responses.error(.notFound, "File not found: \(name)")
         }
-        let body = try await FileIO().loadFile(path: path, context: context)
-        return Response(status: .ok, headers: [.contentType: Responses.contentType(ofFile: name)], body: body)
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        var start = 0
+        if configuration.honoursRange, let range, range.hasPrefix("bytes="), range.hasSuffix("-"), let from = Int(range.dropFirst(6).dropLast()), from < size {
+            start = from
+        }
+        var headers: HTTPFields = [.contentType: Responses.contentType(ofFile: name), .acceptRanges: "bytes",
+                                   .contentLength: String(size - start)]
+        if start > 0 { headers[.contentRange] = "bytes \(start)-\(size - 1)/\(size)" }
+        let status: HTTPResponse.Status = start > 0 ? .partialContent : .ok
+        if truncatable, configuration.truncateRate > 0, size - start > 1, await state.cutOnce(name, rate: configuration.truncateRate) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            let half = data[start..<(start + (size - start) / 2)]
+            return Response(status: status, headers: headers, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: half))
+                throw TruncatedOnPurpose()
+            })
+        }
+        let body = start > 0 ? try await FileIO().loadFile(path: path, range: start...(size - 1), context: context)
+            : try await FileIO().loadFile(path: path, context: context)
+        return Response(status: status, headers: headers, body: body)
     }
+
+    /// Ends a body early: the server closes the connection mid-answer.
+    struct TruncatedOnPurpose: Error {}
 
     static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context, _ key: CodingKey? = nil) -> String {

@@ -9,6 +9,8 @@ actor EmulatorState {
     private var order: [String] = []
     /// Every body accepted so far (as sorted-key JSON), to count duplicates.
     private var acceptedBodies: Set<String> = []
+    /// Files whose download was cut short once.
+    private var cut: Set<String> = []
 
     static func text(of body: JSONValue) -> String {
         let encoder = JSONEncoder()
@@ -95,6 +97,14 @@ actor EmulatorState {
     }
 
     func count(_ update: (inout EmulatorStats) -> Void) { update(&stats) }
+
+    /// Whether to cut this file's download short: at most once per file, at `rate`.
+    func cutOnce(_ name: String, rate: Double) -> Bool {
+        guard !cut.contains(name), Double.random(in: 0..<1) < rate else { return false }
+        cut.insert(name)
+        stats.truncated += 1
+        return true
+    }
 
     var currentStats: EmulatorStats {
         var snapshot = stats

@@ -13,6 +13,8 @@ public struct EmulatorStats: Sendable, Hashable, Codable {
     public var syncRuns = 0
     public var uploads = 0
     public var faultsInjected = 0
+    /// Downloads cut off halfway on purpose (`truncateRate`).
+    public var truncated = 0
     /// Clips rendered (identical requests reuse an earlier render).
     public var rendered = 0
     /// USD billed for completed generations.
@@ -24,7 +26,7 @@ public struct EmulatorStats: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case submitted, duplicates, completed, failed, rejected, queued, processing, uploads, rendered, billed
-        case syncRuns = "sync_runs", faultsInjected = "faults_injected", rateLimited = "rate_limited", busiestWindow = "busiest_window"
+        case syncRuns = "sync_runs", faultsInjected = "faults_injected", truncated, rateLimited = "rate_limited", busiestWindow = "busiest_window"
     }
 
     public init() {}

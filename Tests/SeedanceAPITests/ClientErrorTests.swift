@@ -1,5 +1,8 @@
 import AsyncHTTPClient
 import Foundation
+import Media
+import MediaTestSupport
+import PipelineTesting
 import NIOCore
 import SeedanceAPI
 import SeedanceEmulator
@@ -187,6 +190,27 @@ import Testing
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: harness.folder.url.path).filter { $0.hasSuffix(".partial") }
         #expect(leftovers.isEmpty)
         await harness.stop()
+    }
+
+    /// A download whose body stops halfway (the connection closed) is fetched again from
+    /// the bytes already written with `Range`; a server that ignores Range sends it whole and
+    /// the client starts over. Either way the file is whole, and a torn one is never kept.
+    @Test(arguments: [true, false])
+    func aDownloadCutOffMidwayResumesOrStartsOver(honoursRange: Bool) async throws {
+        let seedance = try await EmulatedSeedance.start(truncateRate: 1, honoursRange: honoursRange)
+        let client = seedance.client(clock: ImmediateClock())
+        let result = try await client.wait(for: try await client.submit(EmulatorHarness.request()), interval: .milliseconds(20))
+        let output = try #require(result.output)
+        let folder = TemporaryFolder("torn")
+        let bytes = try await client.download(output, to: folder.file("clip.mp4"))
+        #expect(await seedance.emulator.stats().truncated == 1, "the first answer was cut off")
+        let again = try await client.download(output, to: folder.file("again.mp4"))
+        #expect(bytes == again && bytes > 10_000)
+        #expect(FileManager.default.contentsEqual(atPath: folder.file("clip.mp4").path, andPath: folder.file("again.mp4").path),
+                "resumed (or restarted) bytes equal a clean download's")
+        #expect(try MediaInfo.probe(folder.file("clip.mp4")).video != nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).allSatisfy { !$0.hasSuffix(".partial") })
+        await seedance.stop()
     }
 
     @Test func slowAnswersAreSlow() async throws {

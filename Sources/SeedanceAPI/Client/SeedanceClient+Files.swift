@@ -89,20 +89,30 @@ extension SeedanceClient {
         defer { try? FileManager.default.removeItem(at: partial) }
         var written = 0
         let reply = try await retrying(mode: mode, what: what, url: url) {
-            let response = try await http.execute(try makeRequest(method, url, json: json), timeout: .init(downloadTimeout))
+            // A download cut off midway resumes from the bytes already written (a GET only).
+            var request = try makeRequest(method, url, json: json)
+            let resuming = written > 0 && method == .GET
+            if resuming { request.headers.add(name: "range", value: "bytes=\(written)-") }
+            let response = try await http.execute(request, timeout: .init(downloadTimeout))
             let status = Int(response.status.code)
             guard (200..<300).contains(status) else {
                 return Reply(status: status, headers: response.headers, body: try await response.body.collect(upTo: 1 << 20))
             }
-            if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > maximumBytes {
-                throw SeedanceError(.downloadTooLarge, "\(what) of \(url.lastPathComponent) is \(length) bytes, over the cap of \(maximumBytes)")
+            // 206: the rest follows what is on disk; 200: the server ignored Range, so start over.
+            let appending = resuming && status == 206
+            if !appending { written = 0 }
+            let length = response.headers.first(name: "content-length").flatMap(Int.init)
+            let expected = length.map { $0 + written }
+            if let expected, expected > maximumBytes {
+                throw SeedanceError(.downloadTooLarge, "\(what) of \(url.lastPathComponent) is \(expected) bytes, over the cap of \(maximumBytes)")
             }
-            FileManager.default.createFile(atPath: partial.path, contents: nil)
+            if !appending { FileManager.default.createFile(atPath: partial.path, contents: nil) }
             guard let handle = try? FileHandle(forWritingTo: partial) else {
                 throw SeedanceError(.fileError, "cannot write \(partial.relativePath)")
             }
             defer { try? handle.close() }
-            written = 0
+            try handle.truncate(atOffset: UInt64(written))
+            try handle.seekToEnd()
             for try await buffer in response.body {
                 written += buffer.readableBytes
                 if written > maximumBytes {
@@ -111,6 +121,8 @@ extension SeedanceClient {
                 try handle.write(contentsOf: buffer.readableBytesView)
             }
             try handle.synchronize()
+            // A body that ended short of its announced length is torn: fetched again (resumed), never used.
+            if let expected, written != expected { throw TornDownload(got: written, expected: expected) }
             return Reply(status: status, headers: response.headers, body: ByteBuffer())
         }
         guard reply.isSuccess else { throw failure(reply, what: what) }
@@ -140,4 +152,11 @@ extension SeedanceClient {
         default: "application/octet-stream"
         }
     }
+}
+
+/// A download whose body ended before its announced length (retried, resuming).
+struct TornDownload: Error, CustomStringConvertible {
+    var got: Int
+    var expected: Int
+    var description: String { "the download ended after \(got) of \(expected) bytes" }
 }

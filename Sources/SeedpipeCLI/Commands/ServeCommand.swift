@@ -87,6 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds before a new request appears in request history.", valueName: "SECONDS"))
     var historyLag: Double = 0
 
+    @Option(help: "Fraction of file downloads cut off halfway (the emulator honours Range, so clients can resume).")
+    var truncateRate: Double = 0
+
     @Option(help: "Seconds a slow answer takes.")
     var slowDelay: Double = 2
 
@@ -97,7 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         for (name, value) in [("--fail-rate", failRate), ("--drop-rate", dropRate), ("--slow-rate", slowRate),
-                              ("--moderation-rate", moderationRate), ("--drift", drift), ("--gateway-accepts", gatewayAccepts)]
+                              ("--moderation-rate", moderationRate), ("--drift", drift), ("--gateway-accepts", gatewayAccepts),
+                              ("--truncate-rate", truncateRate)]
             where !(0...1).contains(value) {
             throw ValidationError("\(name) must be between 0 and 1")
         }
@@ -130,6 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
             storage: storage.map { URL(fileURLWithPath: $0) }, faults: faults)
         configuration.drift = drift
         configuration.historyLag = .milliseconds(Int64(historyLag * 1000))
+        configuration.truncateRate = truncateRate
         let emulator = try SeedanceEmulator(configuration: configuration)
         let url: URL
         do {
