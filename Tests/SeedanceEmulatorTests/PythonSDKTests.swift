@@ -35,7 +35,7 @@ struct PythonSDKTests {
             import json, sys, urllib.request
             from segmind import SegmindClient, InferenceFailed, InferenceTimeout
 
-            client = SegmindClient(api_key=sys.argv[1], base_url=sys.argv[2] + "/v1")
+            client = SegmindClient(api_key=sys.argv[1], base_url=sys.argv[2] + "/v1", timeout=300)  # a loaded CI machine renders slowly
             payload = {
                 "prompt": "The waterfall cascades powerfully down the moss-covered cliffs, churning white water and swirling mist drifting through the air. The camera slowly pushes in toward the falls. Ambient sound of rushing water, a soft forest breeze, and distant birdsong.",
                 "first_frame_url": sys.argv[3],
