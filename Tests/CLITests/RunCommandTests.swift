@@ -166,22 +166,6 @@ import Testing
 }
 
 @Suite(.timeLimit(.minutes(10))) struct RunExitStatusTests {
-    /// A loopback port nobody listens on: bound, read, closed.
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// The service's failure reaches the exit status through the stage's error: 3, with one
     /// line saying what could not be reached, and the key in no line.
     @Test func aBackendNobodyAnswersOnExitsWithThree() async throws {
@@ -194,7 +178,7 @@ import Testing
             """.write(to: folder.file("p.yaml"), atomically: true, encoding: .utf8)
         var environment = SeedpipeBinary.offline
         environment["SEGMIND_API_KEY"] = "sk-unreachable-4b7e"
-        let port = try Self.closedPort()
+        let port = try TestPorts.free()
         let outcome = try await SeedpipeBinary.run(["run", "p.yaml", "--backend", "http://127.0.0.1:\(port)"], in: folder,
                                                    environment: environment)
         #expect(outcome.status == 3, "\(outcome.stderr)")

@@ -55,7 +55,7 @@ public struct PluginStage: Stage {
         let outcome = transcript.snapshot
         switch termination.stopped {
         case .cancelled?: throw CancellationError()
-        case .timeout?: throw failure("ran longer than its timeout of \(Self.seconds(timeout)) and was stopped", transcript: outcome)
+        case .timeout?: throw failure("ran longer than its timeout of \(timeout.secondsText) and was stopped", transcript: outcome)
         case .violation?: throw failure(outcome.violation ?? "broke the protocol", transcript: outcome)
         case nil: break
         }
@@ -201,11 +201,6 @@ public struct PluginStage: Stage {
             text += "\n  its stderr ended with:\n" + stderr.map { "    \($0)" }.joined(separator: "\n")
         }
         return PipelineError(.plugin, text)
-    }
-
-    static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
     }
 
     static func signalName(_ number: Int32) -> String {

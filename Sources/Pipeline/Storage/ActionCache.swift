@@ -119,7 +119,7 @@ extension JSONEncoder {
 }
 
 extension JSONDecoder {
-    static var iso: JSONDecoder {
+    package static var iso: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
         return decoder

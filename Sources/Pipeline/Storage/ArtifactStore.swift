@@ -54,7 +54,7 @@ public enum ContentDigest {
 }
 
 extension Digest {
-    var hex: String {
+    package var hex: String {
         let digits = Array("0123456789abcdef".utf8)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(64)

@@ -37,7 +37,8 @@ public final class LocalActionCache: ActionCache {
     private func file(for key: String) -> URL { root.appendingPathComponent("\(key).json", isDirectory: false) }
 
     /// Records are written compact (no indentation): a cache holds thousands and reads them all.
-    private static let encoder: JSONEncoder = {
+    /// A remote cache keeps them in the same form.
+    package static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

@@ -109,7 +109,7 @@ public final class RemoteCache: Sendable {
     func record(_ key: String) async -> ActionRecord? {
         guard mode.reads, available else { return nil }
         guard let data = await get(path("ac", key), limit: 16 << 20) else { return nil }
-        guard let record = try? JSONDecoder.remote.decode(ActionRecord.self, from: data), record.key == key else {
+        guard let record = try? JSONDecoder.iso.decode(ActionRecord.self, from: data), record.key == key else {
             once("the remote cache's record \(key.prefix(12)) is not a valid action record; it is a miss, and is not used")
             return nil
         }
@@ -139,7 +139,7 @@ public final class RemoteCache: Sendable {
                     try handle.write(contentsOf: bytes)
                 }
             }
-            guard hasher.finalize().map({ String(format: "%02x", $0) }).joined() == digest else {
+            guard hasher.finalize().hex == digest else {
                 state.withLock { _ = $0.bad.insert(digest) }
                 once("the remote cache's object \(digest.prefix(12)) does not match its digest; it is a miss, and is not used")
                 return false
@@ -162,13 +162,10 @@ public final class RemoteCache: Sendable {
             for artifact in objects {
                 guard await self.uploadObject(artifact, from: store) else { return }
             }
-            guard let data = try? JSONEncoder.remote.encode(record) else { return }
+            guard let data = try? LocalActionCache.encoder.encode(record) else { return }
             _ = await self.put(self.path("ac", record.key), body: .bytes(ByteBuffer(data: data)), length: data.count)
         }
-        state.withLock { state in
-            state.uploads.removeAll { $0.isCancelled }
-            state.uploads.append(task)
-        }
+        state.withLock { $0.uploads.append(task) }
     }
 
     /// Waits for every upload started so far.
@@ -304,22 +301,4 @@ struct FileChunks: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(handle: try? FileHandle(forReadingFrom: file)) }
-}
-
-extension JSONEncoder {
-    /// Records as the remote keeps them: compact, keys sorted, dates ISO 8601.
-    static let remote: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-}
-
-extension JSONDecoder {
-    static let remote: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
 }

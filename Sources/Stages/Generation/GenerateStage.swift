@@ -315,10 +315,10 @@ private struct Run {
                     throw StageError(.generationUnresolved,
                                      "\(reasons.count == 1 ? "the submit's outcome is" : "\(reasons.count) submits' outcomes are") unknown "
                                      + "(\(reasons.joined(separator: "; "))) and none is in request history after "
-                                     + "\(Self.seconds(service.historyGrace)); run the same command again to resume: it looks in "
+                                     + "\(service.historyGrace.secondsText); run the same command again to resume: it looks in "
                                      + "history again before sending anything", underlying: error)
                 }
-                context.logger.notice("\(entry.stage): not in request history after \(Self.seconds(service.historyGrace)); sending it again in \(delay)")
+                context.logger.notice("\(entry.stage): not in request history after \(service.historyGrace.secondsText); sending it again in \(delay)")
                 try await client.clock.sleep(for: delay)
                 context.progress(nil, "submitting again (try \(attempt + 1))")
             } catch let error as SeedanceError {
@@ -338,11 +338,6 @@ private struct Run {
         return "submit sent, connection lost before the answer"
     }
 
-    static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
-    }
-
     /// Looks for an intent in request history, and again until the history grace has passed:
     /// the entry with its request id when found (adopted and journaled), else as it was.
     func settle(_ entry: GenerationEntry) async throws -> GenerationEntry {
@@ -350,24 +345,27 @@ private struct Run {
         let step = min(max(grace / 10, .milliseconds(100)), .seconds(3))
         var waited: Duration = .zero
         while true {
-            let found = try await reconcile(entry, resubmit: false)
+            let found = try await adoptFromHistory(entry)
             if found.requestID != nil || waited >= grace { return found }
             try await client.clock.sleep(for: step)
             waited += step
         }
     }
 
-    /// An intent with no recorded request id: find it in request history by its body (over
-    /// the history grace); submit again only when history has not shown it.
-    func reconcile(_ entry: GenerationEntry, resubmit: Bool = true) async throws -> GenerationEntry {
+    /// An intent with no recorded request id (a run resuming one): find it in request history
+    /// by its body over the history grace, as after an ambiguous submit; submit again only
+    /// when history has not shown it.
+    func reconcile(_ entry: GenerationEntry) async throws -> GenerationEntry {
+        var entry = try await settle(entry)
+        if entry.requestID != nil { return entry }
+        let request = try JSONDecoder().decode(GenerationRequest.self, from: Data(entry.requestBody.canonicalJSON.utf8))
+        return try await submit(request, entry: &entry)
+    }
+
+    /// One look in request history for an intent: found, its request id (and state, output or
+    /// failure) is adopted and journaled; else the entry comes back as it was.
+    func adoptFromHistory(_ entry: GenerationEntry) async throws -> GenerationEntry {
         var entry = entry
-        if resubmit {
-            // A run resuming an intent: watch history over the grace first, as after an ambiguous submit.
-            entry = try await settle(entry)
-            if entry.requestID != nil { return entry }
-            let request = try JSONDecoder().decode(GenerationRequest.self, from: Data(entry.requestBody.canonicalJSON.utf8))
-            return try await submit(request, entry: &entry)
-        }
         context.progress(nil, "looking in request history")
         if let match = try await findInHistory(entry) {
             entry.requestID = match.requestID
