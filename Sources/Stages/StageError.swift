@@ -4,7 +4,7 @@ import Pipeline
 /// behind it (a ``SeedanceAPI/SeedanceError``, a media error) is kept as ``underlying``.
 public struct StageError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: String, Sendable { case checkFailed, generationFailed, generationUnresolved, stopped }
+        private enum Base: String, Sendable { case checkFailed, generationFailed, generationUnresolved, stopped, unavailable }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -18,6 +18,9 @@ public struct StageError: Error, Sendable, CustomStringConvertible {
         /// Submitting stopped for the whole run: the spending limit would be passed, the
         /// account is out of credits, or the model was retired. What runs finishes.
         public static let stopped = Code(.stopped)
+        /// Something paid work needs could not be reached (the team's shared journal): nothing
+        /// was submitted.
+        public static let unavailable = Code(.unavailable)
 
         public var description: String { base.rawValue }
     }

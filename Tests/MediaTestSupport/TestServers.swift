@@ -146,3 +146,111 @@ public enum TestPorts {
         return false
     }
 }
+
+/// PostgreSQL for the shared-journal tests: `initdb` in a folder of its own (as the `postgres`
+/// user when the tests run as root, since initdb refuses root), the server on a free loopback
+/// port, trust authentication, stopped by the test.
+public final class TestPostgres: @unchecked Sendable {
+    public static let bin = URL(fileURLWithPath: "/usr/lib/postgresql/15/bin")
+    public static var installed: Bool { FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("postgres").path) }
+    /// Tests that need a server run wherever it is installed, and always in CI.
+    public static var shouldRun: Bool { installed || ProcessInfo.processInfo.environment["CI"] != nil }
+
+    public let folder: TemporaryFolder
+    public let port: Int
+    private let process: Process
+    private var data: URL { folder.file("data") }
+
+    /// The URL of a database on it (`postgres`, or one made with ``createDatabase(_:)``).
+    public func url(_ database: String = "postgres") -> String {
+        "postgres://postgres@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
+
+    public init() throws {
+        folder = TemporaryFolder("postgres")
+        port = try TestPorts.free()
+        // Root runs the server as `postgres`, which must be able to reach and own its folder.
+        chmod(folder.url.path, 0o755)
+        if geteuid() == 0, let account = getpwnam("postgres") {
+            chown(folder.url.path, account.pointee.pw_uid, account.pointee.pw_gid)
+        }
+        let initdb = try Self.run(Self.bin.appendingPathComponent("initdb"),
+                                  ["-D", folder.file("data").path, "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
+        guard initdb.status == 0 else {
+            throw TestServerError(description: "initdb failed (\(initdb.status)): \(initdb.stderr)")
+        }
+        process = Process()
+        let arguments = [Self.bin.appendingPathComponent("postgres").path, "-D", folder.file("data").path, "-p", String(port),
+                         "-k", folder.url.path, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"]
+        (process.executableURL, process.arguments) = Self.asServerUser(arguments)
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: {
+            FileManager.default.createFile(atPath: folder.file("server.log").path, contents: nil)
+            return folder.file("server.log")
+        }())
+        try process.run()
+        let process = self.process
+        guard TestPorts.waitUntilListening(port, while: { process.isRunning }) else {
+            let log = (try? String(contentsOf: folder.file("server.log"), encoding: .utf8)) ?? ""
+            stop()
+            throw TestServerError(description: "postgres did not start on 127.0.0.1:\(port): \(log)")
+        }
+    }
+
+    /// Starts one on a thread of its own (initdb and the wait for the port block).
+    public static func start() async throws -> TestPostgres {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try TestPostgres() }) }
+        }
+    }
+
+    /// Makes an empty database, so each test has its own.
+    public func createDatabase(_ name: String) throws {
+        let outcome = try psql("CREATE DATABASE \(name)")
+        guard outcome.status == 0 else { throw TestServerError(description: "CREATE DATABASE \(name): \(outcome.stderr)") }
+    }
+
+    /// Runs one SQL command with `psql` (the referee's view of the database), in `database`.
+    public func psql(_ sql: String, database: String = "postgres") throws -> ChildProcess.Outcome {
+        try ChildProcess.run(Self.bin.appendingPathComponent("psql"),
+                             ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", database, "-At", "-v", "ON_ERROR_STOP=1", "-c", sql])
+    }
+
+    /// Stops the server: a fast shutdown (SIGINT to the postmaster), SIGKILL after 10 s.
+    public func stop() {
+        guard process.isRunning else { return }
+        let pidFile = (try? String(contentsOf: data.appendingPathComponent("postmaster.pid"), encoding: .utf8)) ?? ""
+        let pid = pidFile.split(separator: "\n").first.flatMap { pid_t($0) } ?? process.processIdentifier
+        kill(pid, SIGINT)
+        for _ in 0..<500 where process.isRunning { usleep(20_000) }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.terminate()
+        }
+        process.waitUntilExit()
+    }
+
+    /// ``stop()`` on a thread of its own.
+    public func shutDown() async {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                self.stop()
+                continuation.resume()
+            }
+        }
+    }
+
+    deinit { stop() }
+
+    /// The program and arguments, through `runuser -u postgres` when running as root.
+    static func asServerUser(_ arguments: [String]) -> (URL, [String]) {
+        guard geteuid() == 0 else { return (URL(fileURLWithPath: arguments[0]), Array(arguments.dropFirst())) }
+        return (URL(fileURLWithPath: "/usr/sbin/runuser"), ["-u", "postgres", "--"] + arguments)
+    }
+
+    static func run(_ program: URL, _ arguments: [String]) throws -> ChildProcess.Outcome {
+        let (executable, all) = asServerUser([program.path] + arguments)
+        return try ChildProcess.run(executable, all, in: URL(fileURLWithPath: "/"))
+    }
+}

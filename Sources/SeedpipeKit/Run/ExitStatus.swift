@@ -27,7 +27,7 @@ public enum ExitStatus {
             }
         case let error as StageError:
             if let underlying = error.underlying, let status = of(underlying), error.code != .checkFailed { return status }
-            return error.code == .generationUnresolved ? serviceFailed : checkFailed
+            return error.code == .generationUnresolved || error.code == .unavailable ? serviceFailed : checkFailed
         case let error as SeedanceError:
             switch error.code {
             case .invalidRequest: return badInput

@@ -46,6 +46,12 @@ public final class PipelineRun: Sendable {
         /// After an ambiguous submit, how long request history is watched for it before the
         /// request is sent again (``SeedanceService/historyGrace``).
         public var historyGrace: Duration = SeedanceService.defaultHistoryGrace
+        /// The team's journal of paid generations: each generation is claimed there before it
+        /// is paid for, so machines sharing it submit each clip once between them.
+        public var sharedJournal: SharedJournal?
+        /// Without the shared journal reachable, submit anyway with this machine's journal
+        /// alone (else paid submits are refused, exit 3; cached work still runs).
+        public var allowLocalJournal = false
 
         public init(out: URL? = nil, backend: Backend = .auto, apiKey: APIKey? = .fromEnvironment(), jobs: Int = 4,
                     cpuJobs: Int? = nil, keepGoing: Bool = false, maxGenerations: Int? = nil, maxCost: Double? = nil,
@@ -278,7 +284,7 @@ public final class PipelineRun: Sendable {
             services.set(SeedanceService(client: connection.client,
                                          pollInterval: connection.emulator == nil ? .seconds(2) : .milliseconds(200),
                                          budget: options.maxCost.map { SpendingLimit(limit: $0) }, emulated: connection.emulated,
-                                         historyGrace: options.historyGrace))
+                                         historyGrace: options.historyGrace, team: await team(tell)))
         }
         let executor = Executor(pipeline: pipeline, storage: storage, services: services, options: options.execution)
         let (stageEvents, stageContinuation) = AsyncStream.makeStream(of: ExecutionEvent.self)
@@ -296,6 +302,22 @@ public final class PipelineRun: Sendable {
         await forward.value
         await connection?.close()
         return result
+    }
+
+    /// The shared journal generations are claimed in. Unreachable, it is still given (each paid
+    /// submit is then refused, exit 3), unless ``Options/allowLocalJournal`` lets this
+    /// machine's journal stand alone, with one warning.
+    private func team(_ tell: (RunEvent) -> Void) async -> SharedJournal? {
+        guard let journal = options.sharedJournal else { return nil }
+        guard options.allowLocalJournal else { return journal }
+        do {
+            try await journal.prepare()
+            return journal
+        } catch {
+            tell(.note(level: "warning", message: "\(error); --allow-local-journal: submitting with this machine's journal alone "
+                       + "(another machine may pay for the same clip)"))
+            return nil
+        }
     }
 
     /// Copies the outputs out of the store and writes run.json and report.html; saves the digests.

@@ -191,22 +191,40 @@ public struct GenerateStage: Stage {
     }
 }
 
+extension StageInvocation {
+    /// The invocation with its `seed` set.
+    func seeded(_ seed: Int) -> StageInvocation {
+        var values = self.values
+        values["seed"] = .number(Double(seed))
+        return StageInvocation(name: name, values: values, take: take)
+    }
+}
+
 /// One run of the stage: the client and context it works with.
 private struct Run {
     let stage: GenerateStage
     let service: SeedanceService
     let context: StageContext
+    /// This machine's claim in the team's journal, while it owns the generation.
+    var seat: TeamSeat?
     var client: SeedanceClient { service.client }
+
+    init(stage: GenerateStage, service: SeedanceService, context: StageContext) {
+        self.stage = stage
+        self.service = service
+        self.context = context
+    }
 
     /// One attempt: submits (or resumes `entry`), waits, downloads.
     func generate(_ invocation: StageInvocation, seed: Int, entry: GenerationEntry?, refusals: [GenerationEntry.Refusal]) async throws
         -> [String: Value]
     {
         var entry = entry
+        if let team = service.team, entry == nil || entry?.state == .intent {
+            return try await coordinated(team, invocation, seed: seed, entry: entry, refusals: refusals)
+        }
         if entry == nil {
-            var values = invocation.values
-            values["seed"] = .number(Double(seed))
-            entry = try await submitFresh(StageInvocation(name: invocation.name, values: values, take: invocation.take), refusals: refusals)
+            entry = try await submitFresh(invocation.seeded(seed), refusals: refusals)
         } else if entry?.state == .intent {
             entry = try await reconcile(entry!)
         }
@@ -215,6 +233,92 @@ private struct Run {
             current = try await waitForResult(current)
         }
         return try await download(current)
+    }
+
+    /// A generation not yet submitted from here, with a team's journal: claimed there first.
+    /// Another machine's accepted request is polled (never submitted again); another's live
+    /// claim is waited for; an expired one is taken over with a new epoch, and a submit its
+    /// owner left uncertain is settled through request history before anything is sent.
+    func coordinated(_ team: any TeamLedger, _ invocation: StageInvocation, seed: Int, entry: GenerationEntry?,
+                     refusals: [GenerationEntry.Refusal]) async throws -> [String: Value] {
+        let wait = min(max(team.lease / 4, .milliseconds(100)), .seconds(2))
+        while true {
+            let claim: TeamClaim
+            do {
+                claim = try await team.claim(context.actionKey, pipeline: context.pipeline, stage: invocation.name)
+            } catch let error as TeamLedgerError {
+                throw StageError(.unavailable, "not submitting \(invocation.name): \(error)", underlying: error)
+            }
+            switch claim {
+            case .accepted(let row):
+                return try await adopt(row, invocation: invocation)
+            case .busy(let row):
+                context.progress(nil, "waiting: \(row.owner) has it (\(row.state.rawValue))")
+                try await Task.sleep(for: wait)
+            case .owned(let seat):
+                var run = self
+                run.seat = seat
+                let beat = Self.heartbeat(team, seat)
+                defer { beat.cancel() }
+                var submitted = false
+                do {
+                    var current: GenerationEntry
+                    if let body = seat.uncertainBody ?? (entry?.state == .intent ? entry?.requestBody : nil) {
+                        // An earlier submit (its owner vanished, or this machine crashed) may have been taken.
+                        var intent = entry?.requestBody == body ? entry! : GenerationEntry(
+                            key: context.actionKey, pipeline: context.pipeline, stage: invocation.name, requestBody: body,
+                            seconds: Self.seconds(of: body))
+                        intent.emulated = service.emulated ? true : nil
+                        try await write(intent)
+                        current = try await run.reconcile(intent)
+                    } else {
+                        current = try await run.submitFresh(invocation.seeded(seed), refusals: refusals)
+                    }
+                    submitted = true
+                    beat.cancel()
+                    if current.state == .submitted { current = try await run.waitForResult(current) }
+                    return try await run.download(current)
+                } catch let error as TeamLedgerError {
+                    guard case .lostClaim(let message) = error else {
+                        throw StageError(.unavailable, "not submitting \(invocation.name): \(error)", underlying: error)
+                    }
+                    context.logger.notice("\(invocation.name): \(message); looking again")
+                } catch {
+                    if !submitted { try? await team.release(seat) }
+                    throw error
+                }
+            }
+        }
+    }
+
+    /// Another machine's accepted request, polled and downloaded here (paid for there).
+    func adopt(_ row: TeamGeneration, invocation: StageInvocation) async throws -> [String: Value] {
+        var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
+                                    requestBody: row.requestBody ?? .null, seconds: row.seconds ?? Self.seconds(of: row.requestBody))
+        entry.requestID = row.requestID
+        entry.state = .submitted
+        entry.adoptedFrom = row.owner
+        entry.emulated = service.emulated ? true : nil
+        try await write(entry)
+        context.logger.notice("\(invocation.name): \(row.owner) submitted it (request \(row.requestID ?? "?")); polling that request")
+        return try await download(try await waitForResult(entry))
+    }
+
+    /// Renews a claim's lease until cancelled (or taken over).
+    static func heartbeat(_ team: any TeamLedger, _ seat: TeamSeat) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: team.lease / 3)
+                if Task.isCancelled { return }
+                if (try? await team.renew(seat)) == false { return }
+            }
+        }
+    }
+
+    /// Seconds of video a recorded request body asks for.
+    static func seconds(of body: Value?) -> Int {
+        guard let body, let request = try? JSONDecoder().decode(GenerationRequest.self, from: Data(body.canonicalJSON.utf8)) else { return 5 }
+        return request.effectiveDuration
     }
 
     /// Uploads local frames, writes the intent, submits, writes the request id.
@@ -292,11 +396,21 @@ private struct Run {
         var attempt = 0
         while true {
             attempt += 1
+            if let team = service.team, let seat {
+                do {
+                    try await team.beginSubmit(seat, body: entry.requestBody, seconds: entry.seconds, estimate: estimate)
+                } catch let error as TeamLedgerError {
+                    await service.budget?.settle(entry.key, actual: 0)
+                    guard case .overBudget(let message) = error else { throw error }
+                    throw StageError(.stopped, "stopped submitting: \(message)", underlying: error)
+                }
+            }
             do {
                 let job = try await client.submit(request)
                 entry.requestID = job.requestID
                 entry.state = .submitted
                 try await write(entry)
+                await recordSubmitted(job.requestID)
                 return entry
             } catch let error as SeedanceError where error.code == .insufficientCredits || error.code == .modelRetired {
                 await service.budget?.settle(entry.key, actual: 0)
@@ -325,6 +439,16 @@ private struct Run {
                 await service.budget?.settle(entry.key, actual: 0)
                 throw error
             }
+        }
+    }
+
+    /// Tells the team's journal the request id (others poll it from now on). Best effort: the
+    /// local journal has it, and should this not reach the team, the claim's lease runs out and
+    /// the next machine finds the request in history by its body.
+    func recordSubmitted(_ requestID: String) async {
+        guard let team = service.team, let seat else { return }
+        do { try await team.submitted(seat, requestID: requestID) } catch {
+            context.logger.warning("\(context.actionKey.prefix(12)): the team's journal did not take request \(requestID): \(error)")
         }
     }
 
@@ -382,6 +506,7 @@ private struct Run {
                 entry.state = .submitted
             }
             try await write(entry)
+            await recordSubmitted(match.requestID)
         }
         return entry
     }
@@ -429,9 +554,11 @@ private struct Run {
             entry.state = .failed
             entry.error = error.message
             try await write(entry)
+            try? await service.team?.failed(entry.key, requestID: entry.requestID!, error: error.message)
             throw error
         }
-        await service.budget?.settle(entry.key, actual: entry.cost ?? entry.estimate ?? 0)
+        // Another machine's generation was paid for there.
+        await service.budget?.settle(entry.key, actual: entry.adoptedFrom != nil ? 0 : entry.cost ?? entry.estimate ?? 0)
         try await write(entry)
         return entry
     }
@@ -456,7 +583,14 @@ private struct Run {
         entry.outputs = outputs
         entry.state = .downloaded
         try await write(entry)
-        if entry.cost != nil || entry.emulated == true {
+        if let team = service.team, let requestID = entry.requestID {
+            do { try await team.done(entry.key, requestID: requestID, cost: entry.cost) } catch {
+                context.logger.warning("\(entry.stage): the team's journal did not take its result: \(error)")
+            }
+        }
+        if entry.adoptedFrom != nil {
+            context.reportCost(Cost(generations: 0, seconds: 0, money: 0, emulated: entry.emulated == true))  // paid for by its owner
+        } else if entry.cost != nil || entry.emulated == true {
             context.reportCost(Cost(generations: 1, seconds: Double(entry.seconds), money: entry.cost ?? 0, emulated: entry.emulated == true))
         }
         return outputs

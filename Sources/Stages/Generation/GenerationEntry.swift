@@ -51,6 +51,9 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
     /// request went out), with why: each journaled before the stage looked in request history
     /// or sent the request again.
     public var ambiguous: [String]?
+    /// The team member (`host:pid:…`) that submitted it, when another machine sharing the
+    /// team's journal did: this machine polled that request and paid nothing for it.
+    public var adoptedFrom: String?
 
     /// The resolution it was asked for.
     public var resolution: String { requestBody.object?["resolution"]?.string ?? "720p" }

@@ -24,9 +24,14 @@ public struct SeedanceService: Sendable {
     /// Longer is safer against paying twice; shorter recovers sooner.
     public var historyGrace: Duration
     public static let defaultHistoryGrace: Duration = .seconds(30)
+    /// The team's shared journal, when machines share their generations: each is claimed
+    /// there before it is paid for (``TeamLedger``).
+    public var team: (any TeamLedger)?
 
     public init(client: SeedanceClient, pollInterval: Duration = .seconds(2), waitTimeout: Duration = .seconds(3600),
-                budget: SpendingLimit? = nil, emulated: Bool = false, historyGrace: Duration = defaultHistoryGrace) {
+                budget: SpendingLimit? = nil, emulated: Bool = false, historyGrace: Duration = defaultHistoryGrace,
+                team: (any TeamLedger)? = nil) {
+        self.team = team
         self.historyGrace = historyGrace
         self.budget = budget
         self.emulated = emulated

@@ -1,0 +1,157 @@
+import Foundation
+import MediaTestSupport
+import Pipeline
+import SeedpipeKit
+import Stages
+import Testing
+
+/// The team's journal against a real PostgreSQL: claims, leases decided by the database's
+/// clock, epochs that fence a machine that lost its claim, uncertain submits, the team budget.
+/// Each test has a database of its own; "machines" are journals with owners of their own.
+@Suite(.timeLimit(.minutes(10)), .enabled(if: TestPostgres.shouldRun, "needs PostgreSQL 15 (make test installs it)"))
+struct SharedJournalTests {
+    static let body: Value = .object(["prompt": .string("A lighthouse at dusk"), "seed": .number(42)])
+
+    /// Two machines on one fresh database, with a short lease.
+    func machines(_ server: TestPostgres, _ database: String, lease: Duration = .seconds(1)) throws -> (SharedJournal, SharedJournal) {
+        try server.createDatabase(database)
+        let url = URL(string: server.url(database))!
+        return (try SharedJournal(url: url, lease: lease), try SharedJournal(url: url, lease: lease))
+    }
+
+    /// Claims until this machine owns it (the other's lease runs out first), or gives up.
+    func claimOnceExpired(_ journal: SharedJournal, _ key: String) async throws -> TeamSeat {
+        for _ in 0..<100 {
+            if case .owned(let seat) = try await journal.claim(key, pipeline: "p", stage: "s") { return seat }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw NeverClaimable(key: key)
+    }
+
+    struct NeverClaimable: Error { var key: String }
+
+    @Test func aClaimTakenOverAfterItsLeaseFencesTheFirstOwnerOut() async throws {
+        let server = try await TestPostgres.start()
+        let (a, b) = try machines(server, "fencing")
+        guard case .owned(let first) = try await a.claim("k1", pipeline: "p", stage: "s") else { Issue.record("a owns it first"); return }
+        #expect(first.epoch == 1)
+        guard case .busy(let row) = try await b.claim("k1", pipeline: "p", stage: "s") else { Issue.record("b waits"); return }
+        #expect(row.owner == a.owner && row.state == .claimed && !row.leaseExpired)
+        // a is paused (no heartbeat): once its lease runs out, b takes over with a new epoch.
+        let second = try await claimOnceExpired(b, "k1")
+        #expect(second.epoch == 2 && second.uncertainBody == nil)
+        // a wakes up: it cannot submit, nor keep the claim alive.
+        await #expect(throws: TeamLedgerError.self) {
+            try await a.beginSubmit(first, body: Self.body, seconds: 5, estimate: 0)
+        }
+        #expect(try await a.renew(first) == false)
+        try await b.beginSubmit(second, body: Self.body, seconds: 5, estimate: 0)
+        #expect(try await b.renew(second))
+        guard case .busy = try await a.claim("k1", pipeline: "p", stage: "s") else { Issue.record("a waits for b"); return }
+        try await b.submitted(second, requestID: "req-b")
+        guard case .accepted(let accepted) = try await a.claim("k1", pipeline: "p", stage: "s") else {
+            Issue.record("a polls b's request"); return
+        }
+        #expect(accepted.requestID == "req-b" && accepted.state == .submitted && accepted.requestBody == Self.body)
+        try await a.done("k1", requestID: "req-b", cost: 0.25)
+        #expect(try await b.generation("k1")?.state == .done)
+        await server.shutDown()
+    }
+
+    @Test func anOwnerThatVanishedWhileSubmittingLeavesItUncertain() async throws {
+        let server = try await TestPostgres.start()
+        let (a, b) = try machines(server, "uncertain")
+        guard case .owned(let seat) = try await a.claim("k2", pipeline: "p", stage: "s") else { Issue.record("a owns it"); return }
+        try await a.beginSubmit(seat, body: Self.body, seconds: 5, estimate: 0.25)
+        // a vanishes between its submit and the answer.
+        let taken = try await claimOnceExpired(b, "k2")
+        #expect(taken.uncertainBody == Self.body, "the body to look for in request history")
+        #expect(try await b.generation("k2")?.state == .uncertain)
+        // Found in history: its request id is recorded, and the generation is nobody's to submit.
+        try await b.submitted(taken, requestID: "req-a")
+        let row = try await a.generation("k2")
+        #expect(row?.state == .submitted && row?.requestID == "req-a")
+        // The first owner's late answer does not overwrite the request id recorded.
+        try await a.submitted(seat, requestID: "req-other")
+        #expect(try await a.generation("k2")?.requestID == "req-a")
+        await server.shutDown()
+    }
+
+    @Test func aFailedGenerationAndAClaimGivenUpAreFreeToClaimAtOnce() async throws {
+        let server = try await TestPostgres.start()
+        let (a, b) = try machines(server, "failed", lease: .seconds(60))
+        guard case .owned(let seat) = try await a.claim("k3", pipeline: "p", stage: "s") else { Issue.record("a owns it"); return }
+        try await a.release(seat)
+        guard case .owned(let again) = try await b.claim("k3", pipeline: "p", stage: "s") else { Issue.record("b owns it"); return }
+        try await b.beginSubmit(again, body: Self.body, seconds: 5, estimate: 0)
+        try await b.release(again)  // submitting: not given up
+        #expect(try await a.generation("k3")?.state == .submitting)
+        try await b.submitted(again, requestID: "req-1")
+        try await b.failed("k3", requestID: "req-1", error: "moderation")
+        guard case .owned(let third) = try await a.claim("k3", pipeline: "p", stage: "s") else { Issue.record("a owns it again"); return }
+        #expect(third.epoch == 3)
+        await server.shutDown()
+    }
+
+    @Test func theTeamBudgetHoldsAgainstTwoMachinesAtOnce() async throws {
+        let server = try await TestPostgres.start()
+        let (a, b) = try machines(server, "budget", lease: .seconds(60))
+        try await a.setBudget(perDay: 1.0)
+        // Ten generations at $0.25 from two machines at once: four fit in $1.00.
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<10 {
+                let journal = index.isMultiple(of: 2) ? a : b
+                group.addTask {
+                    guard case .owned(let seat) = try await journal.claim("g\(index)", pipeline: "p", stage: "s\(index)") else { return false }
+                    do {
+                        try await journal.beginSubmit(seat, body: .object(["prompt": .string("shot \(index)")]), seconds: 5, estimate: 0.25)
+                        return true
+                    } catch TeamLedgerError.overBudget(let message) {
+                        #expect(message.contains("$1.00 a day"))
+                        return false
+                    }
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == 4)
+        let budget = try await b.budget()
+        #expect(budget.perDay == 1.0 && abs(budget.spentToday - 1.0) < 1e-9 && budget.generationsToday == 4)
+        try await a.setBudget(perDay: nil)
+        #expect(try await a.budget().perDay == nil)
+        await server.shutDown()
+    }
+
+    @Test func theTablesAreMadeOnceAndVersioned() async throws {
+        let server = try await TestPostgres.start()
+        let (a, b) = try machines(server, "schema")
+        async let first: Void = a.prepare()
+        async let second: Void = b.prepare()
+        _ = try await (first, second)
+        let version = try server.psql("SELECT version FROM seedpipe_schema", database: "schema")
+        #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == String(SharedJournal.schemaVersion))
+        let tables = try server.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'seedpipe_%'",
+                                     database: "schema")
+        #expect(tables.output.trimmingCharacters(in: .whitespacesAndNewlines) == "seedpipe_budget,seedpipe_generations,seedpipe_schema")
+        await server.shutDown()
+    }
+
+    @Test func anUnreachableDatabaseIsAClearErrorWithoutItsPassword() async throws {
+        let port = try TestPorts.free()
+        let journal = try SharedJournal(url: URL(string: "postgres://team:s3cret-pw@127.0.0.1:\(port)/films?sslmode=disable")!)
+        let started = ContinuousClock.now
+        do {
+            _ = try await journal.claim("k", pipeline: "p", stage: "s")
+            Issue.record("a claim without a database")
+        } catch let error as TeamLedgerError {
+            guard case .unreachable(let message) = error else { Issue.record("\(error)"); return }
+            #expect(message.contains("postgres://team@127.0.0.1:\(port)/films"), "\(message)")
+            #expect(!message.contains("s3cret-pw"))
+        }
+        #expect(ContinuousClock.now - started < .seconds(15))
+        // Later calls fail at once.
+        let again = ContinuousClock.now
+        await #expect(throws: TeamLedgerError.self) { try await journal.budget() }
+        #expect(ContinuousClock.now - again < .seconds(1))
+    }
+}
