@@ -45,7 +45,7 @@ public struct Seedpipe: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
-            RunCommand.self, TakesCommand.self, PickCommand.self, RerollCommand.self, StudioCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, ExportCommand.self, JobsCommand.self, CacheCommand.self,
+            RunCommand.self, TakesCommand.self, PickCommand.self, RerollCommand.self, StudioCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, ExportCommand.self, JobsCommand.self, BudgetCommand.self, CacheCommand.self,
             ConcatCommand.self, SoundtrackCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self, PluginsCommand.self,
         ]
     )

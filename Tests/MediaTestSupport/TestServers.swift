@@ -196,6 +196,13 @@ public final class TestPostgres: @unchecked Sendable {
             stop()
             throw TestServerError(description: "postgres did not start on 127.0.0.1:\(port): \(log)")
         }
+        // Listening comes before accepting: "the database system is starting up".
+        for _ in 0..<200 {
+            if (try? psql("SELECT 1"))?.status == 0 { return }
+            usleep(50_000)
+        }
+        stop()
+        throw TestServerError(description: "postgres on 127.0.0.1:\(port) never accepted a query")
     }
 
     /// Starts one on a thread of its own (initdb and the wait for the port block).

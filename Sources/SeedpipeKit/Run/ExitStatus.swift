@@ -34,6 +34,9 @@ public enum ExitStatus {
             case .inferenceFailed: return checkFailed
             default: return serviceFailed
             }
+        case let error as TeamLedgerError:
+            if case .overBudget = error { return checkFailed }
+            return serviceFailed
         case is RunError, is MediaError: return badInput
         case is CancellationError: return interrupted
         default: return nil
