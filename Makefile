@@ -89,7 +89,7 @@ test: deps browser timeline servers
 	SEEDPIPE_BROWSER_PYTHON=$(CURDIR)/$(BROWSER_VENV)/bin/python SEEDPIPE_OTIO_PYTHON=$(CURDIR)/$(TIMELINE_VENV)/bin/python \
 	  $(SWIFT) test --skip-build $(BUILD_FLAGS)
 
-bench: deps
+bench: deps servers
 	$(SWIFT) build -c release --product seedpipe $(RELEASE_FLAGS) $(BUILD_FLAGS)
 	$(SWIFT) build -c release --product seedpipe-bench $(RELEASE_FLAGS) $(BUILD_FLAGS)
 	$(SWIFT) build -c release --product seedpipe-loudness-normalize $(RELEASE_FLAGS) $(BUILD_FLAGS)
@@ -97,7 +97,8 @@ bench: deps
 	$$bin/seedpipe-bench media $$bin/seedpipe; \
 	$$bin/seedpipe-bench seedance; \
 	$$bin/seedpipe-bench pipeline $$bin/seedpipe; \
-	$$bin/seedpipe-bench stages $$bin/seedpipe $(CURDIR)/pipelines
+	$$bin/seedpipe-bench stages $$bin/seedpipe $(CURDIR)/pipelines; \
+	$$bin/seedpipe-bench team $$bin/seedpipe
 
 # AddressSanitizer with leak detection over the Media tests (a build folder of its own).
 asan: deps

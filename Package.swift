@@ -125,7 +125,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "seedpipe", dependencies: ["SeedpipeCLI"]),
-        .executableTarget(name: "SeedpipeBench", dependencies: ["Media", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages"]),
+        // Benchmarks; the team's uses the tests' real servers (MediaTestSupport's TestNginx).
+        .executableTarget(name: "SeedpipeBench", dependencies: ["Media", "SeedanceAPI", "SeedanceEmulator", "Pipeline", "Stages", "MediaTestSupport"]),
         // plugins/loudness-normalize: an executable plugin on the public Media product.
         .executableTarget(name: "LoudnessNormalizePlugin", dependencies: ["Media"], path: "plugins/loudness-normalize/Sources"),
         // Shared by the test targets: temporary folders, generated fixtures, the ffmpeg referee.

@@ -7,6 +7,7 @@ import Media
 ///     seedpipe-bench seedance                 the emulator and the client under load
 ///     seedpipe-bench pipeline PATH/TO/seedpipe the engine's overhead and a cached rerun
 ///     seedpipe-bench stages PATH/TO/seedpipe pipelines/   parallel shots against one latency
+///     seedpipe-bench team PATH/TO/seedpipe    a remote lookup per cached stage, upload throughput (nginx)
 @main
 struct Bench {
     static func main() async throws {
@@ -16,6 +17,7 @@ struct Bench {
         case "seedance": try await SeedanceBench.run()
         case "pipeline" where arguments.count > 2: try await PipelineBench.run(seedpipe: arguments[2])
         case "stages" where arguments.count > 3: try await StagesBench.run(seedpipe: arguments[2], pipelines: arguments[3])
+        case "team" where arguments.count > 2: try await TeamBench.run(seedpipe: arguments[2])
         default:
             print("usage: seedpipe-bench media|pipeline PATH/TO/seedpipe | seedpipe-bench seedance   (make bench runs all)")
             exit(2)

@@ -187,7 +187,8 @@ extension CheckedBeforeRunningTests {
 @Suite(.timeLimit(.minutes(10))) struct EveryCommandTests {
     static let commands: [[String]] = [
         ["probe"], ["thumbnail"], ["last-frame"], ["audio-check"], ["run"], ["takes"], ["pick"], ["reroll"], ["studio"],
-        ["validate"], ["plan"], ["graph"], ["export"], ["jobs"], ["cache", "ls"], ["cache", "verify"], ["cache", "gc"],
+        ["validate"], ["plan"], ["graph"], ["export"], ["jobs"], ["budget", "show"], ["budget", "set"], ["budget", "clear"],
+        ["cache", "ls"], ["cache", "verify"], ["cache", "gc"],
         ["concat"], ["soundtrack"], ["synth"], ["generate"], ["serve"], ["plugins", "ls"], ["plugins", "check"],
     ]
 
@@ -261,12 +262,19 @@ extension EveryCommandTests {
         try? FileManager.default.removeItem(at: folder.file("pipelines/.seedpipe"))
         let order: [[String]] = [[], ["synth"], ["probe"], ["thumbnail"], ["last-frame"], ["audio-check"], ["concat"], ["soundtrack"],
                                  ["generate"], ["validate"], ["plan"], ["graph"], ["run"], ["export"], ["takes"], ["pick"], ["reroll"],
-                                 ["jobs"], ["cache", "ls"], ["cache", "verify"], ["cache", "gc"], ["plugins", "ls"],
+                                 ["jobs"], ["budget", "set"], ["budget", "show"], ["budget", "clear"],
+                                 ["cache", "ls"], ["cache", "verify"], ["cache", "gc"], ["plugins", "ls"],
                                  ["plugins", "check"], ["studio"], ["serve"]]
         #expect(Set(order.dropFirst()) == Set(Self.commands), "every command's examples are run")
         var wide = SeedpipeBinary.offline
         wide["COLUMNS"] = "300"
+        // The team's commands name their journal through the environment, as a team would set it.
+        let database = TestPostgres.shouldRun ? try await TestPostgres.start() : nil
+        var team = SeedpipeBinary.offline
+        team["SEEDPIPE_SHARED_JOURNAL"] = database?.url()
+        defer { database?.stop() }
         for command in order {
+            if command.first == "budget" && database == nil { continue }
             let name = (["seedpipe"] + command).joined(separator: " ")
             let help = try await SeedpipeBinary.run(command + ["--help"], in: folder, environment: wide).stdout
             // Unwrapped, no discussion line is wider than a terminal: on one, none breaks mid-example.
@@ -284,7 +292,7 @@ extension EveryCommandTests {
                     continue
                 }
                 let fast = ["run", "reroll"].contains(words.first) ? ["--emulator-latency", "0.05"] : []
-                let outcome = try await SeedpipeBinary.run(words + fast, in: folder)
+                let outcome = try await SeedpipeBinary.run(words + fast, in: folder, environment: words.first == "budget" ? team : SeedpipeBinary.offline)
                 #expect(outcome.status == 0 && !outcome.signaled, "\(written): \(outcome.stderr)")
             }
         }

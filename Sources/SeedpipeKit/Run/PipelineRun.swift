@@ -220,6 +220,10 @@ public final class PipelineRun: Sendable {
         }
         // Uploads to a team's cache finish before the run says it is done.
         await storage.finishing?()
+        if let remote = (storage.artifacts as? RemoteArtifactStore)?.remote, case let (bytes, seconds) = remote.uploaded, bytes > 0 {
+            tell(.note(level: "info", message: String(format: "uploaded %.1f MB to the team's cache (%@) at %.0f MB/s", Double(bytes) / 1e6,
+                                                      remote.shown, Double(bytes) / 1e6 / max(seconds, 1e-6))))
+        }
         let report: RunReport? = switch outcome {
         case .success(let report): report
         case .failure(let error): (error as? PipelineError)?.report
