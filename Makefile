@@ -2,6 +2,7 @@
 # nothing but Swift and this file.
 #
 #   make demo    the main job: pipelines/waterfall-journey.yaml, offline without SEGMIND_API_KEY
+#   make team-demo  two machines on one team cache (nginx) and shared journal (PostgreSQL), on loopback
 #   make test    the test suite (what CI runs), the studio's browser tests and the timeline referee included
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
@@ -16,7 +17,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev pkg-config
 
-.PHONY: all deps browser timeline servers build release demo test bench asan docs clean
+.PHONY: all deps browser timeline servers build release demo team-demo test bench asan docs clean
 
 all: build
 
@@ -47,6 +48,42 @@ demo: build
 	echo "OpenTimelineIO timeline of its shots (film.otio, media in film-media/) are in $(DEMO_DIR)/"; \
 	echo "(offline unless SEGMIND_API_KEY is set; the plugins used are listed by: seedpipe plugins ls);"; \
 	echo "run it again: every stage comes from the cache and nothing is generated twice."
+
+# A team on one cache, on this machine: nginx (WebDAV PUT, the remote cache) and PostgreSQL
+# (the shared journal) on loopback in a temporary folder, `seedpipe serve` as the service;
+# machines a and b (two caches) run the storyboard at once, machine c then gets it all from
+# the team. Everything is stopped and removed at the end.
+PG_BIN ?= /usr/lib/postgresql/15/bin
+team-demo: build servers
+	@set -e; bin=$$($(SWIFT) build --show-bin-path)/seedpipe; dir=$$(mktemp -d /tmp/seedpipe-team.XXXXXX); chmod 755 $$dir; \
+	free() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }; \
+	web=$$(free); db=$$(free); api=$$(free); pids=; \
+	trap 'kill $$pids 2>/dev/null; [ -f $$dir/pg/data/postmaster.pid ] && kill -INT $$(head -1 $$dir/pg/data/postmaster.pid) 2>/dev/null; sleep 1; rm -rf $$dir' EXIT; \
+	mkdir -p $$dir/store/cache $$dir/temp $$dir/pg; as=; \
+	if [ "$$(id -u)" = 0 ]; then chown postgres $$dir/pg; as="runuser -u postgres --"; fi; \
+	printf '%s\n' "$$( [ "$$(id -u)" = 0 ] && echo 'user root root;')" 'daemon off; worker_processes 1;' "pid $$dir/nginx.pid;" \
+	  "error_log $$dir/nginx.log warn; events { worker_connections 64; }" \
+	  "http { access_log off; client_body_temp_path $$dir/temp; server { listen 127.0.0.1:$$web; root $$dir/store;" \
+	  'location /cache/ { dav_methods PUT; create_full_put_path on; client_max_body_size 0; } } }' > $$dir/nginx.conf; \
+	/usr/sbin/nginx -c $$dir/nginx.conf -p $$dir -e $$dir/nginx.log & pids="$$pids $$!"; \
+	$$as $(PG_BIN)/initdb -D $$dir/pg/data --auth=trust -U postgres --no-sync >/dev/null; \
+	$$as $(PG_BIN)/postgres -D $$dir/pg/data -p $$db -k $$dir/pg -c listen_addresses=127.0.0.1 >$$dir/pg.log 2>&1 & pids="$$pids $$!"; \
+	$$bin serve --port $$api --latency 3 -q & pids="$$pids $$!"; \
+	for i in $$(seq 100); do $(PG_BIN)/pg_isready -q -h 127.0.0.1 -p $$db && curl -sf -o /dev/null http://127.0.0.1:$$api/_emulator/stats && break; sleep 0.2; done; \
+	export SEGMIND_API_KEY=demo SEEDPIPE_REMOTE_CACHE=http://127.0.0.1:$$web/cache \
+	  SEEDPIPE_SHARED_JOURNAL="postgres://postgres@127.0.0.1:$$db/postgres?sslmode=disable"; \
+	echo "team cache $$SEEDPIPE_REMOTE_CACHE, shared journal $$SEEDPIPE_SHARED_JOURNAL, service http://127.0.0.1:$$api"; \
+	cp -r pipelines plugins $$dir/; rm -rf $$dir/pipelines/.seedpipe; cd $$dir; \
+	echo "\$$ machines a and b: seedpipe run pipelines/storyboard.yaml (at once, caches of their own)"; \
+	$$bin run pipelines/storyboard.yaml --backend http://127.0.0.1:$$api --cache a --out a-out -q & a=$$!; \
+	$$bin run pipelines/storyboard.yaml --backend http://127.0.0.1:$$api --cache b --out b-out -q & b=$$!; \
+	wait $$a; wait $$b; \
+	echo "the service accepted $$(curl -s http://127.0.0.1:$$api/_emulator/stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["submitted"])') submits for 3 shots on 2 machines"; \
+	cmp -s a-out/film.mp4 b-out/film.mp4 && echo "a and b have the same film"; \
+	echo "\$$ seedpipe jobs"; $$bin jobs; \
+	echo "\$$ machine c, an empty cache: seedpipe run pipelines/storyboard.yaml"; \
+	$$bin run pipelines/storyboard.yaml --backend http://127.0.0.1:$$api --cache c --out c-out; \
+	cmp -s a-out/film.mp4 c-out/film.mp4 && echo "c has the same film, from the team's cache"
 
 # The studio's browser tests: Debian's chromium and chromium-driver, and selenium (PyPI) in
 # a virtual environment of the build folder.
