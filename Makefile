@@ -135,7 +135,8 @@ bench: deps servers
 	$$bin/seedpipe-bench seedance; \
 	$$bin/seedpipe-bench pipeline $$bin/seedpipe; \
 	$$bin/seedpipe-bench stages $$bin/seedpipe $(CURDIR)/pipelines; \
-	$$bin/seedpipe-bench team $$bin/seedpipe
+	$$bin/seedpipe-bench team $$bin/seedpipe; \
+	$$bin/seedpipe-bench flaky $$bin/seedpipe
 
 # AddressSanitizer with leak detection over the Media tests (a build folder of its own).
 asan: deps

@@ -8,6 +8,7 @@ import Media
 ///     seedpipe-bench pipeline PATH/TO/seedpipe the engine's overhead and a cached rerun
 ///     seedpipe-bench stages PATH/TO/seedpipe pipelines/   parallel shots against one latency
 ///     seedpipe-bench team PATH/TO/seedpipe    a remote lookup per cached stage, upload throughput (nginx)
+///     seedpipe-bench flaky PATH/TO/seedpipe   ten six-shot runs against a flaky emulator: exits and submits
 @main
 struct Bench {
     static func main() async throws {
@@ -18,6 +19,7 @@ struct Bench {
         case "pipeline" where arguments.count > 2: try await PipelineBench.run(seedpipe: arguments[2])
         case "stages" where arguments.count > 3: try await StagesBench.run(seedpipe: arguments[2], pipelines: arguments[3])
         case "team" where arguments.count > 2: try await TeamBench.run(seedpipe: arguments[2])
+        case "flaky" where arguments.count > 2: try await FlakyBench.run(seedpipe: arguments[2])
         default:
             print("usage: seedpipe-bench media|pipeline PATH/TO/seedpipe | seedpipe-bench seedance   (make bench runs all)")
             exit(2)
