@@ -41,6 +41,10 @@ public struct PluginManifest: Sendable {
         /// A literal `with:` that `seedpipe plugins check` runs (file inputs relative to the plugin folder).
         public var example: [String: Value]?
         public var location: SourceLocation?
+        /// The `description:` of each input, output and parameter.
+        public var inputHelp: [String: String] = [:]
+        public var outputHelp: [String: String] = [:]
+        public var parameterHelp: [String: String] = [:]
     }
 
     static let topLevelKeys = ["name", "version", "description", "protocol", "command", "timeout", "stop_grace", "stages"]
@@ -198,7 +202,14 @@ public struct PluginManifest: Sendable {
                         continue
                     }
                     let port = Port(name, type, required: required)
-                    if key == "inputs" { spec.signature.inputs.append(port) } else { spec.signature.outputs.append(port) }
+                    let help = portNode.mapping?["description"]?.string
+                    if key == "inputs" {
+                        spec.signature.inputs.append(port)
+                        spec.inputHelp[name] = help
+                    } else {
+                        spec.signature.outputs.append(port)
+                        spec.outputHelp[name] = help
+                    }
                 }
             case "parameters":
                 guard let parameters = valueNode.mapping else {
@@ -208,6 +219,7 @@ public struct PluginManifest: Sendable {
                 for (nameNode, specNode) in parameters {
                     if let parameter = parseParameter(nameNode, specNode, problem: problem, unknown: unknown) {
                         spec.signature.parameters.append(parameter)
+                        spec.parameterHelp[parameter.name] = specNode.mapping?["description"]?.string
                     }
                 }
             case "timeout":

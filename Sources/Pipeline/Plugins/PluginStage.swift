@@ -21,6 +21,10 @@ public struct PluginStage: Stage {
     public var kind: String { spec.kind }
     public var version: String { "\(plugin.manifest.version)+\(plugin.digest.prefix(16))" }
     public var signature: StageSignature { spec.signature }
+    public var documentation: StageDocumentation {
+        StageDocumentation(spec.description ?? plugin.manifest.description ?? "", inputs: spec.inputHelp, outputs: spec.outputHelp,
+                           parameters: spec.parameterHelp, example: spec.example)
+    }
     var timeout: Duration { spec.timeout ?? plugin.manifest.timeout }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {

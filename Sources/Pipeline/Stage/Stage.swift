@@ -34,9 +34,35 @@ public protocol Stage: Sendable {
     /// see past a take selector whose picked take is made when another is not. False by default.
     var predictsFromPartialInputs: Bool { get }
     func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value]
+    /// What it is for, its ports and parameters in words, and an example `with:` that
+    /// `validate` accepts (`seedpipe stages KIND`, `seedpipe schema`).
+    var documentation: StageDocumentation { get }
+}
+
+/// A stage kind in words: for `seedpipe stages` and the pipeline schema editors read.
+public struct StageDocumentation: Sendable {
+    /// One line: what it makes from what.
+    public var summary: String
+    /// Each input, output and parameter by name.
+    public var inputs: [String: String]
+    public var outputs: [String: String]
+    public var parameters: [String: String]
+    /// A `with:` block that `validate` accepts as it is: media inputs name `clip.mp4` (video),
+    /// `frame.png` (image) or `music.m4a` (audio), files beside the pipeline.
+    public var example: [String: Value]?
+
+    public init(_ summary: String, inputs: [String: String] = [:], outputs: [String: String] = [:], parameters: [String: String] = [:],
+                example: [String: Value]? = nil) {
+        self.summary = summary
+        self.inputs = inputs
+        self.outputs = outputs
+        self.parameters = parameters
+        self.example = example
+    }
 }
 
 extension Stage {
+    public var documentation: StageDocumentation { StageDocumentation("") }
     /// The action key of a run with these resolved values (parameters that are not
     /// ``ParameterSpec/keyed`` left out).
     public func actionKey(_ values: [String: Value]) -> String {

@@ -42,6 +42,15 @@ public protocol MacroStage: Sendable {
     /// `name.output` for the rest of the pipeline.
     func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws
         -> MacroExpansion
+    /// Its keys with their types (for `seedpipe stages` and the schema); by default each
+    /// accepted key, of any type.
+    var parameters: [ParameterSpec] { get }
+    var documentation: StageDocumentation { get }
+}
+
+extension MacroStage {
+    public var parameters: [ParameterSpec] { acceptedKeys.map { ParameterSpec($0, .any) } }
+    public var documentation: StageDocumentation { StageDocumentation("") }
 }
 
 /// What a macro may ask of the rest of the pipeline while it expands.

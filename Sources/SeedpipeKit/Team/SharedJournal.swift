@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Logging
+import NIOSSL
 import Pipeline
 import PostgresNIO
 import Stages
@@ -23,6 +24,9 @@ public actor SharedJournal: TeamLedger {
     /// The URL without its password, for messages.
     public nonisolated let displayURL: String
     private let client: PostgresClient
+    /// One connection made before the pool is used: it fails at once, with the server's own
+    /// reason (refused, a password, a database that does not exist), where the pool would retry.
+    private let probe: PostgresConnection.Configuration
     private var runner: Task<Void, Never>?
     private var preparing: Task<Void, any Error>?
     private let leaseSeconds: Double
@@ -36,15 +40,19 @@ public actor SharedJournal: TeamLedger {
         }
         let query = URLComponents(url: url, resolvingAgainstBaseURL: false)?.queryItems ?? []
         let tls: PostgresClient.Configuration.TLS
+        let probeTLS: PostgresConnection.Configuration.TLS
+        let context = { try NIOSSLContext(configuration: .makeClientConfiguration()) }
         switch query.first(where: { $0.name == "sslmode" })?.value ?? "prefer" {
-        case "disable": tls = .disable
-        case "require", "verify-full", "verify-ca": tls = .require(.makeClientConfiguration())
-        default: tls = .prefer(.makeClientConfiguration())
+        case "disable": (tls, probeTLS) = (.disable, .disable)
+        case "require", "verify-full", "verify-ca": (tls, probeTLS) = (.require(.makeClientConfiguration()), .require(try context()))
+        default: (tls, probeTLS) = (.prefer(.makeClientConfiguration()), .prefer(try context()))
         }
         let database = url.path.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        var configuration = PostgresClient.Configuration(host: host, port: url.port ?? 5432, username: url.user ?? "postgres",
-                                                         password: url.password?.removingPercentEncoding ?? url.password,
+        let user = url.user ?? "postgres", password = url.password?.removingPercentEncoding ?? url.password
+        var configuration = PostgresClient.Configuration(host: host, port: url.port ?? 5432, username: user, password: password,
                                                          database: database.isEmpty ? nil : database, tls: tls)
+        probe = PostgresConnection.Configuration(host: host, port: url.port ?? 5432, username: user, password: password,
+                                                 database: database.isEmpty ? nil : database, tls: probeTLS)
         configuration.options.connectTimeout = .seconds(3)
         configuration.options.maximumConnections = 4
         var background = Self.logger
@@ -91,10 +99,14 @@ public actor SharedJournal: TeamLedger {
             runner = Task { await client.run() }
         }
         if preparing == nil {
-            let client = self.client, display = displayURL
+            let client = self.client, display = displayURL, probe = self.probe
             preparing = Task {
                 do {
-                    try await Self.within(.seconds(6)) { try await Self.migrate(client) }
+                    try await Self.within(.seconds(30)) {
+                        let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: Self.logger)
+                        try? await connection.close()
+                        try await Self.migrate(client)
+                    }
                 } catch {
                     throw TeamLedgerError.unreachable("the team's journal at \(display) cannot be reached (\(Self.reason(error)))")
                 }
@@ -353,25 +365,37 @@ public actor SharedJournal: TeamLedger {
 
     // MARK: - Helpers
 
-    /// `body`, or a timeout error after `limit`.
+    /// `body`'s result, or a timeout error once `limit` has passed: then at once, without
+    /// waiting for `body` (a connection pool that is still retrying is cancelled, not awaited).
     static func within<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                throw TeamLedgerError.unreachable("no answer in \(limit.secondsText)")
+        let race = Race<T>()
+        return try await withCheckedThrowingContinuation { continuation in
+            race.waiting.withLock { $0 = continuation }
+            let work = Task {
+                do { race.take()?.resume(returning: try await body()) } catch { race.take()?.resume(throwing: error) }
             }
-            defer { group.cancelAll() }
-            return try await group.next()!
+            Task {
+                try? await Task.sleep(for: limit)
+                guard let late = race.take() else { return }
+                work.cancel()
+                late.resume(throwing: TeamLedgerError.unreachable("no answer in \(limit.secondsText)"))
+            }
         }
     }
 
     static func reason(_ error: any Error) -> String {
         if let error = error as? PSQLError {
             if let message = error.serverInfo?[.message] { return message }
+            if let underlying = error.underlying { return "\(underlying)" }
             return "\(error.code)"
         }
         if let error = error as? TeamLedgerError { return error.description }
         return "\(error)"
     }
+}
+
+/// A continuation resumed once: by whichever of two tasks ends first.
+private final class Race<T: Sendable>: Sendable {
+    let waiting = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    func take() -> CheckedContinuation<T, any Error>? { waiting.withLock { value in defer { value = nil }; return value } }
 }

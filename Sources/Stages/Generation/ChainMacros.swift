@@ -20,6 +20,30 @@ public struct ChainMacro: MacroStage {
     }
     public init() {}
 
+    public var parameters: [ParameterSpec] {
+        [ParameterSpec("prompts", .list, required: true), ParameterSpec("first_frame", .string),
+         ParameterSpec("seam_threshold", .number, default: .number(30)),
+         ParameterSpec("color_match", .string, default: .string("none"), allowed: [.string("none"), .string("anchor")]),
+         ParameterSpec("color_anchor", .string), ColorMatchStage.tolerance] + passedThrough
+    }
+
+    public var documentation: StageDocumentation {
+        StageDocumentation("N prompts to N chained shots: shot k+1 starts on shot k's last frame (so they run one after another), with every seam measured and optional colour matching",
+                           outputs: ["clips": "the shots' clips, in order (colour-matched with color_match: anchor)",
+                                     "last_frames": "each shot's last frame", "seams": "how well each shot continues the one before (PSNR)",
+                                     "drift": "with color_match: anchor, each shot's colour distance (ΔE)"],
+                           parameters: GenerateStage.parameterHelp.merging([
+                               "prompts": "one prompt per shot: a list, or \"${prompts.texts}\" from a template with each:",
+                               "first_frame": "the image the first shot starts on",
+                               "seam_threshold": "PSNR (dB) under which a seam is reported as poor",
+                               "color_match": "anchor: correct shots that drifted in colour toward the anchor",
+                               "color_anchor": "the colour to match (default: first_frame, else shot 1's first frame)",
+                               "color_tolerance": "drift (ΔE) up to which a shot is left as it is",
+                           ]) { $1 },
+                           example: ["prompts": .list([.string("Shot 1: dawn over a harbour"), .string("Shot 2: the boats leave")]),
+                                     "first_frame": .string("frame.png"), "duration": .number(5)])
+    }
+
     public func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws
         -> MacroExpansion
     {
@@ -73,6 +97,21 @@ public struct StoryboardMacro: MacroStage {
     public var acceptedKeys: [String] { ["keyframes", "prompts"] + generationParameters }
     public init() {}
 
+    public var parameters: [ParameterSpec] {
+        [ParameterSpec("keyframes", .list, required: true), ParameterSpec("prompts", .list, required: true)] + passedThrough
+    }
+
+    public var documentation: StageDocumentation {
+        StageDocumentation("keyframe-anchored shots: shot k goes from keyframe k to keyframe k+1, so every shot generates at once",
+                           outputs: ["clips": "the shots' clips, in order", "last_frames": "each shot's last frame"],
+                           parameters: GenerateStage.parameterHelp.merging([
+                               "keyframes": "N+1 images for N shots",
+                               "prompts": "one prompt per shot (N)",
+                           ]) { $1 },
+                           example: ["keyframes": .list([.string("frame.png"), .string("frame.png"), .string("frame.png")]),
+                                     "prompts": .list([.string("Shot 1: the valley at dawn"), .string("Shot 2: noon")])])
+    }
+
     public func expand(name: String, with: [String: ValueExpression], location: SourceLocation?, context: MacroContext) throws
         -> MacroExpansion
     {
@@ -99,11 +138,32 @@ public struct StoryboardMacro: MacroStage {
     }
 }
 
+/// The generation parameters a macro passes through, typed as `seedance.generate` takes
+/// them (`takes` and `cast` as its take and cast support take them).
+var passedThrough: [ParameterSpec] {
+    let generate = GenerateStage().signature
+    return generationParameters.compactMap { name in
+        if let spec = generate.parameters.first(where: { $0.name == name }) { return spec }
+        if let port = generate.inputs.first(where: { $0.name == name }) {
+            if case .list = port.type { return ParameterSpec(name, .list) }
+            return ParameterSpec(name, .string)
+        }
+        return name == "takes" ? ParameterSpec("takes", .integer, range: 1...100) : nil
+    }
+}
+
 /// `seams`: how well each clip continues the one before, as PSNR between clip k's last
 /// frame and clip k+1's first. A seam under the threshold is a warning in the report.
 public struct SeamStage: Stage {
     public let kind = "seams"
     public init() {}
+
+    public var documentation: StageDocumentation {
+        StageDocumentation("how well each clip continues the one before: PSNR between clip k's last frame and clip k+1's first",
+                           inputs: ["clips": "the clips, in order"], outputs: ["report": "each seam's PSNR, and which are under the threshold"],
+                           parameters: ["threshold": "PSNR (dB) under which a seam is reported as poor"],
+                           example: ["clips": .list([.string("clip.mp4"), .string("clip.mp4")])])
+    }
 
     public var signature: StageSignature {
         StageSignature(inputs: [Port("clips", .list(.video))], outputs: [Port("report", .json)],

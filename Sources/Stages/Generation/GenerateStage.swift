@@ -23,6 +23,38 @@ public struct GenerateStage: Stage {
 
     public init(prices: PriceBook = PriceBook()) { self.prices = prices }
 
+    /// What `seedpipe stages` and the schema say of the generation's inputs and parameters
+    /// (the chain and storyboard pass the same through).
+    static let parameterHelp: [String: String] = [
+        "prompt": "what happens in the shot; {{cast.NAME}} cites a member of the cast",
+        "duration": "seconds of video: 4 to 15 (what is paid for)",
+        "resolution": "480p (drafts), 720p or 1080p",
+        "aspect_ratio": "the frame's shape: 16:9, 9:16, 1:1, 4:3, 3:4, 21:9 or adaptive",
+        "generate_audio": "generate synchronized sound",
+        "seed": "the same seed and request give the same clip",
+        "return_last_frame": "ask the service for the clip's last frame as PNG (else it is extracted)",
+        "skip_moderation": "ask the service to skip its moderation step",
+        "sound": "the clip's own sound: full, no-music (ambience and effects, for a soundtrack over the film) or none",
+        "retries_on_blocked": "tries with the next seed after a moderation refusal (not part of the cache key)",
+        "cast": "names of the pipeline's cast members this shot shows (their references are sent)",
+        "takes": "how many takes of the shot to make (seeds step by one); `seedpipe pick` chooses",
+        "first_frame": "the image the clip starts on",
+        "last_frame": "the image the clip ends on",
+        "reference_images": "images the clip draws on (up to 9)",
+        "reference_videos": "videos the clip draws on (up to 3)",
+        "reference_audios": "audio the clip draws on (up to 3)",
+    ]
+
+    public var documentation: StageDocumentation {
+        let inputs = Self.parameterHelp.filter { key, _ in signature.inputs.contains { $0.name == key } }
+        return StageDocumentation("one Seedance 2.0 Mini generation: a clip with sound from a prompt, optionally from a first (and last) frame and references; journaled so it is never paid twice",
+                                  inputs: inputs,
+                                  outputs: ["video": "the clip (MP4)", "last_frame": "its last frame (PNG), to start the next shot on"],
+                                  parameters: Self.parameterHelp.filter { inputs[$0.key] == nil },
+                                  example: ["prompt": .string("A lighthouse at dusk, waves below, the lamp turning"),
+                                            "duration": .number(5), "resolution": .string("720p")])
+    }
+
     /// One generation, of `duration` seconds (5 when not given), priced when the price of
     /// its resolution is known.
     public func cost(_ parameters: [String: Value]) -> Cost {

@@ -7,6 +7,17 @@ import SeedanceAPI
 public struct AudioCheckStage: Stage {
     public let kind = "audio-check"
     public init() {}
+    public var documentation: StageDocumentation {
+        StageDocumentation("checks a video's audio: fails the run (or warns) when it is missing, silent or outside a loudness range",
+                           inputs: ["video": "the video to check"],
+                           outputs: ["report": "loudness (LUFS), true peak, silent stretches and the problems found"],
+                           parameters: ["min_loudness": "the quietest integrated loudness allowed, LUFS",
+                                        "max_loudness": "the loudest integrated loudness allowed, LUFS",
+                                        "silence_threshold": "below this level (dBFS) a stretch counts as silence",
+                                        "on_problem": "fail the run, or only warn"],
+                           example: ["video": .string("clip.mp4"), "min_loudness": .number(-24), "max_loudness": .number(-10)])
+    }
+
     public var signature: StageSignature {
         StageSignature(inputs: [Port("video", .video)], outputs: [Port("report", .json)],
                        parameters: [ParameterSpec("min_loudness", .number), ParameterSpec("max_loudness", .number),

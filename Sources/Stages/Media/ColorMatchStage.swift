@@ -10,6 +10,14 @@ import SeedanceAPI
 public struct ColorMatchStage: Stage {
     public let kind = "color-match"
     public init() {}
+    public var documentation: StageDocumentation {
+        StageDocumentation("brings clips that drifted in colour back to an anchor (corrected ones re-encoded, the rest passed through as they are)",
+                           inputs: ["clips": "the clips, in order", "color_anchor": "the colour to match (default: the first clip's first frame)"],
+                           outputs: ["clips": "the clips, corrected where they drifted", "drift": "each clip's colour distance (ΔE) before and after"],
+                           parameters: ["color_tolerance": "drift (ΔE) up to which a clip is left as it is"],
+                           example: ["clips": .list([.string("clip.mp4"), .string("clip.mp4")]), "color_anchor": .string("frame.png")])
+    }
+
 
     static let tolerance = ParameterSpec("color_tolerance", .number, default: .number(3), range: 0...100)
     /// What `concat` takes to match colour as it joins.

@@ -10,6 +10,19 @@ import SeedanceAPI
 public struct ConcatStage: Stage {
     public let kind = "concat"
     public init() {}
+    public var documentation: StageDocumentation {
+        StageDocumentation("joins clips in order into one film: stream copy when they allow it, cuts or crossfades, optionally colour-matched",
+                           inputs: ["clips": "the clips, in order", "color_anchor": "with color_match: anchor, the colour to match"],
+                           outputs: ["video": "the film", "drift": "with color_match: anchor, each clip's colour distance (ΔE)"],
+                           parameters: ["reencode": "re-encode even when the clips could be stream-copied",
+                                        "transition": "how clips meet: a cut (none) or a crossfade",
+                                        "transition_seconds": "the crossfade's length, seconds",
+                                        "color_match": "anchor: correct clips that drifted from the anchor colour as they are joined",
+                                        "color_tolerance": "drift (ΔE) up to which a clip is left as it is"],
+                           example: ["clips": .list([.string("clip.mp4"), .string("clip.mp4")]), "transition": .string("crossfade"),
+                                     "transition_seconds": .number(0.5)])
+    }
+
     public var signature: StageSignature {
         StageSignature(inputs: [Port("clips", .list(.video)), Port("color_anchor", .image, required: false)],
                        outputs: [Port("video", .video), Port("drift", .json, required: false)],

@@ -7,6 +7,12 @@ import SeedanceAPI
 public struct LastFrameStage: Stage {
     public let kind = "last-frame"
     public init() {}
+    public var documentation: StageDocumentation {
+        StageDocumentation("the exact last frame of a video, as PNG (the next shot's first frame)",
+                           inputs: ["video": "the video"], outputs: ["image": "its last frame (PNG)"],
+                           example: ["video": .string("clip.mp4")])
+    }
+
     public var signature: StageSignature { StageSignature(inputs: [Port("video", .video)], outputs: [Port("image", .image)]) }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let video = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)

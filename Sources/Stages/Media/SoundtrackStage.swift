@@ -11,6 +11,22 @@ import SeedanceAPI
 public struct SoundtrackStage: Stage {
     public let kind = "soundtrack"
     public init() {}
+    public var documentation: StageDocumentation {
+        StageDocumentation("lays music over a whole film: looped or cut to length, faded, ducked under the clips' own sound, brought to a loudness target",
+                           inputs: ["video": "the film", "music": "the music (looped or cut to the film's length)"],
+                           outputs: ["video": "the film with its new sound (the picture stream-copied)",
+                                     "report": "loudness before and after, time ducked, how often the music plays, the filter graph"],
+                           parameters: ["fade_in": "seconds the music fades in", "fade_out": "seconds the music fades out at the end",
+                                        "duck_db": "how far the music dips under the clips' own sound, dB",
+                                        "threshold": "the clips' level (dBFS) above which the music ducks",
+                                        "attack": "seconds the ducking takes to come in", "release": "seconds the ducking takes to let go",
+                                        "clip_gain_db": "gain on the clips' own sound, dB",
+                                        "clips": "the clips' own sound: mixed under the music, or dropped",
+                                        "target": "integrated loudness of the result, LUFS",
+                                        "true_peak": "the highest true peak allowed, dBTP"],
+                           example: ["video": .string("clip.mp4"), "music": .string("music.m4a"), "fade_in": .number(1), "fade_out": .number(2)])
+    }
+
     public var signature: StageSignature {
         let defaults = SoundtrackSettings()
         return StageSignature(

@@ -8,6 +8,17 @@ import SeedanceAPI
 public struct ThumbnailStage: Stage {
     public let kind = "thumbnail"
     public init() {}
+    public var documentation: StageDocumentation {
+        StageDocumentation("a poster: the frame at a time as JPEG, optionally scaled, and optionally a contact sheet of frames",
+                           inputs: ["video": "the video"],
+                           outputs: ["image": "the frame (JPEG)", "sheet": "with sheet_columns: a grid of frames at even intervals"],
+                           parameters: ["at": "the time of the frame, seconds (past the end: the last frame)",
+                                        "width": "scale to this width, keeping the aspect ratio (default: as it is)",
+                                        "sheet_columns": "columns of the contact sheet (0: no sheet)", "sheet_rows": "rows of the contact sheet",
+                                        "sheet_width": "the contact sheet's width, pixels"],
+                           example: ["video": .string("clip.mp4"), "at": .number(2.5), "width": .number(640)])
+    }
+
     public var signature: StageSignature {
         StageSignature(inputs: [Port("video", .video)], outputs: [Port("image", .image), Port("sheet", .image, required: false)],
                        parameters: [ParameterSpec("at", .number, default: .number(0)),

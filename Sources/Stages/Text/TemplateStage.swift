@@ -8,6 +8,16 @@ import Pipeline
 public struct TemplateStage: Stage {
     public let kind = "template"
     public init() {}
+    public var documentation: StageDocumentation {
+        StageDocumentation("Mustache text from the pipeline's vars, once, or once per item of `each` (prompts for a chain)",
+                           outputs: ["text": "the text (with each: the first)", "texts": "with each: one text per item"],
+                           parameters: ["template": "the Mustache template ({{place}}; with each: the item's fields, {{index}} from 1, {{count}})",
+                                        "each": "a list of mappings: one text per item",
+                                        "vars": "more values for the template, beside the pipeline's vars"],
+                           example: ["template": .string("Shot {{index}}: a harbour {{beat}}"),
+                                     "each": .list([.object(["beat": .string("at dawn")]), .object(["beat": .string("at dusk")])])])
+    }
+
 
     public var signature: StageSignature {
         StageSignature(outputs: [Port("text", .text), Port("texts", .list(.text))],
