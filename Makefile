@@ -7,6 +7,8 @@
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
 #   make docs    DocC documentation of the library products into out/docs/<Product>/
+#   make install PREFIX=/usr/local   the release binary, its man page and shell completions
+#   make schema  pipelines/pipeline.schema.json, the JSON Schema editors read
 
 SWIFT       ?= swift
 BUILD_FLAGS ?=
@@ -17,7 +19,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev pkg-config
 
-.PHONY: all deps browser timeline servers build release demo team-demo test bench asan docs clean
+.PHONY: all deps browser timeline servers build release demo team-demo test bench asan docs schema install uninstall clean
 
 all: build
 
@@ -37,7 +39,10 @@ build: deps
 release: deps
 	$(SWIFT) build -c release $(RELEASE_FLAGS) $(BUILD_FLAGS)
 
-demo: build
+# Only what the demo needs: seedpipe and the loudness-normalize plugin it uses.
+demo: deps
+	$(SWIFT) build --product seedpipe $(BUILD_FLAGS)
+	$(SWIFT) build --product seedpipe-loudness-normalize $(BUILD_FLAGS)
 	@bin=$$($(SWIFT) build --show-bin-path)/seedpipe; set -e; \
 	echo "\$$ seedpipe plan pipelines/waterfall-journey.yaml"; $$bin plan pipelines/waterfall-journey.yaml; \
 	echo "\$$ seedpipe run pipelines/waterfall-journey.yaml --out $(DEMO_DIR)"; $$bin run pipelines/waterfall-journey.yaml --out $(DEMO_DIR); \
@@ -85,6 +90,46 @@ team-demo: build servers
 	$$bin run pipelines/storyboard.yaml --backend http://127.0.0.1:$$api --cache c --out c-out; \
 	cmp -s a-out/film.mp4 c-out/film.mp4 && echo "c has the same film, from the team's cache"
 
+# The JSON Schema of pipeline files (the shipped pipelines point their editors at it).
+schema: deps
+	$(SWIFT) build --product seedpipe $(BUILD_FLAGS)
+	$$($(SWIFT) build --show-bin-path)/seedpipe schema pipelines -o pipelines/pipeline.schema.json
+
+# Installs like any command-line tool: the binary (release, unless INSTALL_CONFIG=debug), a
+# man page made by swift-argument-parser's generate-manual from the commands' help, bash, zsh
+# and fish completions, and the shipped plugins (share/seedpipe/plugins, where seedpipe looks).
+PREFIX         ?= /usr/local
+INSTALL_CONFIG ?= release
+INSTALL_FLAGS  := $(if $(filter release,$(INSTALL_CONFIG)),$(RELEASE_FLAGS))
+MANUAL_TOOL    := .build/manual-tool/release/generate-manual
+# INSTALL_BIN=DIR installs what is already built there (the tests do, as their own build runs).
+INSTALL_BIN    ?=
+install: deps
+	@if [ -z "$(INSTALL_BIN)" ]; then \
+	  $(SWIFT) build -c $(INSTALL_CONFIG) $(INSTALL_FLAGS) --product seedpipe $(BUILD_FLAGS) && \
+	  $(SWIFT) build -c $(INSTALL_CONFIG) $(INSTALL_FLAGS) --product seedpipe-loudness-normalize $(BUILD_FLAGS); fi
+	@[ -x $(MANUAL_TOOL) ] || $(SWIFT) build -c release --package-path .build/checkouts/swift-argument-parser \
+	  --product generate-manual --scratch-path .build/manual-tool
+	@set -e; bin=$(INSTALL_BIN); [ -n "$$bin" ] || bin=$$($(SWIFT) build -c $(INSTALL_CONFIG) $(INSTALL_FLAGS) --show-bin-path); \
+	share=$(DESTDIR)$(PREFIX)/share; \
+	install -d $(DESTDIR)$(PREFIX)/bin $$share/man/man1 $$share/bash-completion/completions $$share/zsh/site-functions \
+	  $$share/fish/vendor_completions.d $$share/seedpipe/plugins; \
+	install -m 755 $$bin/seedpipe $$bin/seedpipe-loudness-normalize $(DESTDIR)$(PREFIX)/bin/; \
+	man=$$(mktemp -d); $(MANUAL_TOOL) $$bin/seedpipe --output-directory $$man; install -m 644 $$man/seedpipe.1 $$share/man/man1/; rm -rf $$man; \
+	$$bin/seedpipe --generate-completion-script bash > $$share/bash-completion/completions/seedpipe; \
+	$$bin/seedpipe --generate-completion-script zsh > $$share/zsh/site-functions/_seedpipe; \
+	$$bin/seedpipe --generate-completion-script fish > $$share/fish/vendor_completions.d/seedpipe.fish; \
+	for plugin in plugins/*/; do name=$$(basename $$plugin); rm -rf $$share/seedpipe/plugins/$$name; \
+	  mkdir -p $$share/seedpipe/plugins/$$name; cp $$plugin/plugin.yaml $$share/seedpipe/plugins/$$name/; \
+	  find $$plugin -maxdepth 1 -type f \( -name '*.py' -o -name 'README.md' \) -exec cp -p {} $$share/seedpipe/plugins/$$name/ \; ; done; \
+	echo "installed seedpipe in $(DESTDIR)$(PREFIX)/bin, its man page (man seedpipe), completions for bash, zsh and fish, and the shipped plugins"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/seedpipe $(DESTDIR)$(PREFIX)/bin/seedpipe-loudness-normalize \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/seedpipe.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/seedpipe \
+	  $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_seedpipe $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/seedpipe.fish
+	rm -rf $(DESTDIR)$(PREFIX)/share/seedpipe
+
 # The studio's browser tests: Debian's chromium and chromium-driver, and selenium (PyPI) in
 # a virtual environment of the build folder.
 BROWSER_VENV ?= .build/browser-venv
@@ -112,13 +157,13 @@ servers:
 	  status=$$?; [ -z "$$made" ] || $$SUDO rm -f $$policy; exit $$status; \
 	fi
 
-# The referee of `seedpipe export`: OpenTimelineIO with its FCPXML and CMX 3600 adapters
-# (PyPI) in a virtual environment of the build folder.
+# The referees of `seedpipe export` and `seedpipe schema`: OpenTimelineIO with its FCPXML and
+# CMX 3600 adapters, and jsonschema with PyYAML (PyPI), in a virtual environment of the build folder.
 TIMELINE_VENV ?= .build/timeline-venv
 timeline:
-	@if ! $(TIMELINE_VENV)/bin/python -c "import opentimelineio, otio_fcpx_xml_adapter, otio_cmx3600_adapter" 2>/dev/null; then \
-	  echo "installing OpenTimelineIO into $(TIMELINE_VENV)"; \
-	  python3 -m venv $(TIMELINE_VENV) && $(TIMELINE_VENV)/bin/pip install -q opentimelineio otio-fcpx-xml-adapter otio-cmx3600-adapter; \
+	@if ! $(TIMELINE_VENV)/bin/python -c "import opentimelineio, otio_fcpx_xml_adapter, otio_cmx3600_adapter, jsonschema, yaml" 2>/dev/null; then \
+	  echo "installing OpenTimelineIO and jsonschema into $(TIMELINE_VENV)"; \
+	  python3 -m venv $(TIMELINE_VENV) && $(TIMELINE_VENV)/bin/pip install -q opentimelineio otio-fcpx-xml-adapter otio-cmx3600-adapter jsonschema pyyaml; \
 	fi
 
 test: deps browser timeline servers

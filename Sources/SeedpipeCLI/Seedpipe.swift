@@ -8,6 +8,8 @@ public struct Seedpipe: AsyncParsableCommand {
         discussion: """
             Pipelines (offline, through the built-in emulator, without SEGMIND_API_KEY):
 
+              seedpipe init teaser.yaml --template teaser
+              seedpipe stages seedance.chain
               seedpipe validate pipelines/waterfall-journey.yaml
               seedpipe plan pipelines/waterfall-journey.yaml
               seedpipe run pipelines/waterfall-journey.yaml --max-generations 6
@@ -47,6 +49,7 @@ public struct Seedpipe: AsyncParsableCommand {
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
             RunCommand.self, TakesCommand.self, PickCommand.self, RerollCommand.self, StudioCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, ExportCommand.self, JobsCommand.self, BudgetCommand.self, CacheCommand.self,
             ConcatCommand.self, SoundtrackCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self, PluginsCommand.self,
+            StagesCommand.self, SchemaCommand.self, InitCommand.self,
         ]
     )
 

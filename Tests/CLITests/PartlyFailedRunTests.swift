@@ -190,6 +190,7 @@ extension CheckedBeforeRunningTests {
         ["validate"], ["plan"], ["graph"], ["export"], ["jobs"], ["budget", "show"], ["budget", "set"], ["budget", "clear"],
         ["cache", "ls"], ["cache", "verify"], ["cache", "gc"],
         ["concat"], ["soundtrack"], ["synth"], ["generate"], ["serve"], ["plugins", "ls"], ["plugins", "check"],
+        ["stages"], ["schema"], ["init"],
     ]
 
     @Test(arguments: commands) func takesVerboseAndQuietAndShowsAnExample(_ command: [String]) async throws {
@@ -264,7 +265,7 @@ extension EveryCommandTests {
                                  ["generate"], ["validate"], ["plan"], ["graph"], ["run"], ["export"], ["takes"], ["pick"], ["reroll"],
                                  ["jobs"], ["budget", "set"], ["budget", "show"], ["budget", "clear"],
                                  ["cache", "ls"], ["cache", "verify"], ["cache", "gc"], ["plugins", "ls"],
-                                 ["plugins", "check"], ["studio"], ["serve"]]
+                                 ["plugins", "check"], ["stages"], ["schema"], ["init"], ["studio"], ["serve"]]
         #expect(Set(order.dropFirst()) == Set(Self.commands), "every command's examples are run")
         var wide = SeedpipeBinary.offline
         wide["COLUMNS"] = "300"

@@ -143,6 +143,8 @@ public struct StoryboardMacro: MacroStage {
 var passedThrough: [ParameterSpec] {
     let generate = GenerateStage().signature
     return generationParameters.compactMap { name in
+        // `cast: [names]` as written (the stage receives the members themselves).
+        if name == "cast" { return ParameterSpec("cast", .list) }
         if let spec = generate.parameters.first(where: { $0.name == name }) { return spec }
         if let port = generate.inputs.first(where: { $0.name == name }) {
             if case .list = port.type { return ParameterSpec(name, .list) }
