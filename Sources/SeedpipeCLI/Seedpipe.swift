@@ -49,7 +49,7 @@ public struct Seedpipe: AsyncParsableCommand {
             ProbeCommand.self, ThumbnailCommand.self, LastFrameCommand.self, AudioCheckCommand.self,
             RunCommand.self, TakesCommand.self, PickCommand.self, RerollCommand.self, StudioCommand.self, ValidateCommand.self, PlanCommand.self, GraphCommand.self, ExportCommand.self, JobsCommand.self, BudgetCommand.self, CacheCommand.self,
             ConcatCommand.self, SoundtrackCommand.self, SynthCommand.self, GenerateCommand.self, ServeCommand.self, PluginsCommand.self,
-            StagesCommand.self, SchemaCommand.self, InitCommand.self,
+            StagesCommand.self, SchemaCommand.self, InitCommand.self, LogCommand.self,
         ]
     )
 

@@ -190,7 +190,7 @@ extension CheckedBeforeRunningTests {
         ["validate"], ["plan"], ["graph"], ["export"], ["jobs"], ["budget", "show"], ["budget", "set"], ["budget", "clear"],
         ["cache", "ls"], ["cache", "verify"], ["cache", "gc"],
         ["concat"], ["soundtrack"], ["synth"], ["generate"], ["serve"], ["plugins", "ls"], ["plugins", "check"],
-        ["stages"], ["schema"], ["init"],
+        ["stages"], ["schema"], ["init"], ["log"],
     ]
 
     @Test(arguments: commands) func takesVerboseAndQuietAndShowsAnExample(_ command: [String]) async throws {
@@ -263,7 +263,7 @@ extension EveryCommandTests {
         try? FileManager.default.removeItem(at: folder.file("pipelines/.seedpipe"))
         let order: [[String]] = [[], ["synth"], ["probe"], ["thumbnail"], ["last-frame"], ["audio-check"], ["concat"], ["soundtrack"],
                                  ["generate"], ["validate"], ["plan"], ["graph"], ["run"], ["export"], ["takes"], ["pick"], ["reroll"],
-                                 ["jobs"], ["budget", "set"], ["budget", "show"], ["budget", "clear"],
+                                 ["jobs"], ["log"], ["budget", "set"], ["budget", "show"], ["budget", "clear"],
                                  ["cache", "ls"], ["cache", "verify"], ["cache", "gc"], ["plugins", "ls"],
                                  ["plugins", "check"], ["stages"], ["schema"], ["init"], ["studio"], ["serve"]]
         #expect(Set(order.dropFirst()) == Set(Self.commands), "every command's examples are run")

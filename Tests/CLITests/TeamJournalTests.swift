@@ -153,7 +153,7 @@ struct TeamJournalTests {
     /// polls b's request, and both finish with one submit per clip.
     @Test func aMachinePausedPastItsLeaseCannotSubmitWhenResumed() async throws {
         let team = try await team()
-        team.emulator.injectFaults(script: [Fault(delay: 3, path: "/upload-asset"), Fault(delay: 8, path: "/upload-asset")])
+        team.emulator.injectFaults(script: [Fault(delay: 3, path: "/upload-asset"), Fault(delay: 25, path: "/upload-asset")])
         let a = try team.launch("a")
         let claimed = await eventually(within: .seconds(90)) { await team.row("g1")?.state == .claimed }
         try #require(claimed, "machine a claimed shot 1: \(team.log("a"))")

@@ -13,15 +13,20 @@ struct SharedJournalTests {
     static let body: Value = .object(["prompt": .string("A lighthouse at dusk"), "seed": .number(42)])
 
     /// Two machines on one fresh database, with a short lease.
-    func machines(_ server: TestPostgres, _ database: String, lease: Duration = .seconds(1)) throws -> (SharedJournal, SharedJournal) {
+    /// Both connected before the test starts its clock: a lease is short, a loaded machine slow to connect.
+    func machines(_ server: TestPostgres, _ database: String, lease: Duration = .seconds(4)) async throws -> (SharedJournal, SharedJournal) {
         try server.createDatabase(database)
         let url = URL(string: server.url(database))!
-        return (try SharedJournal(url: url, lease: lease), try SharedJournal(url: url, lease: lease))
+        let (a, b) = (try SharedJournal(url: url, lease: lease), try SharedJournal(url: url, lease: lease))
+        try await a.prepare()
+        try await b.prepare()
+        return (a, b)
     }
 
     /// Claims until this machine owns it (the other's lease runs out first), or gives up.
     func claimOnceExpired(_ journal: SharedJournal, _ key: String) async throws -> TeamSeat {
-        for _ in 0..<100 {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
             if case .owned(let seat) = try await journal.claim(key, pipeline: "p", stage: "s") { return seat }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -32,7 +37,7 @@ struct SharedJournalTests {
 
     @Test func aClaimTakenOverAfterItsLeaseFencesTheFirstOwnerOut() async throws {
         let server = try await TestPostgres.start()
-        let (a, b) = try machines(server, "fencing")
+        let (a, b) = try await machines(server, "fencing")
         guard case .owned(let first) = try await a.claim("k1", pipeline: "p", stage: "s") else { Issue.record("a owns it first"); return }
         #expect(first.epoch == 1)
         guard case .busy(let row) = try await b.claim("k1", pipeline: "p", stage: "s") else { Issue.record("b waits"); return }
@@ -60,7 +65,7 @@ struct SharedJournalTests {
 
     @Test func anOwnerThatVanishedWhileSubmittingLeavesItUncertain() async throws {
         let server = try await TestPostgres.start()
-        let (a, b) = try machines(server, "uncertain")
+        let (a, b) = try await machines(server, "uncertain")
         guard case .owned(let seat) = try await a.claim("k2", pipeline: "p", stage: "s") else { Issue.record("a owns it"); return }
         try await a.beginSubmit(seat, body: Self.body, seconds: 5, estimate: 0.25)
         // a vanishes between its submit and the answer.
@@ -79,7 +84,7 @@ struct SharedJournalTests {
 
     @Test func aFailedGenerationAndAClaimGivenUpAreFreeToClaimAtOnce() async throws {
         let server = try await TestPostgres.start()
-        let (a, b) = try machines(server, "failed", lease: .seconds(60))
+        let (a, b) = try await machines(server, "failed", lease: .seconds(60))
         guard case .owned(let seat) = try await a.claim("k3", pipeline: "p", stage: "s") else { Issue.record("a owns it"); return }
         try await a.release(seat)
         guard case .owned(let again) = try await b.claim("k3", pipeline: "p", stage: "s") else { Issue.record("b owns it"); return }
@@ -95,7 +100,7 @@ struct SharedJournalTests {
 
     @Test func theTeamBudgetHoldsAgainstTwoMachinesAtOnce() async throws {
         let server = try await TestPostgres.start()
-        let (a, b) = try machines(server, "budget", lease: .seconds(60))
+        let (a, b) = try await machines(server, "budget", lease: .seconds(60))
         try await a.setBudget(perDay: 1.0)
         // Ten generations at $0.25 from two machines at once: four fit in $1.00.
         let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
@@ -124,7 +129,7 @@ struct SharedJournalTests {
 
     @Test func theTablesAreMadeOnceAndVersioned() async throws {
         let server = try await TestPostgres.start()
-        let (a, b) = try machines(server, "schema")
+        let (a, b) = try await machines(server, "schema")
         async let first: Void = a.prepare()
         async let second: Void = b.prepare()
         _ = try await (first, second)

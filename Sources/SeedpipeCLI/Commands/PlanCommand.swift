@@ -14,8 +14,11 @@ struct PlanCommand: AsyncParsableCommand {
             with the service's). No network, except asking a --backend URL whether it is
             seedpipe's emulator.
 
-            Example:
+            --only and --until show exactly what a partial run would make and pay for.
+
+            Examples:
               seedpipe plan pipelines/waterfall-journey.yaml --var place="a glacier"
+              seedpipe plan pipelines/waterfall-journey.yaml --only shots
             """
     )
 
@@ -25,6 +28,7 @@ struct PlanCommand: AsyncParsableCommand {
     var json = false
 
     @OptionGroup var backend: BackendOptions
+    @OptionGroup var selection: SelectionOptions
 
     @OptionGroup var global: GlobalOptions
 
@@ -32,7 +36,7 @@ struct PlanCommand: AsyncParsableCommand {
         global.apply()
         let project = options.project
         let storage = try project.storage()
-        let pipeline = try await project.loadPriced(storage, backend: await backend.kind())
+        let pipeline = try await project.loadPriced(storage, backend: await backend.kind()).selecting(selection.selection)
         try project.claimName(pipeline.graph.name, record: false)
         let plan = await Planner.plan(pipeline, storage: storage)
         if json {

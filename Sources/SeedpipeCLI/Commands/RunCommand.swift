@@ -18,6 +18,10 @@ struct RunCommand: AsyncParsableCommand {
               seedpipe run pipelines/product-teaser.yaml --var product="a red kettle" \\
                   --max-generations 4
               seedpipe run pipelines/storyboard.yaml --backend emulator --keep-going --json
+              seedpipe run pipelines/waterfall-journey.yaml --only shots   # the shots alone
+              seedpipe run pipelines/waterfall-journey.yaml --until joined
+
+            Every run is appended to the cache's runs.jsonl: seedpipe log lists them.
             """
     )
 
@@ -40,6 +44,7 @@ struct RunCommand: AsyncParsableCommand {
     var rehash = false
 
     @OptionGroup var flags: RunFlags
+    @OptionGroup var selection: SelectionOptions
     @OptionGroup var backend: BackendOptions
     @OptionGroup var global: GlobalOptions
 
@@ -55,6 +60,7 @@ struct RunCommand: AsyncParsableCommand {
         settings.maxGenerations = maxGenerations
         settings.maxCost = maxCost
         settings.rehash = rehash
+        settings.selection = selection.selection
         // Validated and planned before connecting: nothing starts for a broken or too costly pipeline.
         let run = try await PipelineRun(project: options.project, options: settings)
         Terminal.note(run.plan.summary)

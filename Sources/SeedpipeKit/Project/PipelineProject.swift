@@ -174,6 +174,9 @@ public struct PipelineProject: Sendable {
                                ?? (names.isEmpty ? " (it has no generation stages)" : "; shots: \(names.joined(separator: ", "))")))
     }
 
+    /// The file's text as this project read it (nil when it cannot be read).
+    public var text: String? { try? source.text() }
+
     /// The file's text, read on first use and kept.
     private final class Source: Sendable {
         let file: URL

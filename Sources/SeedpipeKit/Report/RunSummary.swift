@@ -47,6 +47,16 @@ public struct RunSummary: Encodable, Sendable {
     public var cacheHits: Int
     /// Every shot's takes (seed, request id, digest, picked; posters beside run.json).
     public var shots: [ShotTakes.Shot]
+    /// A partial run (`--only`, `--until`): what it was asked for, the outputs it produced,
+    /// and those it did not (their files in the out folder are left as they were).
+    public var partial: Partial?
+
+    public struct Partial: Encodable, Sendable {
+        public var only: [String]
+        public var until: String?
+        public var produced: [String]
+        public var notProduced: [String]
+    }
 
     init(report: RunReport, pipeline: ValidatedPipeline, journal: any ActionJournal, started: Date,
          files: [String: [String]], shots: [ShotTakes.Shot] = []) async {

@@ -52,6 +52,8 @@ public final class PipelineRun: Sendable {
         /// Without the shared journal reachable, submit anyway with this machine's journal
         /// alone (else paid submits are refused, exit 3; cached work still runs).
         public var allowLocalJournal = false
+        /// Part of the pipeline (`--only`, `--until`): those stages and what they need.
+        public var selection = StageSelection()
 
         public init(out: URL? = nil, backend: Backend = .auto, apiKey: APIKey? = .fromEnvironment(), jobs: Int = 4,
                     cpuJobs: Int? = nil, keepGoing: Bool = false, maxGenerations: Int? = nil, maxCost: Double? = nil,
@@ -92,6 +94,8 @@ public final class PipelineRun: Sendable {
     private let continuation: AsyncStream<RunEvent>.Continuation
     /// Whether the outputs, run.json and report.html are written (not for a re-roll's takes).
     private let delivers: Bool
+    /// The outputs of the whole pipeline (a partial run makes some of them).
+    private let allOutputs: [String]
 
     /// A run of a pipeline file: loaded with its plugins, picks and prices, priced as the
     /// backend bills, and planned. Nothing is paid or started yet.
@@ -99,10 +103,12 @@ public final class PipelineRun: Sendable {
         let storage = try project.storage()
         storage.digests.rehash = options.rehash
         let kind = await options.backend.kind(apiKey: options.apiKey)
-        let pipeline = try await project.loadPriced(storage, backend: kind)
+        let whole = try await project.loadPriced(storage, backend: kind)
+        let pipeline = try whole.selecting(options.selection)
         try project.claimName(pipeline.graph.name, record: true)
         self.init(pipeline: pipeline, plan: await Planner.plan(pipeline, storage: storage), storage: storage,
-                  cacheFolder: project.cacheFolder, project: project, kind: kind, options: options, delivers: true)
+                  cacheFolder: project.cacheFolder, project: project, kind: kind, options: options, delivers: true,
+                  allOutputs: whole.graph.outputs.keys.sorted())
     }
 
     /// A run of a pipeline built in Swift (``PipelineBuilder``, ``PipelineGraph``), with the
@@ -118,9 +124,10 @@ public final class PipelineRun: Sendable {
         } else {
             stages = BuiltinStages.registry(prices: try await PipelineProject.prices(storage, backend: kind, pricePerSecond: pricePerSecond))
         }
-        let pipeline = try PipelineValidator.validate(graph, registry: stages)
+        let whole = try PipelineValidator.validate(graph, registry: stages)
+        let pipeline = try whole.selecting(options.selection)
         self.init(pipeline: pipeline, plan: await Planner.plan(pipeline, storage: storage), storage: storage, cacheFolder: cacheFolder,
-                  project: nil, kind: kind, options: options, delivers: true)
+                  project: nil, kind: kind, options: options, delivers: true, allOutputs: whole.graph.outputs.keys.sorted())
     }
 
     /// A run of part of a pipeline already planned (a re-roll's new takes): executed, its
@@ -132,7 +139,8 @@ public final class PipelineRun: Sendable {
     }
 
     private init(pipeline: ValidatedPipeline, plan: Plan, storage: Storage, cacheFolder: URL, project: PipelineProject?,
-                 kind: Backend.Kind, options: Options, delivers: Bool) {
+                 kind: Backend.Kind, options: Options, delivers: Bool, allOutputs: [String]? = nil) {
+        self.allOutputs = allOutputs ?? pipeline.graph.outputs.keys.sorted()
         self.pipeline = pipeline
         self.plan = plan
         self.storage = storage
@@ -228,9 +236,32 @@ public final class PipelineRun: Sendable {
         case .success(let report): report
         case .failure(let error): (error as? PipelineError)?.report
         }
-        tell(.runFinished(finished(result, report: report, folder: folder, files: files, started: started)))
+        let end = finished(result, report: report, folder: folder, files: files, started: started)
+        if delivers { record(end, report: report, started: started, tell: tell) }
+        tell(.runFinished(end))
         live?.close()
         return try result.get()
+    }
+
+    /// Appends the run to `<cache>/runs.jsonl` (`seedpipe log`); a history that cannot be
+    /// written costs the run nothing but a warning.
+    private func record(_ end: RunFinished, report: RunReport?, started: Date, tell: (RunEvent) -> Void) {
+        let stages = RunRecord.stages(report, order: pipeline.steps.map(\.node.name))
+        let text = project?.text
+        let record = RunRecord(
+            id: RunRecord.newID(started: started), pipeline: pipeline.graph.name, file: project?.file.path,
+            fileDigest: text.map(RunRecord.digest), profile: nil,
+            options: .init(backend: backendKind == .service ? "segmind" : "emulator", jobs: options.jobs, keepGoing: options.keepGoing,
+                           maxGenerations: options.maxGenerations, maxCost: options.maxCost,
+                           only: options.selection.only.isEmpty ? nil : options.selection.only, until: options.selection.until,
+                           sharedJournal: options.sharedJournal == nil ? nil : true),
+            started: started, ended: Date(), seconds: end.seconds, status: end.status, exitCode: end.exitCode, message: end.message,
+            stages: stages, ran: stages.filter { $0.status == "ran" }.count, cached: stages.filter { $0.status == "cached" }.count,
+            failed: stages.filter { $0.status == "failed" }.count, generationsPaid: end.generationsPaid, moneyPaid: end.moneyPaid,
+            generationsEmulated: end.generationsEmulated, out: end.folder)
+        do { try RunHistory(cache: cacheFolder).append(record) } catch {
+            tell(.note(level: "warning", message: "the run history (runs.jsonl) was not written: \(error)"))
+        }
     }
 
     /// The last event for how the run ended.
@@ -348,8 +379,12 @@ public final class PipelineRun: Sendable {
         }
         // Shots' takes need the pipeline with every take: only worth loading when it has shots.
         let hasShots = pipeline.steps.contains { $0.stage.signature.takes != nil }
-        let summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files,
+        var summary = await RunSummary(report: report, pipeline: pipeline, journal: storage.journal, started: started, files: files,
                                        shots: hasShots ? await takes(into: folder) : [])
+        if !options.selection.isEmpty {
+            summary.partial = RunSummary.Partial(only: options.selection.only, until: options.selection.until,
+                                                 produced: files.keys.sorted(), notProduced: allOutputs.filter { files[$0] == nil })
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601

@@ -372,7 +372,13 @@ public actor SharedJournal: TeamLedger {
         return try await withCheckedThrowingContinuation { continuation in
             race.waiting.withLock { $0 = continuation }
             let work = Task {
-                do { race.take()?.resume(returning: try await body()) } catch { race.take()?.resume(throwing: error) }
+                // The result first: `take()` must run only once there is one to give.
+                do {
+                    let value = try await body()
+                    race.take()?.resume(returning: value)
+                } catch {
+                    race.take()?.resume(throwing: error)
+                }
             }
             Task {
                 try? await Task.sleep(for: limit)
