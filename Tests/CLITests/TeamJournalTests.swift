@@ -155,8 +155,12 @@ struct TeamJournalTests {
         let team = try await team()
         team.emulator.injectFaults(script: [Fault(delay: 3, path: "/upload-asset"), Fault(delay: 25, path: "/upload-asset")])
         let a = try team.launch("a")
-        let claimed = await eventually(within: .seconds(90)) { await team.row("g1")?.state == .claimed }
-        try #require(claimed, "machine a claimed shot 1: \(team.log("a"))")
+        // Stopped once its upload has reached the service (and drawn the first, short delay).
+        let claimed = await eventually(within: .seconds(90)) {
+            guard await team.row("g1")?.state == .claimed else { return false }
+            return await team.emulator.stats().faultsInjected >= 1
+        }
+        try #require(claimed, "machine a claimed shot 1 and sent its upload: \(team.log("a"))")
         kill(a.processIdentifier, SIGSTOP)
         let b = try team.launch("b")
         let takenOver = await eventually(within: .seconds(60)) {
