@@ -116,6 +116,9 @@ def main() -> int:
         final = states(driver)
         assert all(v in ("queued", "running", "cached", "done", "failed") for v in seen), f"states seen: {seen}"
         print(f"ok: the run went live from running to done ({sum(v == 'done' for v in final.values())} stages done)")
+        # The run list gains the run just made, on top.
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs tr[data-run]")) >= 2)
+        print(f"ok: the run list shows {len(driver.find_elements(By.CSS_SELECTOR, '#runs tr[data-run]'))} runs, newest first")
         # The page has taken the run's end (it reads the state again): the take played on through it.
         time.sleep(1.5)
         watch = driver.execute_script("""

@@ -140,6 +140,9 @@ import Testing
         let state = try JSONSerialization.jsonObject(with: stateData) as! [String: Any]
         let shots = try #require(state["shots"] as? [[String: Any]])
         #expect(shots.map { $0["shot"] as? String } == ["shots-1", "shots-2"])
+        // The runs so far (the one that made the takes), as `seedpipe log` has them.
+        let runs = try #require(state["runs"] as? [[String: Any]])
+        #expect(runs.count == 1 && runs.first?["status"] as? String == "succeeded" && (runs.first?["generated"] as? Int) == 4, "\(runs)")
         let take = try #require((shots[0]["takes"] as? [[String: Any]])?.first)
         let digest = try #require(take["digest"] as? String)
 

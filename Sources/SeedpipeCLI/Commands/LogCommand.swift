@@ -55,14 +55,14 @@ struct LogCommand: AsyncParsableCommand {
         if json { return try Terminal.json(records, isoDates: true) }
         guard !records.isEmpty else { return print("no runs recorded in \(folder.relativePath)/runs.jsonl") }
         let formatter = ISO8601DateFormatter()
-        print("RUN ID                 STARTED               PIPELINE             STATUS       RAN CACHED FAILED  GENERATED  PAID     TIME")
+        print("RUN ID                 STARTED               PIPELINE             STATUS            RAN CACHED FAILED  GENERATED  PAID     TIME")
         for record in records {
             let paid = record.moneyPaid.map { String(format: "$%.2f", $0) } ?? (record.generationsPaid > 0 ? "?" : "$0.00")
             let generated = record.generationsPaid + record.generationsEmulated
             print([record.id.padding(toLength: 22, withPad: " ", startingAt: 0),
                    formatter.string(from: record.started).padding(toLength: 21, withPad: " ", startingAt: 0),
                    record.pipeline.padding(toLength: 20, withPad: " ", startingAt: 0),
-                   "\(record.status.rawValue) (\(record.exitCode))".padding(toLength: 12, withPad: " ", startingAt: 0),
+                   "\(record.status.rawValue) (\(record.exitCode))".padding(toLength: 17, withPad: " ", startingAt: 0),
                    String(format: "%3d %6d %6d  %9d  %-7@ %5.1f s", record.ran, record.cached, record.failed, generated, paid, record.seconds)]
                 .joined(separator: " ") + (record.options.only.map { "  --only \($0.joined(separator: ","))" } ?? "")
                   + (record.options.until.map { "  --until \($0)" } ?? ""))

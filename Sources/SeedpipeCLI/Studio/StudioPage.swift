@@ -7,7 +7,8 @@
 /// Tools and tests rely on these attributes: each shot is `data-stage="NAME"`, each take in
 /// it `data-take="N"` (`data-picked="true"` on the picked one); buttons are
 /// `data-action="pick" | "reroll" | "run" | "confirm"`; each stage's live state is the
-/// text of `data-stage-state="NAME"`: queued, running, cached, done or failed.
+/// text of `data-stage-state="NAME"`: queued, running, cached, done or failed; each run of
+/// the run list (newest first) is a row `data-run="RUN_ID"`.
 enum StudioPage {
     static let html = #"""
     <!doctype html>
@@ -38,6 +39,8 @@ enum StudioPage {
     <h2>Shots</h2><div id="shots"></div>
     <h2>Stages</h2>
     <table id="graph"><thead><tr><th>stage</th><th>kind</th><th>after</th><th>plan</th><th>state</th><th>time</th><th>progress</th></tr></thead><tbody></tbody></table>
+    <h2>Runs</h2>
+    <table id="runs"><thead><tr><th>run</th><th>started</th><th>status</th><th>ran</th><th>cached</th><th>failed</th><th>generated</th><th>paid</th><th>time</th></tr></thead><tbody></tbody></table>
     <script>
     "use strict";
     const live = {};      // stage -> {state, started, seconds, fraction, status}
@@ -80,6 +83,14 @@ enum StudioPage {
       place(shots, state.shots.map(renderShot));
       if (!state.shots.length) shots.replaceChildren("This pipeline has no generation stages.");
       renderFilm();
+      renderRuns();
+    }
+    // The runs of this pipeline, newest first, as `seedpipe log` lists them.
+    function renderRuns() {
+      place($("#runs tbody"), state.runs.map(r => el("tr", {"data-run": r.id, class: "state-" + (r.status === "succeeded" ? "done" : "failed")},
+        el("td", {}, el("code", {}, r.id)), el("td", {}, r.started), el("td", {}, r.status + " (" + r.exitCode + ")" + (r.partial ? " " + r.partial : "")),
+        el("td", {}, String(r.ran)), el("td", {}, String(r.cached)), el("td", {}, String(r.failed)), el("td", {}, String(r.generated)),
+        el("td", {}, r.paid === null || r.paid === undefined ? "—" : "$" + r.paid.toFixed(2)), el("td", {}, r.seconds.toFixed(1) + " s"))));
     }
     // The stages in the pipeline's order; take nodes grouped under their shot.
     function renderStages() {

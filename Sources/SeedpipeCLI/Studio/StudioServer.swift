@@ -110,6 +110,36 @@ struct StudioServer: Sendable {
         var seams: [Value]
         var audio: [Value]
         var running: Bool
+        /// The pipeline's runs, newest first (the last 20), as `seedpipe log` lists them.
+        var runs: [RunRow]
+    }
+
+    /// One run, as the page's run list shows it.
+    struct RunRow: Encodable {
+        var id: String
+        var started: String
+        var status: String
+        var exitCode: Int32
+        var ran: Int
+        var cached: Int
+        var failed: Int
+        var generated: Int
+        var paid: Double?
+        var seconds: Double
+        var partial: String?
+
+        init(_ record: RunRecord) {
+            id = record.id
+            started = ISO8601DateFormatter().string(from: record.started)
+            status = record.status.rawValue
+            exitCode = record.exitCode
+            (ran, cached, failed) = (record.ran, record.cached, record.failed)
+            generated = record.generationsPaid + record.generationsEmulated
+            paid = record.moneyPaid
+            seconds = record.seconds
+            let selection = StageSelection(only: record.options.only ?? [], until: record.options.until)
+            partial = selection.isEmpty ? nil : selection.description
+        }
     }
 
     func state() async throws -> State {
@@ -147,7 +177,8 @@ struct StudioServer: Sendable {
         }
         return State(pipeline: pipeline.graph.name, stages: stages, generations: plan.generations, seconds: plan.secondsToPay,
                      money: plan.generations > 0 ? plan.cost.money : 0, plan: plan.summary, shots: shots.shots,
-                     outputs: outputs, seams: seams, audio: audio, running: await jobs.busy)
+                     outputs: outputs, seams: seams, audio: audio, running: await jobs.busy,
+                     runs: RunHistory(cache: project.cacheFolder).records().filter { $0.pipeline == pipeline.graph.name }.prefix(20).map(RunRow.init))
     }
 
     // MARK: Events
