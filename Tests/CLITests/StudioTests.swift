@@ -256,11 +256,3 @@ import Testing
     }
 }
 
-extension Thread {
-    /// Runs blocking work on a thread of its own (never on a cooperative thread).
-    static func detached<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
-        }
-    }
-}

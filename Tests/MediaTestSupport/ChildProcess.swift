@@ -38,3 +38,14 @@ public enum ChildProcess {
                        stderr: String(decoding: errorData, as: UTF8.self), signaled: process.terminationReason == .uncaughtSignal)
     }
 }
+
+extension Thread {
+    /// Runs blocking work (a child process, a server's start) on a thread of its own, never on
+    /// a cooperative thread: on two cores there are two, and every other test's tasks and
+    /// timers need them.
+    public static func detached<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
+        }
+    }
+}

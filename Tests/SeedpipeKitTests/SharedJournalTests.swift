@@ -15,7 +15,7 @@ struct SharedJournalTests {
     /// Two machines on one fresh database, with a short lease.
     /// Both connected before the test starts its clock: a lease is short, a loaded machine slow to connect.
     func machines(_ server: TestPostgres, _ database: String, lease: Duration = .seconds(4)) async throws -> (SharedJournal, SharedJournal) {
-        try server.createDatabase(database)
+        try await Thread.detached { try server.createDatabase(database) }
         let url = URL(string: server.url(database))!
         let (a, b) = (try SharedJournal(url: url, lease: lease), try SharedJournal(url: url, lease: lease))
         try await a.prepare()
@@ -133,10 +133,11 @@ struct SharedJournalTests {
         async let first: Void = a.prepare()
         async let second: Void = b.prepare()
         _ = try await (first, second)
-        let version = try server.psql("SELECT version FROM seedpipe_schema", database: "schema")
+        let version = try await Thread.detached { try server.psql("SELECT version FROM seedpipe_schema", database: "schema") }
         #expect(version.output.trimmingCharacters(in: .whitespacesAndNewlines) == String(SharedJournal.schemaVersion))
-        let tables = try server.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'seedpipe_%'",
-                                     database: "schema")
+        let tables = try await Thread.detached {
+            try server.psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE tablename LIKE 'seedpipe_%'", database: "schema")
+        }
         #expect(tables.output.trimmingCharacters(in: .whitespacesAndNewlines) == "seedpipe_budget,seedpipe_generations,seedpipe_schema")
         await server.shutDown()
     }

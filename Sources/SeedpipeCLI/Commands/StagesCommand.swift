@@ -41,8 +41,7 @@ struct StagesCommand: AsyncParsableCommand {
             if json { return try Terminal.json(catalog.entries) }
             let width = (catalog.entries.map(\.kind.count).max() ?? 0) + 2
             for entry in catalog.entries {
-                print(entry.kind.padding(toLength: width, withPad: " ", startingAt: 0)
-                      + "\(entry.summary)\(entry.origin == "built-in" ? "" : "  [\(entry.origin)]")")
+                print(entry.kind.padding(toLength: width, withPad: " ", startingAt: 0) + "\(entry.summary)  [\(entry.origin)]")
             }
             return
         }

@@ -96,11 +96,12 @@ public actor SharedJournal: TeamLedger {
     public func prepare() async throws {
         if runner == nil {
             let client = self.client
-            runner = Task { await client.run() }
+            // Off this actor: the pool's own loop, for the life of the journal.
+            runner = Task.detached { await client.run() }
         }
         if preparing == nil {
             let client = self.client, display = displayURL, probe = self.probe
-            preparing = Task {
+            preparing = Task.detached {
                 do {
                     try await Self.within(.seconds(30)) {
                         let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: Self.logger)
