@@ -79,7 +79,7 @@ struct TeamJournalTests {
             apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast", identifiesAsEmulator: false))
         let backend = try await emulator.start()
         let team = Team(server: server, emulator: emulator, backend: backend,
-                        journal: try SharedJournal(url: URL(string: server.url())!, lease: .seconds(2)))
+                        journal: try SharedJournal(url: URL(string: server.url())!, lease: .seconds(2), deadline: .seconds(300)))
         try Self.pipeline.write(to: team.folder.file("team.yaml"), atomically: true, encoding: .utf8)
         try Fixtures.picture(team.folder.file("start.png"), red: 40, green: 80, blue: 140)
         return team

@@ -17,7 +17,9 @@ struct SharedJournalTests {
     func machines(_ server: TestPostgres, _ database: String, lease: Duration = .seconds(4)) async throws -> (SharedJournal, SharedJournal) {
         try await Thread.detached { try server.createDatabase(database) }
         let url = URL(string: server.url(database))!
-        let (a, b) = (try SharedJournal(url: url, lease: lease), try SharedJournal(url: url, lease: lease))
+        // A generous deadline: at the start of a test run every test competes for two cores.
+        let (a, b) = (try SharedJournal(url: url, lease: lease, deadline: .seconds(300)),
+                      try SharedJournal(url: url, lease: lease, deadline: .seconds(300)))
         try await a.prepare()
         try await b.prepare()
         return (a, b)

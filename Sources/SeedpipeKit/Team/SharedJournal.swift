@@ -34,7 +34,12 @@ public actor SharedJournal: TeamLedger {
 
     /// A journal in the database `url` names (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
     /// `?sslmode=disable|prefer|require`). Nothing connects until the first use.
-    public init(url: URL, lease: Duration = .seconds(30)) throws {
+    /// How long the first connection and the tables may take before the database counts as
+    /// unreachable (a refused connection fails at once, whatever this says).
+    public nonisolated let deadline: Duration
+
+    public init(url: URL, lease: Duration = .seconds(30), deadline: Duration = .seconds(30)) throws {
+        self.deadline = deadline
         guard ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty else {
             throw RunError(.invalidRequest, "--shared-journal \(Self.display(url)): give a PostgreSQL URL, such as postgres://seedpipe@db.example:5432/seedpipe")
         }
@@ -100,10 +105,10 @@ public actor SharedJournal: TeamLedger {
             runner = Task.detached { await client.run() }
         }
         if preparing == nil {
-            let client = self.client, display = displayURL, probe = self.probe
+            let client = self.client, display = displayURL, probe = self.probe, deadline = self.deadline
             preparing = Task.detached {
                 do {
-                    try await Self.within(.seconds(30)) {
+                    try await Self.within(deadline) {
                         let connection = try await PostgresConnection.connect(configuration: probe, id: 0, logger: Self.logger)
                         try? await connection.close()
                         try await Self.migrate(client)
