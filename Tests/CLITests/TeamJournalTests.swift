@@ -94,7 +94,7 @@ struct TeamJournalTests {
         #expect(await team.emulator.stats().submitted == 2, "each clip submitted once between the two")
         #expect(try team.film("a") == team.film("b"))
         let rows = try await team.journal.all()
-        #expect(rows.count == 2 && rows.allSatisfy { $0.state == .done && $0.requestID != nil })
+        #expect(rows.count == 2 && rows.allSatisfy { $0.state == .done && $0.requestID != nil && $0.outputs?["video"] != nil })
         // jobs lists the team's generations and who owns each.
         let jobs = try await SeedpipeBinary.run(["jobs", "--shared-journal", team.server.url()], in: team.folder)
         #expect(jobs.status == 0 && jobs.stdout.contains("team/g1") && jobs.stdout.contains("owner ") && jobs.stdout.contains("today: $"),

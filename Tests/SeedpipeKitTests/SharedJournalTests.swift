@@ -60,8 +60,10 @@ struct SharedJournalTests {
             Issue.record("a polls b's request"); return
         }
         #expect(accepted.requestID == "req-b" && accepted.state == .submitted && accepted.requestBody == Self.body)
-        try await a.done("k1", requestID: "req-b", cost: 0.25)
-        #expect(try await b.generation("k1")?.state == .done)
+        let made: [String: Value] = ["video": .string("sha256-of-the-clip")]
+        try await a.done("k1", requestID: "req-b", cost: 0.25, outputs: made)
+        let done = try await b.generation("k1")
+        #expect(done?.state == .done && done?.cost == 0.25 && done?.outputs == made)
         await server.shutDown()
     }
 

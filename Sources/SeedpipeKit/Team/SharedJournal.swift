@@ -150,6 +150,7 @@ public actor SharedJournal: TeamLedger {
                         lease_until timestamptz NOT NULL,
                         request_id text,
                         request_body text,
+                        outputs text,
                         seconds bigint,
                         estimate double precision,
                         cost double precision,
@@ -276,9 +277,10 @@ public actor SharedJournal: TeamLedger {
             """, logger: Self.logger)
     }
 
-    public func done(_ key: String, requestID: String, cost: Double?) async throws {
+    public func done(_ key: String, requestID: String, cost: Double?, outputs: [String: Value]) async throws {
+        let digests = Value.object(outputs).canonicalJSON
         try await client.query("""
-            UPDATE seedpipe_generations SET state = 'done', cost = coalesce(\(cost), cost), updated_at = now()
+            UPDATE seedpipe_generations SET state = 'done', cost = coalesce(\(cost), cost), outputs = \(digests), updated_at = now()
             WHERE key = \(key) AND request_id = \(requestID)
             """, logger: Self.logger)
     }
@@ -300,7 +302,7 @@ public actor SharedJournal: TeamLedger {
     // MARK: - Reading and the budget
 
     private static let columns = """
-        key, pipeline, stage, state, owner, epoch, lease_until < now() AS expired, request_id, request_body, seconds, cost,
+        key, pipeline, stage, state, owner, epoch, lease_until < now() AS expired, request_id, request_body, outputs, seconds, cost,
         estimate, updated_at
         """
 
@@ -322,7 +324,7 @@ public actor SharedJournal: TeamLedger {
         var found: [TeamGeneration] = []
         for try await row in sequence {
             let cells = row.makeRandomAccess()
-            let body = try cells["request_body"].decode(String?.self)
+            let body = try cells["request_body"].decode(String?.self), made = try cells["outputs"].decode(String?.self)
             found.append(TeamGeneration(
                 key: try cells["key"].decode(String.self), pipeline: try cells["pipeline"].decode(String.self),
                 stage: try cells["stage"].decode(String.self),
@@ -330,6 +332,7 @@ public actor SharedJournal: TeamLedger {
                 owner: try cells["owner"].decode(String.self), epoch: try cells["epoch"].decode(Int.self),
                 leaseExpired: try cells["expired"].decode(Bool.self), requestID: try cells["request_id"].decode(String?.self),
                 requestBody: body.flatMap { try? JSONDecoder().decode(Value.self, from: Data($0.utf8)) },
+                outputs: made.flatMap { try? JSONDecoder().decode(Value.self, from: Data($0.utf8)) }?.object,
                 seconds: try cells["seconds"].decode(Int?.self), cost: try cells["cost"].decode(Double?.self),
                 estimate: try cells["estimate"].decode(Double?.self), updatedAt: try cells["updated_at"].decode(Date?.self)))
         }

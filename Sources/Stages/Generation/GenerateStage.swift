@@ -616,7 +616,7 @@ private struct Run {
         entry.state = .downloaded
         try await write(entry)
         if let team = service.team, let requestID = entry.requestID {
-            do { try await team.done(entry.key, requestID: requestID, cost: entry.cost) } catch {
+            do { try await team.done(entry.key, requestID: requestID, cost: entry.cost, outputs: outputs) } catch {
                 context.logger.warning("\(entry.stage): the team's journal did not take its result: \(error)")
             }
         }

@@ -30,8 +30,9 @@ public protocol TeamLedger: Sendable {
     /// taken over meanwhile, unless another request id is recorded already).
     func submitted(_ seat: TeamSeat, requestID: String) async throws
 
-    /// The generation of `requestID` finished and was billed `cost` (whoever downloaded it).
-    func done(_ key: String, requestID: String, cost: Double?) async throws
+    /// The generation of `requestID` finished, was billed `cost`, and its outputs are these
+    /// store digests (whoever downloaded it).
+    func done(_ key: String, requestID: String, cost: Double?, outputs: [String: Value]) async throws
 
     /// The generation of `requestID` ended FAILED: the next claim takes it over at once.
     func failed(_ key: String, requestID: String, error: String) async throws
@@ -71,14 +72,17 @@ public struct TeamGeneration: Sendable, Codable, Hashable {
     public var leaseExpired: Bool
     public var requestID: String?
     public var requestBody: Value?
+    /// The outputs' store digests, once done (`video`, `last_frame`).
+    public var outputs: [String: Value]?
     public var seconds: Int?
     public var cost: Double?
     public var estimate: Double?
     public var updatedAt: Date?
 
     public init(key: String, pipeline: String, stage: String, state: TeamGenerationState, owner: String, epoch: Int,
-                leaseExpired: Bool, requestID: String? = nil, requestBody: Value? = nil, seconds: Int? = nil, cost: Double? = nil,
-                estimate: Double? = nil, updatedAt: Date? = nil) {
+                leaseExpired: Bool, requestID: String? = nil, requestBody: Value? = nil, outputs: [String: Value]? = nil,
+                seconds: Int? = nil, cost: Double? = nil, estimate: Double? = nil, updatedAt: Date? = nil) {
+        self.outputs = outputs
         self.key = key
         self.pipeline = pipeline
         self.stage = stage
