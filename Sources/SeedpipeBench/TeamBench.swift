@@ -21,14 +21,7 @@ enum TeamBench {
         let remote = ["--remote-cache", nginx.url.absoluteString]
 
         // 1. The 50 stages of PipelineBench (thumbnails and probes of a local clip).
-        try SyntheticClip(width: 640, height: 360, duration: 6).render(to: folder.appendingPathComponent("clip.mp4"))
-        var yaml = "pipeline: fifty\nstages:\n"
-        for index in 0..<25 {
-            yaml += "  thumb\(index): { uses: thumbnail, with: { video: clip.mp4, at: \(Double(index) * 0.2), width: 320 } }\n"
-            yaml += "  probe\(index): { uses: probe, with: { video: clip.mp4 } }\n"
-        }
-        yaml += "outputs: { poster: \"${thumb0.image}\" }\n"
-        try yaml.write(to: folder.appendingPathComponent("fifty.yaml"), atomically: true, encoding: .utf8)
+        try PipelineBench.writeFiftyStages(in: folder)
         let run = { (cache: String, extra: [String]) in
             [seedpipe, "run", "fifty.yaml", "--backend", "http://127.0.0.1:9", "--out", "out", "--cache", cache] + extra
         }

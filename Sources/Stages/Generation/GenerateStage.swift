@@ -260,11 +260,18 @@ private struct Run {
         } else if entry?.state == .intent {
             entry = try await reconcile(entry!)
         }
-        guard var current = entry else { throw StageError(.generationFailed, "the journal lost its entry") }
-        if current.state == .submitted {
-            current = try await waitForResult(current)
-        }
-        return try await download(current)
+        guard let current = entry else { throw StageError(.generationFailed, "the journal lost its entry") }
+        return try await finish(current)
+    }
+
+    /// A submitted or completed generation: waited for (when still running), then downloaded.
+    func finish(_ entry: GenerationEntry) async throws -> [String: Value] {
+        try await download(entry.state == .submitted ? try await waitForResult(entry) : entry)
+    }
+
+    /// The team's journal failing (not a lost claim) as the stage says it: nothing submitted.
+    func unavailable(_ error: TeamLedgerError, _ invocation: StageInvocation) -> StageError {
+        StageError(.unavailable, "not submitting \(invocation.name): \(error)", underlying: error)
     }
 
     /// A generation not yet submitted from here, with a team's journal: claimed there first.
@@ -279,7 +286,7 @@ private struct Run {
             do {
                 claim = try await team.claim(context.actionKey, pipeline: context.pipeline, stage: invocation.name)
             } catch let error as TeamLedgerError {
-                throw StageError(.unavailable, "not submitting \(invocation.name): \(error)", underlying: error)
+                throw unavailable(error, invocation)
             }
             switch claim {
             case .accepted(let row):
@@ -294,7 +301,7 @@ private struct Run {
                 defer { beat.cancel() }
                 var submitted = false
                 do {
-                    var current: GenerationEntry
+                    let current: GenerationEntry
                     if let body = seat.uncertainBody ?? (entry?.state == .intent ? entry?.requestBody : nil) {
                         // An earlier submit (its owner vanished, or this machine crashed) may have been taken.
                         var intent = entry?.requestBody == body ? entry! : GenerationEntry(
@@ -308,12 +315,9 @@ private struct Run {
                     }
                     submitted = true
                     beat.cancel()
-                    if current.state == .submitted { current = try await run.waitForResult(current) }
-                    return try await run.download(current)
+                    return try await run.finish(current)
                 } catch let error as TeamLedgerError {
-                    guard case .lostClaim(let message) = error else {
-                        throw StageError(.unavailable, "not submitting \(invocation.name): \(error)", underlying: error)
-                    }
+                    guard case .lostClaim(let message) = error else { throw unavailable(error, invocation) }
                     context.logger.notice("\(invocation.name): \(message); looking again")
                 } catch {
                     if !submitted { try? await team.release(seat) }
@@ -333,7 +337,7 @@ private struct Run {
         entry.emulated = service.emulated ? true : nil
         try await write(entry)
         context.logger.notice("\(invocation.name): \(row.owner) submitted it (request \(row.requestID ?? "?")); polling that request")
-        return try await download(try await waitForResult(entry))
+        return try await finish(entry)
     }
 
     /// Renews a claim's lease until cancelled (or taken over).
@@ -349,8 +353,7 @@ private struct Run {
 
     /// Seconds of video a recorded request body asks for.
     static func seconds(of body: Value?) -> Int {
-        guard let body, let request = try? JSONDecoder().decode(GenerationRequest.self, from: Data(body.canonicalJSON.utf8)) else { return 5 }
-        return request.effectiveDuration
+        (try? body?.decode(GenerationRequest.self))?.effectiveDuration ?? 5
     }
 
     /// Uploads local frames, writes the intent, submits, writes the request id.
