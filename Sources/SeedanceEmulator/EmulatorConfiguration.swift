@@ -33,6 +33,12 @@ public struct EmulatorConfiguration: Sendable {
     /// What a completed generation costs, USD per second of video: `metrics.cost` in results,
     /// `credits_deduction` in request history (a FAILED one costs nothing).
     public var pricePerSecond: Double
+    /// Prices by resolution (`480p`, `720p`, `1080p`), USD per second, where they differ from
+    /// ``pricePerSecond`` (`serve --cost-per-second 480p=0.02,1080p=0.10`).
+    public var pricesByResolution: [String: Double] = [:]
+
+    /// What a second of video at `resolution` costs.
+    public func price(resolution: String) -> Double { pricesByResolution[resolution] ?? pricePerSecond }
     /// The account's balance in USD; nil is unlimited. A submit it does not cover (counting
     /// generations still running) answers 406; results carry `metrics.remaining_credits`.
     public var credits: Double?

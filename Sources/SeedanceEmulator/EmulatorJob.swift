@@ -48,12 +48,13 @@ struct EmulatorJob: Sendable {
         return body
     }
 
-    func historyEntry(pricePerSecond: Double) -> HistoryEntry {
+    /// Its history row; `price` is what it costs once completed, when no cost was recorded.
+    func historyEntry(price: Double) -> HistoryEntry {
         let formatter = ISO8601DateFormatter()
         let status = state == .completed ? "COMPLETED" : state == .failed ? "FAILED" : "PENDING"
         return HistoryEntry(
             requestID: id, modelName: GenerationRequest.model, modelStatus: status,
-            creditsDeduction: state == .completed ? cost ?? Double(request.effectiveDuration) * pricePerSecond : 0,
+            creditsDeduction: state == .completed ? cost ?? price : 0,
             requestBody: body, generationURL: video.map(fileURL),
             latencyMilliseconds: finishedAt.map { Int($0.timeIntervalSince(submittedAt) * 1000) },
             createdAt: formatter.string(from: submittedAt), updatedAt: (finishedAt ?? startedAt).map(formatter.string(from:)),

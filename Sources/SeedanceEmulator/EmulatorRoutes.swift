@@ -39,7 +39,8 @@ struct EmulatorRoutes: Sendable {
         router.get("/_emulator/stats") { _, _ in Responses.json(.ok, await state.currentStats) }
         if configuration.identifiesAsEmulator {
             router.get("/_emulator/identity") { _, _ in
-                Responses.json(.ok, EmulatorIdentity(emulator: "seedpipe", pricePerSecond: configuration.pricePerSecond))
+                Responses.json(.ok, EmulatorIdentity(emulator: "seedpipe", pricePerSecond: configuration.pricePerSecond,
+                                                                 pricesByResolution: configuration.pricesByResolution.isEmpty ? nil : configuration.pricesByResolution))
             }
         }
         router.post("/_emulator/faults") { request, _ in

@@ -33,7 +33,9 @@ actor EmulatorState {
     }
 
     /// What a generation costs when it completes.
-    func price(of request: GenerationRequest) -> Double { Double(request.effectiveDuration) * configuration.pricePerSecond }
+    func price(of request: GenerationRequest) -> Double {
+        Double(request.effectiveDuration) * configuration.price(resolution: request.effectiveResolution)
+    }
 
     /// Why the balance does not cover a new generation, or nil when it does.
     func shortfall(for request: GenerationRequest) -> String? {
@@ -82,7 +84,7 @@ actor EmulatorState {
 
     /// The history row of any job ever accepted, however old.
     func historyEntry(_ id: String) -> HistoryEntry? {
-        jobs[id]?.historyEntry(pricePerSecond: configuration.pricePerSecond)
+        jobs[id].map { $0.historyEntry(price: price(of: $0.request)) }
     }
 
     /// Request history, newest first, without what is younger than `historyLag` (a real
@@ -92,7 +94,7 @@ actor EmulatorState {
         let shown = Date().addingTimeInterval(-lag)
         return order.reversed().compactMap { id in
             guard let job = jobs[id], lag <= 0 || job.submittedAt <= shown else { return nil }
-            return job.historyEntry(pricePerSecond: configuration.pricePerSecond)
+            return job.historyEntry(price: price(of: job.request))
         }
     }
 

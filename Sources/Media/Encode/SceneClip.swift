@@ -107,17 +107,23 @@ public struct SceneClip: Sendable {
         try writer.finish()
     }
 
-    /// A sky, a sun and a horizon in colours drawn from the seed.
+    /// A sky, a sun and a horizon in colours drawn from the seed. The scene is laid out on a
+    /// 16:9 canvas and the frame is its centre at any size and shape (a 9:16 frame shows the
+    /// middle of the same scene), so one seed paints the same shot at every resolution and
+    /// aspect ratio, as a draft and its final are the same shot.
     static func paintedScene(width: Int, height: Int, random: inout SplitMix64) -> FrameImage {
         func colour() -> (Double, Double, Double) { (random.unit(), random.unit(), random.unit()) }
+        // The canvas: 16:9, covering the frame; the frame is its centre.
+        let canvasWidth = max(Double(width), Double(height) * 16 / 9), canvasHeight = canvasWidth * 9 / 16
+        let left = (canvasWidth - Double(width)) / 2, top0 = (canvasHeight - Double(height)) / 2
         let top = colour(), bottom = colour(), ground = colour()
-        let sunX = Double(width) * (0.2 + 0.6 * random.unit()), sunY = Double(height) * (0.15 + 0.3 * random.unit())
-        let radius = Double(min(width, height)) * (0.06 + 0.08 * random.unit())
-        let horizon = Int(Double(height) * (0.6 + 0.2 * random.unit()))
+        let sunX = canvasWidth * (0.2 + 0.6 * random.unit()) - left, sunY = canvasHeight * (0.15 + 0.3 * random.unit()) - top0
+        let radius = min(canvasWidth, canvasHeight) * (0.06 + 0.08 * random.unit())
+        let horizon = Int(canvasHeight * (0.6 + 0.2 * random.unit()) - top0)
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         pixels.withUnsafeMutableBufferPointer { buffer in
             for y in 0..<height {
-                let t = Double(y) / Double(height)
+                let t = (Double(y) + top0) / canvasHeight
                 let sky = (top.0 + (bottom.0 - top.0) * t, top.1 + (bottom.1 - top.1) * t, top.2 + (bottom.2 - top.2) * t)
                 let dy = Double(y) - sunY
                 for x in 0..<width {

@@ -6,9 +6,11 @@ enum PipelineAssembler {
     static func assemble(
         name: String, vars: [String: Value], defaults: [String: [String: Value]], stages raw: [StageNode],
         outputs rawOutputs: [String: ValueExpression], baseFolder: URL, file: String?, registry: StageRegistry,
-        cast rawCast: [String: CastMember] = [:], picks: Picks = Picks(), takes selection: TakeSelection = .used
+        cast rawCast: [String: CastMember] = [:], picks: Picks = Picks(), takes selection: TakeSelection = .used,
+        profiles: ProfileChoice? = nil
     ) throws -> PipelineGraph {
         var diagnostics: [Diagnostic] = []
+        let profile = profiles?.current
         func substitute(_ expression: ValueExpression) -> ValueExpression {
             switch expression {
             case .reference(let reference) where reference.stage == "vars":
@@ -38,7 +40,8 @@ enum PipelineAssembler {
 
         var stages: [StageNode] = []
         var exports: [String: [String: ValueExpression]] = [:]
-        for node in raw {
+        let written = profile.map { ProfileApplication.beforeExpansion(raw, profile: $0) } ?? raw
+        for node in written {
             var node = node
             node.with = node.with.mapValues(substitute)
             guard let macro = registry.macro(node.kind) else {
@@ -73,14 +76,18 @@ enum PipelineAssembler {
         if diagnostics.isEmpty {
             stages = CastExpansion.expand(stages, cast: cast, registry: registry, diagnostics: &diagnostics)
         }
+        if diagnostics.isEmpty, let profile {
+            stages = ProfileApplication.afterExpansion(stages, written: raw, profile: profile, registry: registry, diagnostics: &diagnostics)
+        }
         if diagnostics.isEmpty {
             stages = TakeExpansion.expand(stages, defaults: defaults, registry: registry, picks: picks, selection: selection,
-                                          diagnostics: &diagnostics)
+                                          finishing: profiles?.finishing ?? false, diagnostics: &diagnostics)
         }
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
         var graph = PipelineGraph(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
                                   baseFolder: baseFolder, file: file)
         graph.cast = cast
+        graph.profiles = profiles
         return graph
     }
 }

@@ -4,7 +4,7 @@ import Yams
 /// Reads pipeline files (YAML) into a `PipelineGraph`, keeping the file:line:column of
 /// everything so every problem can say where it is.
 public enum PipelineFile {
-    static let topLevelKeys = ["pipeline", "vars", "defaults", "cast", "stages", "outputs", "description"]
+    static let topLevelKeys = ["pipeline", "vars", "defaults", "cast", "stages", "outputs", "description", "profiles", "default_profile"]
     static let stageKeys = ["uses", "with", "description"]
 
     /// Loads and expands (macros, takes) a pipeline file. `overrides` replace `vars`
@@ -22,7 +22,7 @@ public enum PipelineFile {
     }
 
     public static func load(_ url: URL, overrides: [String: String] = [:], registry: StageRegistry, picks: Picks? = nil,
-                            takes: TakeSelection = .used) throws -> PipelineGraph {
+                            takes: TakeSelection = .used, profile: String? = nil) throws -> PipelineGraph {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
@@ -30,11 +30,14 @@ public enum PipelineFile {
             throw PipelineError("\(url.relativePath): cannot read the pipeline file (\(error.localizedDescription))")
         }
         return try parse(text, file: url.relativePath, baseFolder: url.deletingLastPathComponent(), overrides: overrides,
-                         registry: registry, picks: try picks ?? Picks.load(Picks.location(for: url)), takes: takes)
+                         registry: registry, picks: try picks ?? Picks.load(Picks.location(for: url)), takes: takes, profile: profile)
     }
 
+    /// Parses a pipeline file's text. `profile` is the profile to build it in (nil: its
+    /// `default_profile`; it is an error to name one a pipeline without profiles).
     public static func parse(_ text: String, file: String, baseFolder: URL, overrides: [String: String] = [:],
-                             registry: StageRegistry, picks: Picks = Picks(), takes: TakeSelection = .used) throws -> PipelineGraph {
+                             registry: StageRegistry, picks: Picks = Picks(), takes: TakeSelection = .used,
+                             profile: String? = nil) throws -> PipelineGraph {
         var diagnostics: [Diagnostic] = []
         func at(_ node: Node) -> SourceLocation? {
             node.mark.map { SourceLocation(file: file, line: $0.line, column: $0.column) }
@@ -84,7 +87,7 @@ public enum PipelineFile {
                     }
                     defaults[group.string ?? ""] = values
                 }
-            case "stages", "outputs", "cast":
+            case "stages", "outputs", "cast", "profiles", "default_profile":
                 break
             default:
                 diagnostics.append(Diagnostic("unknown key `\(key)`", at: at(keyNode),
@@ -223,12 +226,114 @@ public enum PipelineFile {
                 diagnostics.append(Diagnostic("`outputs` must be a mapping of names to `${stage.output}`", at: at(outputsNode)))
             }
         }
+        let profiles = parseProfiles(top, selected: profile, at: at, diagnostics: &diagnostics)
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
         var graph = try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
                                                    baseFolder: baseFolder, file: file, registry: registry, cast: cast, picks: picks,
-                                                   takes: takes)
+                                                   takes: takes, profiles: profiles)
         graph.defaultLocations = defaultLocations
         return graph
+    }
+
+    /// `profiles:` and `default_profile:`, and the profile chosen (nil without profiles).
+    static func parseProfiles(_ top: Node.Mapping, selected: String?, at: (Node) -> SourceLocation?,
+                              diagnostics: inout [Diagnostic]) -> ProfileChoice? {
+        var profiles: [Profile] = []
+        if let node = top["profiles"] {
+            guard let mapping = node.mapping, !mapping.isEmpty else {
+                diagnostics.append(Diagnostic("`profiles` must be a mapping of profile names to settings", at: at(node),
+                                              fix: "e.g. profiles: { draft: { resolution: 480p }, final: { resolution: 1080p } }"))
+                return nil
+            }
+            for (nameNode, body) in mapping {
+                let name = nameNode.string ?? ""
+                if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) {
+                    diagnostics.append(Diagnostic("`\(name)` cannot name a profile", at: at(nameNode), fix: "use letters, digits, - and _"))
+                }
+                var profile = Profile(name: name, location: at(nameNode))
+                guard let fields = body.mapping else {
+                    diagnostics.append(Diagnostic("profile `\(name)` must be a mapping, such as `{ resolution: 1080p }`", at: at(body)))
+                    continue
+                }
+                func typed(_ key: String, _ valueNode: Node, path: String) -> Value? {
+                    let value = value(of: valueNode)
+                    let fits: Bool
+                    switch key {
+                    case "resolution", "aspect_ratio": fits = value.string != nil
+                    case "duration": fits = value.number.map { $0 == $0.rounded() } ?? false
+                    case "generate_audio": fits = value.bool != nil
+                    default: fits = true
+                    }
+                    guard fits else {
+                        let kind = key == "duration" ? "a whole number of seconds" : key == "generate_audio" ? "true or false" : "text"
+                        diagnostics.append(Diagnostic("profile `\(name)`: \(path) must be \(kind)", at: at(valueNode)))
+                        return nil
+                    }
+                    profile.valueLocations[path] = at(valueNode)
+                    return value
+                }
+                for (keyNode, valueNode) in fields {
+                    let key = keyNode.string ?? ""
+                    switch key {
+                    case _ where Profile.generationKeys.contains(key):
+                        if let value = typed(key, valueNode, path: key) { profile.generation[key] = value }
+                    case "stages":
+                        guard let stages = valueNode.mapping else {
+                            diagnostics.append(Diagnostic("profile `\(name)`: `stages` maps stage names to parameters, such as `{ film: { crossfade: 0.5 } }`",
+                                                          at: at(valueNode)))
+                            continue
+                        }
+                        for (stageNode, parameters) in stages {
+                            let stage = stageNode.string ?? ""
+                            guard let parameters = parameters.mapping else {
+                                diagnostics.append(Diagnostic("profile `\(name)`: stages.\(stage) must be a mapping of parameters", at: at(parameters)))
+                                continue
+                            }
+                            for (parameterNode, valueNode) in parameters {
+                                let parameter = parameterNode.string ?? ""
+                                let path = "stages.\(stage).\(parameter)"
+                                if let value = typed(parameter, valueNode, path: path) { profile.stages[stage, default: [:]][parameter] = value }
+                            }
+                        }
+                    default:
+                        diagnostics.append(Diagnostic("profile `\(name)`: unknown key `\(key)`", at: at(keyNode),
+                                                      fix: closest(to: key, in: Profile.keys).map { "did you mean `\($0)`?" }
+                                                          ?? "a profile sets \(Profile.generationKeys.joined(separator: ", ")) and `stages:`"))
+                    }
+                }
+                profiles.append(profile)
+            }
+        }
+        let names = profiles.map(\.name)
+        var defaultName = names.first ?? ""
+        if let node = top["default_profile"] {
+            let name = node.string ?? ""
+            if profiles.isEmpty {
+                diagnostics.append(Diagnostic("`default_profile` names a profile, but the pipeline has no `profiles:`", at: at(node),
+                                              fix: "add `profiles:`, or remove default_profile"))
+            } else if !names.contains(name) {
+                diagnostics.append(Diagnostic("default_profile: no profile `\(name)`", at: at(node),
+                                              fix: closest(to: name, in: names).map { "did you mean `\($0)`?" } ?? "profiles: \(names.joined(separator: ", "))"))
+            }
+            defaultName = name
+        } else if let node = top["profiles"], !profiles.isEmpty {
+            diagnostics.append(Diagnostic("the pipeline has profiles but no `default_profile`", at: at(node),
+                                          fix: "add `default_profile: \(defaultName)` (the profile takes are explored in, and what runs without --profile)"))
+        }
+        guard !profiles.isEmpty else {
+            if let selected {
+                diagnostics.append(Diagnostic("--profile \(selected): the pipeline has no profiles", at: nil,
+                                              fix: "add `profiles:` (such as `draft: { resolution: 480p }`) and `default_profile:`, or run without --profile"))
+            }
+            return nil
+        }
+        let chosen = selected ?? defaultName
+        if !names.contains(chosen), selected != nil {
+            diagnostics.append(Diagnostic("--profile \(chosen): the pipeline has no profile `\(chosen)`", at: nil,
+                                          fix: closest(to: chosen, in: names).map { "did you mean `\($0)`? (profiles: \(names.joined(separator: ", ")))" }
+                                              ?? "profiles: \(names.joined(separator: ", "))"))
+        }
+        return ProfileChoice(profiles: profiles, defaultName: defaultName, selected: chosen)
     }
 
     /// The scalar types pipeline, picks and manifest files use: booleans, integers, floats and

@@ -45,6 +45,10 @@ public struct PipelineGraph: Sendable, Hashable {
     public var cast: [String: CastMember] = [:]
     /// Where each `defaults:` entry is written, by group and parameter (pipeline files only).
     public var defaultLocations: [String: [String: SourceLocation]] = [:]
+    /// The pipeline's profiles and the one this graph is built in (nil: it has none).
+    public var profiles: ProfileChoice?
+    /// The profile this graph is built in, when the pipeline has profiles.
+    public var profile: String? { profiles?.selected }
 
     public init(name: String, vars: [String: Value] = [:], defaults: [String: [String: Value]] = [:],
                 stages: [StageNode] = [], outputs: [String: ValueExpression] = [:], baseFolder: URL,
@@ -73,6 +77,11 @@ public struct PipelineGraph: Sendable, Hashable {
             return node
         }
         copy.cast = cast.mapValues { var member = $0; member.location = nil; return member }
+        copy.profiles = profiles.map { choice in
+            var choice = choice
+            choice.profiles = choice.profiles.map { var profile = $0; profile.location = nil; profile.valueLocations = [:]; return profile }
+            return choice
+        }
         return copy
     }
 }

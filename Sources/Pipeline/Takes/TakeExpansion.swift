@@ -13,7 +13,7 @@ public enum TakeSelection: Sendable, Hashable {
 /// `takes:` and the picks file say (see ``TakeSupport``).
 enum TakeExpansion {
     static func expand(_ stages: [StageNode], defaults: [String: [String: Value]], registry: StageRegistry, picks: Picks,
-                       selection: TakeSelection, diagnostics: inout [Diagnostic]) -> [StageNode] {
+                       selection: TakeSelection, finishing: Bool = false, diagnostics: inout [Diagnostic]) -> [StageNode] {
         var expanded: [StageNode] = []
         var shots: [String] = []
         for original in stages {
@@ -76,6 +76,15 @@ enum TakeExpansion {
             }
             if problems {
                 expanded.append(node)
+                continue
+            }
+            if finishing {
+                // Finishing the picks (a profile other than the one takes are explored in): one
+                // take, the picked one's seed, under the shot's own name. It chains from the
+                // finished shots before it, never from a draft's frame, so a bridge is moot.
+                var finished = node
+                finished.with[support.seed] = .literal(.number(Double(seed(picked))))
+                expanded.append(finished)
                 continue
             }
             let pickedAnchor = anchor(of: picked)

@@ -5,14 +5,18 @@ import Foundation
 public struct EmulatorIdentity: Codable, Sendable, Hashable {
     public var emulator: String
     public var pricePerSecond: Double
+    /// Prices by resolution where they differ from ``pricePerSecond``.
+    public var pricesByResolution: [String: Double]?
 
     enum CodingKeys: String, CodingKey {
         case emulator
         case pricePerSecond = "price_per_second"
+        case pricesByResolution = "prices_per_second"
     }
 
-    public init(emulator: String, pricePerSecond: Double) {
+    public init(emulator: String, pricePerSecond: Double, pricesByResolution: [String: Double]? = nil) {
         self.emulator = emulator
         self.pricePerSecond = pricePerSecond
+        self.pricesByResolution = pricesByResolution
     }
 }

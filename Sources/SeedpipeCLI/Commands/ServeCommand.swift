@@ -50,9 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "F"))
     var drift: Double = 0
 
-    @Option(help: ArgumentHelp("What a completed generation costs per second of video (metrics.cost in results, credits_deduction in history).",
+    @Option(help: ArgumentHelp("What a completed generation costs per second of video (metrics.cost in results, credits_deduction in history): one price, or prices by resolution such as 480p=0.02,720p=0.05,1080p=0.10 (a resolution not listed costs the plain number given, else 0).",
                                valueName: "USD"))
-    var costPerSecond: Double = EmulatorConfiguration.commandLinePricePerSecond
+    var costPerSecond: EmulatorPrices = EmulatorPrices(flat: EmulatorConfiguration.commandLinePricePerSecond)
 
     @Option(help: ArgumentHelp("The account's balance: once spent, submits answer 406 (default: unlimited).", valueName: "USD"))
     var credits: Double?
@@ -110,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--latency must be 0 or more, --retention more than 0, --workers 1 or more")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
-        guard costPerSecond >= 0, (credits ?? 0) >= 0, (rpm ?? 1) >= 1 else {
+        guard (credits ?? 0) >= 0, (rpm ?? 1) >= 1 else {
             throw ValidationError("--cost-per-second and --credits must be 0 or more, --rpm 1 or more")
         }
     }
@@ -130,9 +130,10 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = EmulatorConfiguration(
             host: host, port: port, apiKey: apiKey, latency: .milliseconds(Int64(latency * 1000)), workers: workers,
             retention: .milliseconds(Int64(retention * 1000)), blockedWord: blockedWord, moderationRate: moderationRate,
-            pricePerSecond: costPerSecond, credits: credits, requestsPerWindow: rpm,
+            pricePerSecond: costPerSecond.flat, credits: credits, requestsPerWindow: rpm,
             storage: storage.map { URL(fileURLWithPath: $0) }, faults: faults)
         configuration.drift = drift
+        configuration.pricesByResolution = costPerSecond.byResolution
         configuration.historyLag = .milliseconds(Int64(historyLag * 1000))
         configuration.truncateRate = truncateRate
         let emulator = try SeedanceEmulator(configuration: configuration)
@@ -148,5 +149,35 @@ struct ServeCommand: AsyncParsableCommand {
         _ = await SignalWaiter.waitForTermination()
         await emulator.stop()
         print("stopped")
+    }
+}
+
+/// `--cost-per-second`: `0.03`, or `480p=0.02,720p=0.05,1080p=0.10` (with a plain number
+/// among them for the resolutions not listed).
+struct EmulatorPrices: ExpressibleByArgument, Sendable {
+    var flat: Double
+    var byResolution: [String: Double] = [:]
+
+    init(flat: Double) { self.flat = flat }
+
+    init?(argument: String) {
+        flat = 0
+        let resolutions = ["480p", "720p", "1080p"]
+        for item in argument.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let price = Double(parts.last ?? ""), price >= 0, price.isFinite else { return nil }
+            if parts.count == 1 {
+                flat = price
+            } else if resolutions.contains(parts[0]) {
+                byResolution[parts[0]] = price
+            } else {
+                return nil
+            }
+        }
+        if argument.isEmpty { return nil }
+    }
+
+    var defaultValueDescription: String {
+        ([String(flat)] + byResolution.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: ",")
     }
 }

@@ -12,6 +12,10 @@ struct PipelineOptions: ParsableArguments {
     @Option(name: .customLong("var"), help: "Override a var: --var place=\"a glacier\" (repeatable).")
     var vars: [String] = []
 
+    @Option(help: ArgumentHelp("The pipeline's profile to work in, such as draft or final (default: its default_profile). Takes are explored in the default profile; another finishes the picks: one take per shot, the picked seed.",
+                               valueName: "NAME"))
+    var profile: String?
+
     @Option(help: "Cache folder (default: .seedpipe beside the pipeline, or $SEEDPIPE_CACHE).")
     var cache: String?
 
@@ -51,6 +55,7 @@ struct PipelineOptions: ParsableArguments {
     var project: PipelineProject {
         var project = PipelineProject(file: URL(fileURLWithPath: pipeline), vars: overrides, cacheFolder: cache.map { URL(fileURLWithPath: $0) },
                                       pricePerSecond: pricePerSecond, warn: { Terminal.error($0) })
+        project.profile = profile
         let mode = RemoteCache.Mode(rawValue: remoteCacheMode) ?? .readwrite
         let warn: @Sendable (String) -> Void = { Terminal.error("warning: \($0)") }
         if let remoteCache, let url = URL(string: remoteCache) {

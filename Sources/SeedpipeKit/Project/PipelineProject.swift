@@ -22,6 +22,8 @@ public struct PipelineProject: Sendable {
     public var warn: @Sendable (String) -> Void
     /// A team's cache the local one reads and writes through (`--remote-cache`).
     public var remoteCache: RemoteCache?
+    /// The profile to build the pipeline in (`--profile`); nil: its `default_profile`.
+    public var profile: String?
 
     private var source: Source
 
@@ -67,8 +69,10 @@ public struct PipelineProject: Sendable {
     /// is reported at once. A broken plugin is part of the error when the pipeline does not
     /// validate (it may be why a kind is unknown), and a warning, told once, when it validates
     /// without it.
-    public func load(registry: StageRegistry = BuiltinStages.registry(), picks: Picks? = nil, takes: TakeSelection = .used) throws
-        -> ValidatedPipeline
+    /// `exploring` builds it in the default profile, where takes are explored, whatever
+    /// ``profile`` says (what `takes`, `pick` and `reroll` list and make).
+    public func load(registry: StageRegistry = BuiltinStages.registry(), picks: Picks? = nil, takes: TakeSelection = .used,
+                     exploring: Bool = false) throws -> ValidatedPipeline
     {
         let text = try source.text()
         var registry = registry
@@ -84,7 +88,8 @@ public struct PipelineProject: Sendable {
         let validated: ValidatedPipeline
         do {
             let graph = try PipelineFile.parse(text, file: name, baseFolder: file.deletingLastPathComponent(), overrides: vars,
-                                               registry: registry, picks: try picks ?? Picks.load(picksFile), takes: takes)
+                                               registry: registry, picks: try picks ?? Picks.load(picksFile), takes: takes,
+                                               profile: exploring ? nil : profile)
             validated = try PipelineValidator.validate(graph, registry: registry)
         } catch let error as PipelineError where !pluginProblems.isEmpty {
             throw PipelineError(error.diagnostics + pluginProblems.filter { !error.diagnostics.contains($0) })
@@ -101,9 +106,10 @@ public struct PipelineProject: Sendable {
     }
 
     /// The pipeline with every take of every shot, and the picks it was read with.
-    public func loadAllTakes(picks: Picks? = nil) throws -> (ValidatedPipeline, Picks) {
+    /// Takes are explored in the default profile, so that is the profile it is built in.
+    public func loadAllTakes(picks: Picks? = nil, registry: StageRegistry = BuiltinStages.registry()) throws -> (ValidatedPipeline, Picks) {
         let picks = try picks ?? Picks.load(picksFile)
-        return (try load(picks: picks, takes: .all), picks)
+        return (try load(registry: registry, picks: picks, takes: .all, exploring: true), picks)
     }
 
     /// The price of a second of video: on an emulator, its own bill (emulated, never mixed
@@ -114,7 +120,9 @@ public struct PipelineProject: Sendable {
     }
 
     static func prices(_ storage: Storage, backend: Backend.Kind, pricePerSecond: Double?) async throws -> PriceBook {
-        if case .emulator(let pricePerSecond) = backend { return PriceBook(flat: pricePerSecond, emulated: true) }
+        if case .emulator(let pricePerSecond, let byResolution) = backend {
+            return PriceBook(perSecond: byResolution, fallback: pricePerSecond, emulated: true)
+        }
         if let pricePerSecond { return PriceBook(flat: pricePerSecond) }
         if let text = ProcessInfo.processInfo.environment["SEEDPIPE_PRICE_PER_SECOND"], !text.isEmpty {
             guard let price = Double(text), price >= 0 else {
@@ -172,6 +180,31 @@ public struct PipelineProject: Sendable {
         throw RunError(.invalidRequest, "\(name) has no shot `\(shotName)`"
                            + (closest(to: base, in: names).map { "; did you mean `\($0)`?" }
                                ?? (names.isEmpty ? " (it has no generation stages)" : "; shots: \(names.joined(separator: ", "))")))
+    }
+
+    /// Every profile of the pipeline, loaded and validated in turn (`seedpipe validate`): the
+    /// pipeline in each, by name; one error with every profile's problems. A pipeline without
+    /// profiles gives itself under "".
+    public func loadEveryProfile(registry: StageRegistry = BuiltinStages.registry()) throws -> [(profile: String, pipeline: ValidatedPipeline)] {
+        let first = try load(registry: registry)
+        guard let choice = first.graph.profiles else { return [("", first)] }
+        var loaded: [(profile: String, pipeline: ValidatedPipeline)] = []
+        var diagnostics: [Diagnostic] = []
+        for name in choice.names {
+            if name == choice.selected {
+                loaded.append((name, first))
+                continue
+            }
+            var other = self
+            other.profile = name
+            do {
+                loaded.append((name, try other.load(registry: registry)))
+            } catch let error as PipelineError {
+                diagnostics += error.diagnostics.filter { !diagnostics.contains($0) }
+            }
+        }
+        guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
+        return loaded
     }
 
     /// The file's text as this project read it (nil when it cannot be read).

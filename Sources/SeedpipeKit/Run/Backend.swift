@@ -41,7 +41,7 @@ public enum Backend: Sendable, Hashable, CustomStringConvertible {
         case service
         /// An emulator (the built-in one, or a server that says it is seedpipe's), billing this
         /// much a second: what it makes is emulated, nothing is paid.
-        case emulator(pricePerSecond: Double)
+        case emulator(pricePerSecond: Double, byResolution: [String: Double] = [:])
 
         public var emulated: Bool { if case .emulator = self { true } else { false } }
     }
@@ -55,7 +55,7 @@ public enum Backend: Sendable, Hashable, CustomStringConvertible {
         case .auto, .emulator: return .emulator(pricePerSecond: EmulatorConfiguration.commandLinePricePerSecond)
         case .url(let url):
             let identity = await SeedanceClient(endpoints: .single(url), apiKey: nil).emulatorIdentity(at: url)
-            return identity.map { .emulator(pricePerSecond: $0.pricePerSecond) } ?? .service
+            return identity.map { .emulator(pricePerSecond: $0.pricePerSecond, byResolution: $0.pricesByResolution ?? [:]) } ?? .service
         }
     }
 

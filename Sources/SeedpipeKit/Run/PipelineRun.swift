@@ -21,7 +21,7 @@ public final class PipelineRun: Sendable {
     /// How it runs: the options of `seedpipe run`.
     public struct Options: Sendable {
         /// Where the outputs, run.json and report.html go (default: `out/<pipeline>`, from the
-        /// current folder).
+        /// current folder, and `out/<pipeline>/<profile>` when the pipeline has profiles).
         public var out: URL?
         public var backend: Backend
         /// The Segmind key (default: `SEGMIND_API_KEY`). Never logged, never written.
@@ -153,7 +153,10 @@ public final class PipelineRun: Sendable {
     }
 
     /// The folder the outputs go to.
-    public var outFolder: URL { options.out ?? URL(fileURLWithPath: "out/\(pipeline.graph.name)") }
+    /// `out/<pipeline>/`, and `out/<pipeline>/<profile>/` for a pipeline with profiles.
+    public var outFolder: URL {
+        options.out ?? URL(fileURLWithPath: "out/\(pipeline.graph.name)" + (pipeline.graph.profile.map { "/\($0)" } ?? ""))
+    }
 
     /// What a run ended with.
     public struct Result: Sendable {
@@ -396,11 +399,12 @@ public final class PipelineRun: Sendable {
         return (folder, files)
     }
 
-    /// Every shot's takes, their posters copied to `takes/` beside run.json. Without a picks
-    /// file there are no re-rolled takes, so the pipeline run holds every take.
+    /// Every shot's takes (as explored, in the default profile), their posters copied to
+    /// `takes/` beside run.json. Without a picks file there are no re-rolled takes, so a run
+    /// in the default profile holds every take.
     private func takes(into folder: URL) async -> [ShotTakes.Shot] {
         let everyTake: (ValidatedPipeline, Picks)?
-        if let project, FileManager.default.fileExists(atPath: project.picksFile.path) {
+        if let project, FileManager.default.fileExists(atPath: project.picksFile.path) || pipeline.graph.profiles?.finishing == true {
             everyTake = try? project.loadAllTakes()
         } else {
             everyTake = (pipeline, Picks())

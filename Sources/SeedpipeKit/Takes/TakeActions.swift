@@ -139,7 +139,7 @@ public enum TakeActions {
 
         let targets = Set(newTakes.map { TakeRole.nodeName(shot: shot.shot, number: $0) })
         let registry = BuiltinStages.registry(prices: try await project.prices(storage, backend: backend))
-        let everything = try project.load(registry: registry, picks: updated, takes: .all)
+        let everything = try project.load(registry: registry, picks: updated, takes: .all, exploring: true)
         let only = everything.only(targets)
         let plan = await Planner.plan(only, storage: storage)
         let upstream = plan.steps.filter { $0.status == .generate && !targets.contains($0.stage) }.map(\.stage)

@@ -8,17 +8,20 @@ public struct PriceBook: Sendable, Hashable {
     public var perSecond: [String: Double]
     /// One price for every resolution (given by the user, or an emulator's bill).
     public var flat: Double?
+    /// The price of a resolution `perSecond` does not list (an emulator's price for the rest).
+    public var fallback: Double?
     /// The prices of an emulator's bills: the costs they give are emulated.
     public var emulated: Bool
 
-    public init(perSecond: [String: Double] = [:], flat: Double? = nil, emulated: Bool = false) {
+    public init(perSecond: [String: Double] = [:], flat: Double? = nil, fallback: Double? = nil, emulated: Bool = false) {
         self.perSecond = perSecond
         self.flat = flat
+        self.fallback = fallback
         self.emulated = emulated
     }
 
     /// USD per second at a resolution, when known.
-    public func price(resolution: String) -> Double? { flat ?? perSecond[resolution] }
+    public func price(resolution: String) -> Double? { flat ?? perSecond[resolution] ?? fallback }
 
     /// Prices learned from a journal's generations that the service billed (the newest per
     /// resolution); never from an emulator's.
