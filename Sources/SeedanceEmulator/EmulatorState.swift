@@ -100,6 +100,9 @@ actor EmulatorState {
 
     func count(_ update: (inout EmulatorStats) -> Void) { update(&stats) }
 
+    /// Every accepted request, in the order they were submitted.
+    var accepted: [GenerationRequest] { order.compactMap { jobs[$0]?.request } }
+
     /// Whether to cut this file's download short: at most once per file, at `rate`.
     func cutOnce(_ name: String, rate: Double) -> Bool {
         guard !cut.contains(name), Double.random(in: 0..<1) < rate else { return false }

@@ -98,6 +98,9 @@ public final class SeedanceEmulator: Sendable {
     /// The counters of `GET /_emulator/stats`.
     public func stats() async -> EmulatorStats { await state.currentStats }
 
+    /// The request bodies of every accepted submit, oldest first (what tests check a run sent).
+    public func requests() async -> [GenerationRequest] { await state.accepted }
+
     /// Replaces the fault rates and/or queues scripted faults (also `POST /_emulator/faults`).
     public func injectFaults(rates: FaultRates? = nil, script: [Fault]? = nil) {
         faults.configure(rates: rates, script: script)

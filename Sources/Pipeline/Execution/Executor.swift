@@ -284,11 +284,12 @@ public struct Executor: Sendable {
             stageLogger = Logger(label: logger.label, factory: { _ in MultiplexLogHandler([logger.handler, forward]) })
         }
         stageLogger[metadataKey: "stage"] = "\(name)"
-        let context = StageContext(
+        var context = StageContext(
             store: store, journal: storage.journal, services: services, logger: stageLogger, scratch: scratch,
             baseFolder: pipeline.graph.baseFolder, actionKey: actionKey, kind: step.stage.kind, stage: name,
             pipeline: pipeline.graph.name
         ) { fraction, status in events?.yield(.progress(stage: name, fraction: fraction, status: status)) }
+        context.profile = pipeline.graph.profile
         let produced: [String: Value]
         do {
             produced = try await step.stage.run(StageInvocation(name: name, values: values, take: step.node.take), context: context)

@@ -285,6 +285,7 @@ public enum PipelineFile {
                         }
                         for (stageNode, parameters) in stages {
                             let stage = stageNode.string ?? ""
+                            profile.valueLocations["stages.\(stage)"] = at(stageNode)
                             guard let parameters = parameters.mapping else {
                                 diagnostics.append(Diagnostic("profile `\(name)`: stages.\(stage) must be a mapping of parameters", at: at(parameters)))
                                 continue

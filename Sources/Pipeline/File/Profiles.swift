@@ -32,7 +32,8 @@ public struct Profile: Sendable, Hashable {
     public var stages: [String: [String: Value]]
     /// Where the profile is declared.
     public var location: SourceLocation?
-    /// Where each value is written: `resolution`, or `stages.NAME.KEY`.
+    /// Where each value is written: `resolution`, or `stages.NAME.KEY` (and each stage's name,
+    /// `stages.NAME`).
     public var valueLocations: [String: SourceLocation]
 
     public init(name: String, generation: [String: Value] = [:], stages: [String: [String: Value]] = [:],
@@ -91,7 +92,7 @@ enum ProfileApplication {
         let writtenNames = Set(written.map(\.name))
         let expandedNames = Set(stages.map(\.name))
         for (name, _) in profile.stages.sorted(by: { $0.key < $1.key }) where !writtenNames.contains(name) && !expandedNames.contains(name) {
-            let location = profile.stages[name]?.keys.sorted().first.flatMap { profile.valueLocations["stages.\(name).\($0)"] } ?? profile.location
+            let location = profile.valueLocations["stages.\(name)"] ?? profile.location
             diagnostics.append(Diagnostic("profile `\(profile.name)`: the pipeline has no stage `\(name)`", at: location,
                                           fix: closest(to: name, in: written.map(\.name)).map { "did you mean `\($0)`?" }
                                               ?? "stages: \(written.map(\.name).joined(separator: ", "))"))

@@ -225,6 +225,8 @@ public struct StageContext: Sendable {
     public let actionKey: String
     /// The pipeline's name.
     public let pipeline: String
+    /// The profile the pipeline runs in (`--profile`), when it has profiles.
+    public var profile: String?
     /// The durable record of this action: what to resume from after a crash.
     public let journal: JournalEntryHandle
     /// Clients and settings the run was given (see ``Services``).

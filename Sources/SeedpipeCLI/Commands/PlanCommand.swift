@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Pipeline
 import SeedpipeKit
+import Stages
 
 struct PlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,11 +15,15 @@ struct PlanCommand: AsyncParsableCommand {
             with the service's). No network, except asking a --backend URL whether it is
             seedpipe's emulator.
 
-            --only and --until show exactly what a partial run would make and pay for.
+            --only and --until show exactly what a partial run would make and pay for. In a
+            pipeline with profiles, a last line says what the profile's run makes (generations
+            at which resolutions, seconds, money) and what exploring takes in the default
+            profile has cost so far.
 
             Examples:
               seedpipe plan pipelines/waterfall-journey.yaml --var place="a glacier"
               seedpipe plan pipelines/waterfall-journey.yaml --only shots
+              seedpipe plan pipelines/storyboard.yaml --profile final   # what finishing the picks costs
             """
     )
 
@@ -36,15 +41,20 @@ struct PlanCommand: AsyncParsableCommand {
         global.apply()
         let project = options.project
         let storage = try project.storage()
-        let pipeline = try await project.loadPriced(storage, backend: await backend.kind()).selecting(selection.selection)
+        let kind = await backend.kind()
+        let registry = BuiltinStages.registry(prices: try await project.prices(storage, backend: kind))
+        let pipeline = try project.load(registry: registry).selecting(selection.selection)
         try project.claimName(pipeline.graph.name, record: false)
         let plan = await Planner.plan(pipeline, storage: storage)
+        let estimate = await ProfileEstimate.of(plan, pipeline: pipeline, storage: storage, emulated: kind.emulated)
         if json {
             struct Output: Encodable {
                 var steps: [Plan.Step]; var generations: Int; var seconds: Int; var money: Double?; var emulated: Bool
+                var profile: ProfileEstimate?
             }
             return try Terminal.json(Output(steps: plan.steps, generations: plan.generations, seconds: plan.secondsToPay,
-                                            money: plan.generations > 0 ? plan.cost.money : 0, emulated: plan.cost.emulated))
+                                            money: plan.generations > 0 ? plan.cost.money : 0, emulated: plan.cost.emulated,
+                                            profile: estimate))
         }
         let width = max(8, plan.steps.map(\.stage.count).max() ?? 8)
         for step in plan.steps {
@@ -54,5 +64,6 @@ struct PlanCommand: AsyncParsableCommand {
             print("  \(name)  \(status) \(step.kind)\(take)\(step.reason.map { "  (\($0))" } ?? "")")
         }
         print(plan.summary)
+        if let estimate { print(estimate.text) }
     }
 }

@@ -18,9 +18,15 @@ struct StudioCommand: AsyncParsableCommand {
             every request needs the token in the printed URL (opening it sets a
             cookie) and the studio's own address in its Host header. Ctrl-C stops.
 
+            In a pipeline with profiles, each shot shows its takes (explored in the
+            default profile) beside its finished version, and each take can be
+            finished: picked and generated in the finishing profile (--profile, else
+            the first profile after the default one), its cost shown first.
+
             Examples:
               seedpipe studio pipelines/waterfall-journey.yaml
               seedpipe studio pipelines/waterfall-journey.yaml --port 8765
+              seedpipe studio pipelines/storyboard.yaml --profile final
             """
     )
 
@@ -32,7 +38,7 @@ struct StudioCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on; anything but loopback lets others on the network reach the page.")
     var host = "127.0.0.1"
 
-    @Option(help: "Folder of the run's outputs (default: out/<pipeline>, as `run` writes them).")
+    @Option(help: "Folder of the run's outputs (default: out/<pipeline>, or out/<pipeline>/<profile>, as `run` writes them).")
     var out: String?
 
     @OptionGroup var flags: RunFlags
@@ -46,13 +52,17 @@ struct StudioCommand: AsyncParsableCommand {
     func run() async throws {
         global.apply()
         let project = options.project
-        let name = try project.load().graph.name  // a broken pipeline is an error here, not on the page
+        let graph = try project.load().graph  // a broken pipeline is an error here, not on the page
+        let name = graph.name
         try project.claimName(name, record: true)
         var bytes = [UInt8](repeating: 0, count: 16)
         for index in bytes.indices { bytes[index] = UInt8.random(in: 0...255) }
         let token = bytes.map { String(format: "%02x", $0) }.joined()
         let server = StudioServer(launched: project, backend: backend, flags: flags, token: token, host: host, port: port, out: out,
-                                  pipelineName: name)
+                                  pipelineName: name, profile: graph.profile,
+                                  finishProfile: graph.profiles.flatMap { choice in
+                                      choice.finishing ? choice.selected : choice.names.first { $0 != choice.defaultName }
+                                  })
         let (url, task) = try await server.start()
         if !SeedanceClient.isLoopback(url) {
             Terminal.error("note: --host \(host) lets other machines reach this page; every request still needs the token")

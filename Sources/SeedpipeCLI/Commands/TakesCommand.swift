@@ -36,6 +36,15 @@ struct TakesCommand: AsyncParsableCommand {
         let (pipeline, picks) = try project.loadAllTakes()
         var takes = await ShotTakes.read(pipeline, picks: picks, storage: try project.storage(),
                                          posters: project.cacheFolder.appendingPathComponent("posters"))
+        if let profile = project.profile {
+            // Beside the takes explored in the default profile, each shot as this profile finishes it.
+            let storage = try project.storage()
+            let finishing = try project.load(picks: picks)
+            if finishing.graph.profiles?.finishing == true {
+                takes.attach(finished: await ShotTakes.finished(finishing, storage: storage, posters: project.cacheFolder.appendingPathComponent("posters")),
+                             profile: profile)
+            }
+        }
         if let stage { takes.shots = [try project.shot(stage, in: takes)] }
         if json { return try Terminal.json(takes) }
         print(takes.shots.isEmpty ? "\(options.pipeline) has no generation stages" : takes.text())

@@ -6,7 +6,8 @@
 ///
 /// Tools and tests rely on these attributes: each shot is `data-stage="NAME"`, each take in
 /// it `data-take="N"` (`data-picked="true"` on the picked one); buttons are
-/// `data-action="pick" | "reroll" | "run" | "confirm"`; each stage's live state is the
+/// `data-action="pick" | "reroll" | "finish" | "run" | "confirm"`; in a pipeline with profiles
+/// a shot's finished version is a `figure data-finished="PROFILE"`; each stage's live state is the
 /// text of `data-stage-state="NAME"`: queued, running, cached, done or failed; each run of
 /// the run list (newest first) is a row `data-run="RUN_ID"`.
 enum StudioPage {
@@ -152,7 +153,25 @@ enum StudioPage {
       const pick = $(".pick", figure);
       if (t.picked && pick.firstChild) pick.replaceChildren();
       if (!t.picked && !pick.firstChild) pick.append(el("button", {"data-action": "pick"}, "Pick take " + t.take));
+      const finish = $(".finish", figure) || figure.appendChild(el("span", {class: "finish"}));
+      const label = state.finishProfile ? "Finish in " + state.finishProfile : "";
+      if (finish.textContent !== label) finish.replaceChildren(...(label ? [el("button", {"data-action": "finish"}, label)] : []));
       return figure;
+    }
+    // The shot as the finishing profile makes it (one take, the picked seed), beside its takes.
+    function renderFinished(section, shot) {
+      const box = $(".finished", section), f = shot.finished;
+      if (!f) { box.replaceChildren(); return; }
+      let figure = $("figure", box);
+      if (!figure || figure.dataset.digest !== (f.digest || "") || figure.dataset.finished !== shot.finished_profile) {
+        const media = f.digest
+          ? el("video", {controls: "", preload: "metadata", src: "/media/" + f.digest + ".mp4", poster: f.poster ? "/poster/" + f.digest + ".jpg" : null})
+          : el("div", {}, "(" + f.state + ")");
+        figure = el("figure", {"data-finished": shot.finished_profile, "data-digest": f.digest || ""}, media, el("figcaption"));
+        box.replaceChildren(figure);
+      }
+      setText($("figcaption", figure), shot.finished_profile + " · seed " + (f.seed ?? "?") + " · " + f.state
+        + (f.seconds ? " · " + f.seconds + " s" : "") + (f.cost !== undefined && f.cost !== null ? " · " + money(f.cost) : ""));
     }
     // A shot: the picked take's poster, prompt, seams and cost first, then every take.
     function renderShot(shot) {
@@ -160,7 +179,7 @@ enum StudioPage {
       if (!section) {
         section = el("section", {class: "shot", "data-stage": shot.shot}, el("h3", {}, shot.shot),
           el("div", {class: "summary"}, el("img", {alt: "", hidden: ""}), el("div", {}, el("p", {class: "prompt"}), el("p", {class: "seams"}), el("p", {class: "cost"}))),
-          el("div", {class: "takes"}),
+          el("div", {class: "takes"}), el("div", {class: "finished"}),
           el("p", {}, el("button", {"data-action": "reroll"}, "Re-roll…"), " ",
              el("label", {}, el("input", {type: "checkbox", class: "keep-after"}), " keep the shots after")));
       }
@@ -173,6 +192,7 @@ enum StudioPage {
       const spent = shot.takes.reduce((sum, t) => sum + (t.cost || 0), 0);
       setText($(".cost", section), "take " + (picked.take ?? "?") + " of " + shot.takes.length + (spent ? " · " + money(spent) + " for the shot" : ""));
       place($(".takes", section), shot.takes.map(t => renderTake(section, t)));
+      renderFinished(section, shot);
       return section;
     }
     function renderFilm() {
@@ -219,6 +239,7 @@ enum StudioPage {
       const shot = button.closest("[data-stage]"), take = button.closest("[data-take]");
       if (action === "run") return ask("/api/run", {});
       if (action === "pick") return ask("/api/pick", {stage: shot.dataset.stage, take: Number(take.dataset.take)});
+      if (action === "finish") return ask("/api/finish", {stage: shot.dataset.stage, take: Number(take.dataset.take)});
       if (action === "reroll") return ask("/api/reroll", {stage: shot.dataset.stage, count: 1, keep_after: $(".keep-after", shot).checked});
       if (action === "cancel") { pending = null; $("#confirm").hidden = true; return; }
       if (action === "confirm" && pending) {

@@ -25,6 +25,10 @@ struct StudioServer: Sendable {
     let out: String?
     /// The pipeline's name (from its file, read once at launch).
     let pipelineName: String
+    /// The profile it works in (nil: the pipeline has none).
+    let profile: String?
+    /// The profile a take is finished in (nil: the pipeline has no profile to finish in).
+    let finishProfile: String?
     let jobs = StudioJobs()
     /// The port it listens on, once it does (the guard checks `Host` against it).
     let boundPort = NIOLockedValueBox(0)
@@ -32,7 +36,7 @@ struct StudioServer: Sendable {
     /// The pipeline file, read again for this request.
     var project: PipelineProject { launched.reread() }
 
-    var outFolder: URL { URL(fileURLWithPath: out ?? "out/\(pipelineName)") }
+    var outFolder: URL { out.map { URL(fileURLWithPath: $0) } ?? PipelineRun.defaultOutFolder(pipeline: pipelineName, profile: profile) }
     var liveFile: URL { LiveLog.location(cache: project.cacheFolder, pipeline: pipelineName) }
 
     /// Starts listening; returns the URL (with the token) and the running server.
@@ -75,6 +79,7 @@ struct StudioServer: Sendable {
         router.post("/api/run") { request, _ in await changing(request) { body in try await run(body) } }
         router.post("/api/pick") { request, _ in await changing(request) { body in try await pick(body) } }
         router.post("/api/reroll") { request, _ in await changing(request) { body in try await reroll(body) } }
+        router.post("/api/finish") { request, _ in await changing(request) { body in try await finish(body) } }
         router.get("/media/:name") { request, context in try await media(context.parameters.get("name") ?? "", request, context) }
         router.get("/poster/:name") { request, context in try await poster(context.parameters.get("name") ?? "", request, context) }
         router.get("/out/:name") { request, context in try await output(context.parameters.get("name") ?? "", request, context) }
@@ -106,6 +111,9 @@ struct StudioServer: Sendable {
         var money: Double?
         var plan: String
         var shots: [ShotTakes.Shot]
+        /// The profile the studio works in, and the one the page's Finish makes a take in.
+        var profile: String?
+        var finishProfile: String?
         var outputs: [OutputFile]
         var seams: [Value]
         var audio: [Value]
@@ -148,7 +156,15 @@ struct StudioServer: Sendable {
         let pipeline = try await project.loadPriced(storage, backend: await backend.kind())
         let plan = await Planner.plan(pipeline, storage: storage)
         let (all, picks) = try project.loadAllTakes()
-        let shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: project.cacheFolder.appendingPathComponent("posters"))
+        let posters = project.cacheFolder.appendingPathComponent("posters")
+        var shots = await ShotTakes.read(all, picks: picks, storage: storage, posters: posters)
+        if let finishProfile {
+            var finishing = project
+            finishing.profile = finishProfile
+            if let finished = try? finishing.load(picks: picks) {
+                shots.attach(finished: await ShotTakes.finished(finished, storage: storage, posters: posters), profile: finishProfile)
+            }
+        }
         let steps = Dictionary(plan.steps.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
         // In the order the pipeline declares them; the page groups take nodes under their shot.
         let stages = pipeline.graph.stages.map { node in
@@ -177,6 +193,7 @@ struct StudioServer: Sendable {
         }
         return State(pipeline: pipeline.graph.name, stages: stages, generations: plan.generations, seconds: plan.secondsToPay,
                      money: plan.generations > 0 ? plan.cost.money : 0, plan: plan.summary, shots: shots.shots,
+                     profile: profile, finishProfile: finishProfile,
                      outputs: outputs, seams: seams, audio: audio, running: await jobs.busy,
                      runs: RunHistory(cache: project.cacheFolder).records().filter { $0.pipeline == pipeline.graph.name }.prefix(20).map(RunRow.init))
     }
@@ -204,9 +221,11 @@ struct StudioServer: Sendable {
         var take: Int?
         var count: Int?
         var keepAfter: Bool?
+        /// The profile to finish a take in (default: the studio's finishing profile).
+        var profile: String?
 
         enum CodingKeys: String, CodingKey {
-            case preview, stage, take, count
+            case preview, stage, take, count, profile
             case keepAfter = "keep_after"
         }
     }
@@ -265,6 +284,25 @@ struct StudioServer: Sendable {
             if let result = try? await run.run() { _ = try? await reroll.finish(result.report) }
         }
         return ["text": .string("re-rolling: " + text)]
+    }
+
+    /// Finishes a take: picks it and makes its shot in the finishing profile (the preview says
+    /// what that makes and costs).
+    func finish(_ change: Change) async throws -> [String: Value] {
+        guard let stage = change.stage, let take = change.take else { throw ValidationError("finish needs `stage` and `take`") }
+        guard let profile = change.profile ?? finishProfile else {
+            throw ValidationError("\(pipelineName) has no profile to finish in: add `profiles:` (such as final: { resolution: 1080p })")
+        }
+        let project = self.project
+        let finish = try await TakeActions.finish(stage, take: take, profile: profile, project: project, storage: try project.storage(),
+                                                  backend: await backend.kind())
+        if change.preview == true { return ["text": .string(finish.summary), "generations": .number(Double(finish.plan.generations))] }
+        var options = flags.options(backend: backend)
+        options.out = out.map { URL(fileURLWithPath: $0 + "/\(profile)") }
+        let run = try await finish.run(options: options)
+        try run.checkLimits()
+        try await jobs.start { _ = try? await run.run() }
+        return ["text": .string("finishing: " + finish.summary)]
     }
 
     // MARK: Files: only the cache's objects and posters by digest, and the run's outputs by name

@@ -154,8 +154,11 @@ public final class PipelineRun: Sendable {
 
     /// The folder the outputs go to.
     /// `out/<pipeline>/`, and `out/<pipeline>/<profile>/` for a pipeline with profiles.
-    public var outFolder: URL {
-        options.out ?? URL(fileURLWithPath: "out/\(pipeline.graph.name)" + (pipeline.graph.profile.map { "/\($0)" } ?? ""))
+    public var outFolder: URL { options.out ?? Self.defaultOutFolder(pipeline: pipeline.graph.name, profile: pipeline.graph.profile) }
+
+    /// `out/<pipeline>/`, or `out/<pipeline>/<profile>/` (from the current folder).
+    public static func defaultOutFolder(pipeline: String, profile: String?) -> URL {
+        URL(fileURLWithPath: "out/\(pipeline)" + (profile.map { "/\($0)" } ?? ""))
     }
 
     /// What a run ended with.

@@ -41,8 +41,15 @@ public struct ShotTakes: Encodable, Sendable {
         public var takes: [Take]
         /// The take node names by take number (not encoded).
         public var nodes: [Int: String] = [:]
+        /// The shot as a finishing profile makes it (one take, the picked seed), when asked for.
+        public var finished: Take?
+        /// That profile.
+        public var finishedProfile: String?
 
-        enum CodingKeys: String, CodingKey { case shot, picked, takes }
+        enum CodingKeys: String, CodingKey {
+            case shot, picked, takes, finished
+            case finishedProfile = "finished_profile"
+        }
     }
 
     public var shots: [Shot]
@@ -137,6 +144,13 @@ public struct ShotTakes: Encodable, Sendable {
                     fields.append("refused at seed\(refused.count == 1 ? "" : "s") \(refused.map(String.init).joined(separator: ", "))")
                 }
                 if let poster = take.poster { fields.append(poster) }
+                lines.append("  " + fields.joined(separator: "  "))
+            }
+            if let finished = shot.finished, let profile = shot.finishedProfile {
+                var fields = ["  \(profile)", finished.seed.map { "seed \($0)" } ?? "seed ?", finished.state]
+                if let seconds = finished.seconds { fields.append(String(format: "%.1f s", seconds)) }
+                if let digest = finished.digest { fields.append("digest \(digest.prefix(12))") }
+                if let poster = finished.poster { fields.append(poster) }
                 lines.append("  " + fields.joined(separator: "  "))
             }
         }

@@ -305,7 +305,7 @@ private struct Run {
                     if let body = seat.uncertainBody ?? (entry?.state == .intent ? entry?.requestBody : nil) {
                         // An earlier submit (its owner vanished, or this machine crashed) may have been taken.
                         var intent = entry?.requestBody == body ? entry! : GenerationEntry(
-                            key: context.actionKey, pipeline: context.pipeline, stage: invocation.name, requestBody: body,
+                            key: context.actionKey, pipeline: context.pipeline, profile: context.profile, stage: invocation.name, requestBody: body,
                             seconds: Self.seconds(of: body))
                         intent.emulated = service.emulated ? true : nil
                         try await write(intent)
@@ -329,7 +329,7 @@ private struct Run {
 
     /// Another machine's accepted request, polled and downloaded here (paid for there).
     func adopt(_ row: TeamGeneration, invocation: StageInvocation) async throws -> [String: Value] {
-        var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
+        var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, profile: context.profile, stage: invocation.name,
                                     requestBody: row.requestBody ?? .null, seconds: row.seconds ?? Self.seconds(of: row.requestBody))
         entry.requestID = row.requestID
         entry.state = .submitted
@@ -377,7 +377,7 @@ private struct Run {
         // Checked before the intent is journaled: a request the API's rules refuse is never
         // recorded as about to be paid for.
         let request = try stage.request(invocation.values, urls: urls).validated()
-        var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, stage: invocation.name,
+        var entry = GenerationEntry(key: context.actionKey, pipeline: context.pipeline, profile: context.profile, stage: invocation.name,
                                     requestBody: try Value(encoding: request), seconds: request.effectiveDuration)
         entry.refusals = refusals.isEmpty ? nil : refusals
         entry.emulated = service.emulated ? true : nil

@@ -21,6 +21,8 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
     /// The action key of the stage run (one generation per key).
     public var key: String
     public var pipeline: String
+    /// The profile it was made in (`--profile`), when the pipeline has profiles.
+    public var profile: String?
     public var stage: String
     public var state: State
     /// The request body as sent, without secrets.
@@ -86,9 +88,10 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
         return "\(error)"
     }
 
-    public init(key: String, pipeline: String, stage: String, requestBody: Value, seconds: Int) {
+    public init(key: String, pipeline: String, profile: String? = nil, stage: String, requestBody: Value, seconds: Int) {
         self.key = key
         self.pipeline = pipeline
+        self.profile = profile
         self.stage = stage
         self.state = .intent
         self.requestBody = requestBody
