@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import SeedanceAPI
 
 /// A JSON Schema (draft 2020-12) for pipeline files, made from a ``StageCatalog``: for editors
 /// (yaml-language-server completes keys and flags a wrong value as it is typed). `validate`
@@ -41,6 +42,18 @@ public enum PipelineSchema {
             ]),
             "allOf": .list(conditions),
         ])
+        definitions["profile"] = .object([
+            "type": .string("object"), "additionalProperties": .bool(false),
+            "description": .string("what the profile sets on every shot, and on stages by name"),
+            "properties": .object([
+                "resolution": .object(["enum": .list(GenerationRequest.resolutions.map(Value.string))]),
+                "aspect_ratio": .object(["enum": .list(GenerationRequest.aspectRatios.map(Value.string))]),
+                "duration": .object(["enum": .list(GenerationRequest.durations.map { .number(Double($0)) })]),
+                "generate_audio": .object(["type": .string("boolean")]),
+                "stages": .object(["type": .string("object"), "additionalProperties": .object(["type": .string("object")]),
+                                   "description": .string("parameters of stages by name, such as film: { crossfade: 0.5 }")]),
+            ]),
+        ])
         let mediaFile: Value = .object(["type": .string("string"), "description": .string("a file beside the pipeline, or ${stage.output}")])
         return .object([
             "$schema": .string(draft),
@@ -61,6 +74,9 @@ public enum PipelineSchema {
                                      "properties": .object(["image": mediaFile, "video": mediaFile, "audio": mediaFile,
                                                             "note": .object(["type": .string("string"), "description": .string("words for {{cast.NAME.note}}")])]),
                                  ])]),
+                "profiles": .object(["type": .string("object"), "additionalProperties": .object(["$ref": .string("#/$defs/profile")]),
+                                     "description": .string("named settings to run in (draft, final, social): takes are explored in default_profile, another finishes the picks")]),
+                "default_profile": .object(["type": .string("string"), "description": .string("the profile takes are explored in, and what runs without --profile")]),
                 "stages": .object(["type": .string("object"), "additionalProperties": .object(["$ref": .string("#/$defs/stage")]),
                                    "description": .string("the stages by name; they run as their references allow")]),
                 "outputs": .object(["type": .string("object"), "description": .string("what the run delivers to its out folder, by name"),
