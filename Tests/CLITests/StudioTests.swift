@@ -32,8 +32,8 @@ import Testing
         let process = Process()
         var url: URL!
 
-        init() async throws {
-            try StudioTests.pipeline.write(to: folder.file("film.yaml"), atomically: true, encoding: .utf8)
+        init(pipeline: String = StudioTests.pipeline) async throws {
+            try pipeline.write(to: folder.file("film.yaml"), atomically: true, encoding: .utf8)
             try Fixtures.picture(folder.file("first.png"), red: 40, green: 100, blue: 180)
             let run = try await SeedpipeBinary.run(["run", "film.yaml", "--cache", "cache", "--backend", "emulator", "--emulator-latency", "0.1"],
                                                    in: folder)
@@ -217,6 +217,50 @@ import Testing
         for path in ["/", "/api/state"] {
             #expect(!String(decoding: try await studio.get(path).2, as: UTF8.self).contains(Self.secret))
         }
+    }
+
+    @Test func finishingATakeShowsItsCostThenMakesTheShotInTheFinalProfile() async throws {
+        let profiled = Self.pipeline.replacingOccurrences(of: "defaults:", with: """
+            profiles:
+              draft: { resolution: 480p }
+              final: { resolution: 720p }
+            default_profile: draft
+            defaults:
+            """)
+        let studio = try await Studio(pipeline: profiled)
+        defer { studio.stop() }
+        func state() async throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: try await studio.get("/api/state").2) as! [String: Any]
+        }
+        let before = try await state()
+        #expect(before["finishProfile"] as? String == "final", "\(before.keys)")
+        let shots = try #require(before["shots"] as? [[String: Any]])
+        #expect(shots.map { $0["finished_profile"] as? String } == ["final", "final"])
+        #expect(shots.map { ($0["finished"] as? [String: Any])?["state"] as? String } == ["not made", "waiting"])
+
+        // The preview says what finishing take 2 of shot 2 makes (shot 1's final first: a chain) and writes nothing.
+        let preview = try await studio.post("/api/finish", #"{"stage": "shots-2", "take": 2, "preview": true}"#, token: studio.token)
+        #expect(preview.0 == 200 && preview.1.contains("finish shots-2 take 2 in final (picking it): final: 2 generations at 720p, 8 s of video"),
+                "\(preview)")
+        #expect(!FileManager.default.fileExists(atPath: studio.folder.file("film.picks.yaml").path))
+        let drafted = try await studio.post("/api/finish", #"{"stage": "shots-2", "take": 2, "profile": "draft", "preview": true}"#,
+                                            token: studio.token)
+        #expect(drafted.0 == 400 && drafted.1.contains("takes are explored in `draft`"), "\(drafted)")
+
+        let finish = try await studio.post("/api/finish", #"{"stage": "shots-2", "take": 2}"#, token: studio.token)
+        #expect(finish.0 == 200 && finish.1.contains("finishing"), "\(finish)")
+        let made = await eventually(within: .seconds(60)) {
+            let shots = (try? await state())?["shots"] as? [[String: Any]] ?? []
+            return shots.count == 2 && (shots[1]["finished"] as? [String: Any])?["state"] as? String == "done"
+        }
+        #expect(made, "shot 2 finished")
+        let after = try #require(try await state()["shots"] as? [[String: Any]])
+        #expect((after[1]["finished"] as? [String: Any])?["seed"] as? Int == 43, "take 2's seed")
+        #expect(after[1]["picked"] as? Int == 2)
+        #expect(try String(contentsOf: studio.folder.file("film.picks.yaml"), encoding: .utf8).contains("take: 2"))
+        let video = try #require((after[1]["finished"] as? [String: Any])?["digest"] as? String)
+        let (code, _, body) = try await studio.get("/media/\(video).mp4")
+        #expect(code == 200 && body.count > 1000)
     }
 
     @Test func theStudioPrintsNoServerLogLines() async throws {
