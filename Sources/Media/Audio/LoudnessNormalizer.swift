@@ -39,7 +39,7 @@ public enum LoudnessNormalizer {
     ///   - ceiling: the true peak must stay under this, dBTP.
     ///   - tolerance: how close to `target` the result must be, LU.
     public static func normalize(_ input: URL, to output: URL, target: Double = -14, ceiling: Double = -1,
-                                 tolerance: Double = 0.5, bitRate: Int = 192_000) throws -> LoudnessNormalization {
+                                 tolerance: Double = 0.5, bitRate: Int = 192_000, faststart: Bool = false) throws -> LoudnessNormalization {
         guard (-70.0 ... -5.0).contains(target) else {
             throw MediaError(.invalidArgument, "a target of \(target) LUFS is out of range (-70 to -5)", path: input.relativePath)
         }
@@ -47,12 +47,12 @@ public enum LoudnessNormalizer {
             throw MediaError(.invalidArgument, "a true-peak ceiling of \(ceiling) dBTP is out of range (-20 to 0)", path: input.relativePath)
         }
         return try normalize(try DecodedAudio(input), videoFrom: input, to: output, target: target, ceiling: ceiling,
-                             tolerance: tolerance, bitRate: bitRate)
+                             tolerance: tolerance, bitRate: bitRate, faststart: faststart)
     }
 
     /// Normalizes decoded audio and writes it beside the video packets of `input`.
     static func normalize(_ source: DecodedAudio, videoFrom input: URL, to output: URL, target: Double, ceiling: Double,
-                          tolerance: Double, bitRate: Int) throws -> LoudnessNormalization {
+                          tolerance: Double, bitRate: Int, faststart: Bool = false) throws -> LoudnessNormalization {
         let before = source.measurement
         guard let loudness = before.integratedLoudness else {
             throw MediaError(.invalidArgument, "the audio is silent (no block above -70 LUFS); there is no loudness to normalize",
@@ -80,7 +80,7 @@ public enum LoudnessNormalizer {
                 guard limited, let reached = source.loudness(of: channels), abs(reached - target) > 0.05 else { break }
                 gain += target - reached
             }
-            try write(channels, source: source, from: input, to: output, bitRate: bitRate)
+            try write(channels, source: source, from: input, to: output, bitRate: bitRate, faststart: faststart)
             let after = try DecodedAudio(output).measurement
             result = LoudnessNormalization(before: before, after: after, gain: gain, limited: limited)
             let peak = after.truePeak ?? -.infinity
@@ -97,7 +97,8 @@ public enum LoudnessNormalizer {
     private static func format(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-inf" }
 
     /// Copies every video stream of `input` and writes `channels` as AAC beside them.
-    static func write(_ channels: [[Float]], source: DecodedAudio, from input: URL, to output: URL, bitRate: Int) throws {
+    static func write(_ channels: [[Float]], source: DecodedAudio, from input: URL, to output: URL, bitRate: Int,
+                      faststart: Bool = false) throws {
         let reader = try InputContainer(url: input, findStreamInfo: false)
         let writer = try OutputContainer(url: output)
         var copies: [Int: (stream: UnsafeMutablePointer<AVStream>, timeBase: AVRational)] = [:]
@@ -123,7 +124,7 @@ public enum LoudnessNormalizer {
             context.pointee.time_base = AVRational(num: 1, den: rate)
         }
         let queue = try AudioEncoderQueue(encoder: encoder, path: writer.path)
-        try writer.writeHeader()
+        try writer.writeHeader(options: faststart ? ["movflags": "+faststart"] : [:])
         let total = channels.first?.count ?? 0
         var written = 0
         // Audio up to `sample`, in step with the video so the muxer interleaves without hoarding.

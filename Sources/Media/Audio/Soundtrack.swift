@@ -79,8 +79,13 @@ public struct SoundtrackResult: Sendable, Codable, Equatable {
 /// (`volume` for its gain) is added last. Then the mix gets the loudness target and
 /// true-peak ceiling exactly as ``LoudnessNormalizer`` gives them.
 public enum Soundtrack {
-    public static func lay(_ music: URL, over film: URL, to output: URL, settings: SoundtrackSettings = SoundtrackSettings())
-        throws -> SoundtrackResult
+    /// What a soundtrack's mix is written with unless told otherwise: AAC at 192 kb/s.
+    public static let encode = EncodeSettings(audioBitRate: 192_000)
+
+    /// `encode`: the mix's AAC bit rate (`audioBitRate`, 192k unless told) and `faststart`; the
+    /// picture is copied as it is.
+    public static func lay(_ music: URL, over film: URL, to output: URL, settings: SoundtrackSettings = SoundtrackSettings(),
+                           encode: EncodeSettings = Soundtrack.encode) throws -> SoundtrackResult
     {
         try validate(settings, path: film.relativePath)
         let reader = try VideoReader(url: film)
@@ -132,9 +137,10 @@ public enum Soundtrack {
         var normalization: LoudnessNormalization?
         if let target = settings.target {
             normalization = try LoudnessNormalizer.normalize(mix, videoFrom: film, to: output, target: target,
-                                                             ceiling: settings.truePeak, tolerance: 0.5, bitRate: 192_000)
+                                                             ceiling: settings.truePeak, tolerance: 0.5, bitRate: encode.audioBitRate,
+                                                             faststart: encode.faststart)
         } else {
-            try LoudnessNormalizer.write(mixed, source: mix, from: film, to: output, bitRate: 192_000)
+            try LoudnessNormalizer.write(mixed, source: mix, from: film, to: output, bitRate: encode.audioBitRate, faststart: encode.faststart)
         }
         return SoundtrackResult(duration: seconds, musicDuration: songs.duration, plays: Double(total) / Double(songs.frameCount),
                                 duckedSeconds: keepClips ? duckedSeconds(clips, rate: rate, threshold: settings.threshold) : 0,

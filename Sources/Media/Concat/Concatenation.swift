@@ -43,10 +43,12 @@ public enum Concatenation {
     /// - Parameters:
     ///   - corrections: a colour correction per clip (nil: none), from ``ColorMatch``; any
     ///     correction means re-encoding, its tables applied to that clip's picture only.
+    ///   - encode: how a re-encoding join encodes (codec, quality, caps, audio bit rate);
+    ///     `faststart` applies to a stream copy too.
     ///   - progress: called after each clip with (clips done, clips in all).
     public static func join(
         _ clips: [URL], to output: URL, method: Method = .automatic, transition: Transition = .none,
-        corrections: [ColorCorrection?] = [], progress: (@Sendable (Int, Int) -> Void)? = nil
+        corrections: [ColorCorrection?] = [], encode: EncodeSettings = .reencode, progress: (@Sendable (Int, Int) -> Void)? = nil
     ) throws -> Result {
         guard !clips.isEmpty else {
             throw MediaError(.invalidArgument, "nothing to join: give at least one clip", path: output.path)
@@ -82,21 +84,24 @@ public enum Concatenation {
             guard method != .streamCopy else {
                 throw MediaError(.incompatibleClips, "a crossfade blends pictures, so it cannot be a stream copy", path: output.relativePath)
             }
-            return try Reencoder(clips: formats, output: output, progress: progress, crossfade: seconds, corrections: corrections)
+            return try Reencoder(clips: formats, output: output, progress: progress, crossfade: seconds, corrections: corrections,
+                                 encode: encode)
                 .run(reasons: reasons + ["crossfade transitions need re-encoding"])
         }
         switch method {
         case .reencode:
-            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections).run(reasons: reasons)
+            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode)
+                .run(reasons: reasons)
         case .streamCopy where !reasons.isEmpty:
             throw MediaError(.incompatibleClips, "the clips cannot be joined by stream copy: "
                                  + reasons.joined(separator: "; ") + " (join them with re-encoding instead)",
                              path: output.path)
         case .streamCopy, .automatic:
             if reasons.isEmpty {
-                return try StreamCopier(clips: formats, output: output, progress: progress).run()
+                return try StreamCopier(clips: formats, output: output, progress: progress, faststart: encode.faststart).run()
             }
-            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections).run(reasons: reasons)
+            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode)
+                .run(reasons: reasons)
         }
     }
 }

@@ -15,6 +15,8 @@ struct Reencoder {
     var crossfade: Double = 0
     /// A colour correction per clip (nil: the picture as decoded).
     var corrections: [ColorCorrection?] = []
+    /// How the film is encoded.
+    var encode: EncodeSettings = .reencode
 
     func run(reasons: [String]) throws -> Concatenation.Result {
         let first = clips[0].video
@@ -25,11 +27,15 @@ struct Reencoder {
         // The first clip with sound gives the film's: its rate and channels as decoded (the
         // container can say otherwise), as AAC takes them.
         let audio = try clips.first { $0.audio != nil }.map { clip in
-            try (AudioShape.firstFrame(of: clip.url)
+            var settings = try (AudioShape.firstFrame(of: clip.url)
                  ?? AudioShape(sampleRate: Int(clip.audio!.sampleRate), channels: Int(clip.audio!.channels))).aacSettings
+            settings.bitRate = encode.audioBitRate
+            return settings
         }
-        let writer = try MovieWriter(
-            url: output, video: VideoSettings(width: width, height: height, frameRate: frameRate, crf: 18), audio: audio)
+        var video = VideoSettings(width: width, height: height, frameRate: frameRate, preset: encode.preset, crf: encode.crf)
+        video.codec = encode.videoCodec
+        video.maxBitRate = encode.maxBitRate
+        let writer = try MovieWriter(url: output, video: video, audio: audio, faststart: encode.faststart)
         let canvas = try Frame.video(width: Int32(width), height: Int32(height), format: AV_PIX_FMT_YUV420P,
                                      path: output.path)
         let fadeFrames = JoinGeometry.fadeFrames(crossfade, clipFrames: clips.map { JoinGeometry.frames(of: $0, at: frameRate) },

@@ -13,6 +13,8 @@ struct StreamCopier {
     let clips: [ClipFormat]
     let output: URL
     let progress: (@Sendable (Int, Int) -> Void)?
+    /// The index before the media (web playback).
+    var faststart = false
 
     func run() throws -> Concatenation.Result {
         let out = try OutputContainer(url: output)
@@ -34,7 +36,7 @@ struct StreamCopier {
                     ? av_rescale_q(Int64(format.frameSize), AVRational(num: 1, den: format.sampleRate), format.timeBase) : nil,
                 silence: try? SilencePacket(matching: format, path: output.path))
         }
-        try out.writeHeader()
+        try out.writeHeader(options: faststart ? ["movflags": "+faststart"] : [:])
 
         var video = VideoRun(stream: videoOut, timeBase: clips[0].video.timeBase)
         for (index, clip) in clips.enumerated() {

@@ -1,4 +1,4 @@
-/// How `MovieWriter` encodes video: H.264 (libx264), yuv420p, constant frame rate.
+/// How `MovieWriter` encodes video: H.264 (libx264) unless told HEVC, yuv420p, constant frame rate.
 public struct VideoSettings: Sendable, Equatable {
     public var width: Int
     public var height: Int
@@ -9,6 +9,10 @@ public struct VideoSettings: Sendable, Equatable {
     public var crf: Int
     /// Frames between keyframes (default: two seconds' worth).
     public var keyframeInterval: Int?
+    /// H.264 (libx264) or HEVC (libx265, tagged `hvc1`).
+    public var codec: EncodeSettings.VideoCodec = .h264
+    /// A cap in bits per second, with a VBV buffer of one second of it (nil: none).
+    public var maxBitRate: Int?
 
     public init(width: Int, height: Int, frameRate: Int = 25, preset: String = "veryfast", crf: Int = 20,
                 keyframeInterval: Int? = nil) {

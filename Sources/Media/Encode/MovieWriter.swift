@@ -24,7 +24,8 @@ public final class MovieWriter {
     private var framesWritten: Int64 = 0
     private var finished = false
 
-    public init(url: URL, video: VideoSettings, audio: AudioSettings? = nil) throws {
+    /// - Parameter faststart: write the index (`moov`) before the media, for web playback.
+    public init(url: URL, video: VideoSettings, audio: AudioSettings? = nil, faststart: Bool = false) throws {
         guard (16...16_384).contains(video.width), (16...16_384).contains(video.height), video.width % 2 == 0, video.height % 2 == 0
         else {
             throw MediaError(.invalidArgument,
@@ -41,12 +42,17 @@ public final class MovieWriter {
         guard (1...240).contains(video.frameRate) else {
             throw MediaError(.invalidArgument, "frame rate \(video.frameRate) is out of range; use 1 to 240", path: url.relativePath)
         }
+        guard video.codec.isAvailable else {
+            throw MediaError(.encodingFailed, "this FFmpeg has no \(video.codec.encoder) encoder, so \(video.codec.rawValue) cannot be written; use h264",
+                             path: url.relativePath)
+        }
         self.video = video
         self.audio = audio
         output = try OutputContainer(url: url)
         videoEncoder = try Encoder(
-            codec: AV_CODEC_ID_H264, name: "libx264", output: output,
-            options: ["preset": video.preset, "crf": String(video.crf)]
+            codec: video.codec.id, name: video.codec.encoder, output: output,
+            // x265 speaks on stderr unless told not to; errors still come through FFmpeg's log.
+            options: ["preset": video.preset, "crf": String(video.crf)].merging(video.codec == .hevc ? ["x265-params": "log-level=error"] : [:]) { $1 }
         ) { context in
             context.pointee.width = Int32(video.width)
             context.pointee.height = Int32(video.height)
@@ -54,6 +60,16 @@ public final class MovieWriter {
             context.pointee.time_base = AVRational(num: 1, den: Int32(video.frameRate))
             context.pointee.framerate = AVRational(num: Int32(video.frameRate), den: 1)
             context.pointee.gop_size = Int32(video.keyframeInterval ?? video.frameRate * 2)
+            if let cap = video.maxBitRate {
+                // VBV: never more than `cap` over any second.
+                context.pointee.rc_max_rate = Int64(cap)
+                context.pointee.rc_buffer_size = Int32(clamping: cap)
+            }
+        }
+        if video.codec == .hevc {
+            // `hvc1`, not `hev1`: the parameter sets in the sample description, as Apple's players require.
+            videoEncoder.stream.pointee.codecpar.pointee.codec_tag = UInt32(UInt8(ascii: "h")) | UInt32(UInt8(ascii: "v")) << 8
+                | UInt32(UInt8(ascii: "c")) << 16 | UInt32(UInt8(ascii: "1")) << 24
         }
         videoEncoder.stream.pointee.avg_frame_rate = AVRational(num: Int32(video.frameRate), den: 1)
         if let audio {
@@ -75,7 +91,7 @@ public final class MovieWriter {
         }
         frame = try Frame.video(width: Int32(video.width), height: Int32(video.height), format: AV_PIX_FMT_YUV420P,
                                 path: url.relativePath)
-        try output.writeHeader()
+        try output.writeHeader(options: faststart ? ["movflags": "+faststart"] : [:])
     }
 
     /// Frames appended so far.

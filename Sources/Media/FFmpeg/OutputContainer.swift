@@ -20,7 +20,8 @@ final class OutputContainer {
         let folder = try writableFolder(of: url)
         temporaryPath = folder + "/." + url.lastPathComponent + ".\(getpid()).partial"
         var allocated: UnsafeMutablePointer<AVFormatContext>?
-        let status = avformat_alloc_output_context2(&allocated, nil, format, finalPath)
+        // Named by the file it writes: the MP4 muxer's faststart pass reopens it by this name.
+        let status = avformat_alloc_output_context2(&allocated, nil, format, temporaryPath)
         guard status >= 0, let allocated else {
             throw MediaError(.outputNotWritable, "cannot create a \(format) file", path: path,
                              function: "avformat_alloc_output_context2", averror: status, reason: averrorText(status))

@@ -3,11 +3,17 @@ import Foundation
 /// The last steps shared by pipeline files and the Swift DSL, so both give the same graph:
 /// `--var` overrides, `${vars.x}` substitution, macro expansion, and takes.
 enum PipelineAssembler {
+    /// The pipeline's `encode:` block and where each key is written.
+    struct Encode {
+        var values: [String: Value] = [:]
+        var locations: [String: SourceLocation] = [:]
+    }
+
     static func assemble(
         name: String, vars: [String: Value], defaults: [String: [String: Value]], stages raw: [StageNode],
         outputs rawOutputs: [String: ValueExpression], baseFolder: URL, file: String?, registry: StageRegistry,
         cast rawCast: [String: CastMember] = [:], picks: Picks = Picks(), takes selection: TakeSelection = .used,
-        profiles: ProfileChoice? = nil
+        profiles: ProfileChoice? = nil, encode: Encode = Encode()
     ) throws -> PipelineGraph {
         var diagnostics: [Diagnostic] = []
         let profile = profiles?.current
@@ -78,6 +84,36 @@ enum PipelineAssembler {
         }
         if diagnostics.isEmpty, let profile {
             stages = ProfileApplication.afterExpansion(stages, written: raw, profile: profile, registry: registry, diagnostics: &diagnostics)
+        }
+        // The pipeline's `encode:`, then the profile's over it, under each stage's own `encode:`.
+        var encoding = (encode.values, encode.locations, [String: String]())
+        for key in encode.values.keys { encoding.2["encode.\(key)"] = "" }
+        if let profile {
+            for (key, value) in profile.encode {
+                encoding.0[key] = value
+                encoding.1["encode.\(key)"] = profile.valueLocations["encode.\(key)"]
+                encoding.2["encode.\(key)"] = "profile `\(profile.name)`"
+            }
+        }
+        if !encoding.0.isEmpty {
+            stages = stages.map { node in
+                guard registry.stage(node.kind)?.signature.parameters.contains(where: { $0.name == "encode" }) == true else { return node }
+                var node = node
+                var own: [String: Value] = [:]
+                switch node.with["encode"] {
+                case nil: break
+                case .literal(.object(let block))?: own = block
+                default: return node  // an expression: what it says, at run time
+                }
+                var merged = own
+                for (key, value) in encoding.0 where own[key] == nil {
+                    merged[key] = value
+                    node.keyLocations["encode.\(key)"] = encoding.1["encode.\(key)"]
+                    node.inherited["encode.\(key)"] = encoding.2["encode.\(key)"]
+                }
+                node.with["encode"] = .literal(.object(merged))
+                return node
+            }
         }
         if diagnostics.isEmpty {
             stages = TakeExpansion.expand(stages, defaults: defaults, registry: registry, picks: picks, selection: selection,

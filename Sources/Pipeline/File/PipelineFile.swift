@@ -4,7 +4,7 @@ import Yams
 /// Reads pipeline files (YAML) into a `PipelineGraph`, keeping the file:line:column of
 /// everything so every problem can say where it is.
 public enum PipelineFile {
-    static let topLevelKeys = ["pipeline", "vars", "defaults", "cast", "stages", "outputs", "description", "profiles", "default_profile"]
+    static let topLevelKeys = ["pipeline", "vars", "defaults", "cast", "stages", "outputs", "description", "profiles", "default_profile", "encode"]
     static let stageKeys = ["uses", "with", "description"]
 
     /// Loads and expands (macros, takes) a pipeline file. `overrides` replace `vars`
@@ -53,6 +53,8 @@ public enum PipelineFile {
         var stages: [StageNode] = []
         var outputs: [String: ValueExpression] = [:]
         var seenKeys: Set<String> = []
+        var encode: [String: Value] = [:]
+        var encodeLocations: [String: SourceLocation] = [:]
 
         for (keyNode, valueNode) in top {
             let key = keyNode.string ?? ""
@@ -89,6 +91,15 @@ public enum PipelineFile {
                 }
             case "stages", "outputs", "cast", "profiles", "default_profile":
                 break
+            case "encode":
+                guard let mapping = valueNode.mapping else {
+                    diagnostics.append(Diagnostic("`encode` must be a mapping such as `{ crf: 18, preset: medium }`", at: at(valueNode)))
+                    continue
+                }
+                for (k, v) in mapping {
+                    encode[k.string ?? ""] = value(of: v)
+                    encodeLocations["encode.\(k.string ?? "")"] = at(k)
+                }
             default:
                 diagnostics.append(Diagnostic("unknown key `\(key)`", at: at(keyNode),
                                               fix: closest(to: key, in: topLevelKeys).map { "did you mean `\($0)`?" }
@@ -163,6 +174,8 @@ public enum PipelineFile {
                             }
                             with[key] = expression(v)
                             keyLocations[key] = at(k)
+                            // A block's own keys (`encode: { crf: 60 }`) have their places too.
+                            for (subKey, _) in v.mapping ?? [:] { keyLocations["\(key).\(subKey.string ?? "")"] = at(subKey) }
                         }
                     case "description":
                         break
@@ -230,7 +243,8 @@ public enum PipelineFile {
         guard diagnostics.isEmpty else { throw PipelineError(diagnostics) }
         var graph = try PipelineAssembler.assemble(name: name, vars: vars, defaults: defaults, stages: stages, outputs: outputs,
                                                    baseFolder: baseFolder, file: file, registry: registry, cast: cast, picks: picks,
-                                                   takes: takes, profiles: profiles)
+                                                   takes: takes, profiles: profiles,
+                                                   encode: PipelineAssembler.Encode(values: encode, locations: encodeLocations))
         graph.defaultLocations = defaultLocations
         return graph
     }
@@ -277,6 +291,15 @@ public enum PipelineFile {
                     switch key {
                     case _ where Profile.generationKeys.contains(key):
                         if let value = typed(key, valueNode, path: key) { profile.generation[key] = value }
+                    case "encode":
+                        guard let block = valueNode.mapping else {
+                            diagnostics.append(Diagnostic("profile `\(name)`: `encode` must be a mapping such as `{ crf: 18 }`", at: at(valueNode)))
+                            continue
+                        }
+                        for (k, v) in block {
+                            profile.encode[k.string ?? ""] = value(of: v)
+                            profile.valueLocations["encode.\(k.string ?? "")"] = at(k)
+                        }
                     case "stages":
                         guard let stages = valueNode.mapping else {
                             diagnostics.append(Diagnostic("profile `\(name)`: `stages` maps stage names to parameters, such as `{ film: { crossfade: 0.5 } }`",

@@ -22,7 +22,7 @@ public struct Profile: Sendable, Hashable {
     /// The generation parameters a profile may set on every shot.
     public static let generationKeys = ["resolution", "aspect_ratio", "duration", "generate_audio"]
     /// Every key a profile may have.
-    public static let keys = generationKeys + ["stages"]
+    public static let keys = generationKeys + ["stages", "encode"]
 
     public var name: String
     /// Set on every shot that takes the parameter.
@@ -30,6 +30,8 @@ public struct Profile: Sendable, Hashable {
     /// Stage name → parameter → value (a macro's name sets the macro's parameter, and its
     /// shots' where they pass it through).
     public var stages: [String: [String: Value]]
+    /// `encode:` settings over the pipeline's, for every stage that encodes.
+    public var encode: [String: Value] = [:]
     /// Where the profile is declared.
     public var location: SourceLocation?
     /// Where each value is written: `resolution`, or `stages.NAME.KEY` (and each stage's name,
@@ -118,6 +120,7 @@ enum ProfileApplication {
         var node = node
         for (key, value) in values where only?.contains(key) ?? true {
             node.with[key] = .literal(value)
+            node.inherited[key] = "profile `\(profile.name)`"
             if let location = profile.valueLocations[stage.map { "stages.\($0).\(key)" } ?? key] { node.keyLocations[key] = location }
         }
         return node

@@ -13,6 +13,10 @@ public struct StageNode: Sendable, Hashable {
     public var expandedFrom: String?
     /// Set when the node is one take of a shot (see ``TakeSupport``).
     public var take: TakeRole?
+    /// Keys (or `encode.KEY`) whose value the node inherits from a profile or the pipeline's
+    /// `encode:`, with where it comes from (`profile \`final\``, or "" for the pipeline's own
+    /// `encode:`): a problem with such a value is told once, there, not per stage.
+    public var inherited: [String: String] = [:]
 
     public init(name: String, kind: String, with: [String: ValueExpression] = [:], location: SourceLocation? = nil,
                 keyLocations: [String: SourceLocation] = [:], expandedFrom: String? = nil) {
@@ -74,6 +78,7 @@ public struct PipelineGraph: Sendable, Hashable {
             var node = node
             node.location = nil
             node.keyLocations = [:]
+            node.inherited = [:]
             return node
         }
         copy.cast = cast.mapValues { var member = $0; member.location = nil; return member }

@@ -30,6 +30,14 @@ public enum PipelineValidator {
         /// `with:` key, else the `defaults:` entry it inherits (the same place for every stage
         /// that inherits it, so it is said once).
         func valueProblem(_ message: String, key: String?, node: StageNode) -> Diagnostic {
+            // `encode.crf: …`: the sub-key's own place, and once for a value a profile or the pipeline's `encode:` gives.
+            let named = String(message.prefix { $0 != ":" })
+            if let source = node.inherited[named] ?? key.flatMap({ node.inherited[$0] }) {
+                return Diagnostic(source.isEmpty ? message : "\(source): \(message)", at: node.keyLocations[named] ?? key.flatMap { node.keyLocations[$0] } ?? node.location)
+            }
+            if let location = node.keyLocations[named], named != key {
+                return Diagnostic("stage `\(node.name)`: \(message)", at: location)
+            }
             let groups = [node.kind, String(node.kind.split(separator: ".").first ?? "")]
             if let key, node.with[key] == nil, let group = groups.first(where: { graph.defaults[$0]?[key] != nil }),
                let location = graph.defaultLocations[group]?[key] {
@@ -269,8 +277,11 @@ public enum PipelineValidator {
                 let shown = Set(step.stage.check(first))
                 for message in step.stage.check(everything) where !shown.contains(message) {
                     let key = everything.keys.sorted().first { message.hasPrefix($0) }
-                    diagnostics.append(Diagnostic("stage `\(step.node.name)`: \(message)",
-                                                  at: key.flatMap { step.node.keyLocations[$0] } ?? step.node.location))
+                    let named = String(message.prefix { $0 != ":" })
+                    let problem = Diagnostic((step.node.inherited[named] ?? key.flatMap { step.node.inherited[$0] }).map { $0.isEmpty ? message : "\($0): \(message)" }
+                                                 ?? "stage `\(step.node.name)`: \(message)",
+                                             at: step.node.keyLocations[named] ?? key.flatMap { step.node.keyLocations[$0] } ?? step.node.location)
+                    if !diagnostics.contains(problem) { diagnostics.append(problem) }
                 }
             }
             let resolved = step.with.compactMapValues(value)

@@ -15,15 +15,15 @@ struct PlanCommand: AsyncParsableCommand {
             with the service's). No network, except asking a --backend URL whether it is
             seedpipe's emulator.
 
-            --only and --until show exactly what a partial run would make and pay for. In a
-            pipeline with profiles, a last line says what the profile's run makes (generations
-            at which resolutions, seconds, money) and what exploring takes in the default
-            profile has cost so far.
+            --only and --until show exactly what a partial run would make and pay for.
+            In a pipeline with profiles, a last line says what the profile's run makes
+            (generations at which resolutions, seconds, money) and what exploring takes
+            in the default profile has cost so far.
 
             Examples:
               seedpipe plan pipelines/waterfall-journey.yaml --var place="a glacier"
               seedpipe plan pipelines/waterfall-journey.yaml --only shots
-              seedpipe plan pipelines/storyboard.yaml --profile final   # what finishing the picks costs
+              seedpipe plan pipelines/storyboard.yaml --profile final
             """
     )
 

@@ -12,7 +12,8 @@ struct ValidateCommand: ParsableCommand {
             Nothing runs and nothing is sent. Macro stages are expanded first, so every
             generation is checked against the API's rules (a duration of 7 is caught here).
 
-            A pipeline with profiles is checked in every profile, unless --profile names one.
+            A pipeline with profiles is checked in every profile, unless --profile
+            names one.
 
             Example:
               seedpipe validate pipelines/waterfall-journey.yaml

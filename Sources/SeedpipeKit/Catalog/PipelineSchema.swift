@@ -1,4 +1,5 @@
 import Foundation
+import Media
 import Pipeline
 import SeedanceAPI
 
@@ -42,6 +43,19 @@ public enum PipelineSchema {
             ]),
             "allOf": .list(conditions),
         ])
+        definitions["encode"] = .object([
+            "type": .string("object"), "additionalProperties": .bool(false),
+            "description": .string("how stages that encode write the film (concat when it re-encodes, color-match, soundtrack)"),
+            "properties": .object([
+                "video_codec": .object(["enum": .list(EncodeSettings.VideoCodec.allCases.map { .string($0.rawValue) })]),
+                "crf": .object(["type": .string("integer"), "minimum": .number(0), "maximum": .number(51)]),
+                "preset": .object(["enum": .list(EncodeSettings.presets.map(Value.string))]),
+                "max_bitrate": .object(["type": .list([.string("string"), .string("number")]), "description": .string("such as 12M")]),
+                "audio_bitrate": .object(["type": .list([.string("string"), .string("number")]), "description": .string("such as 192k")]),
+                "pixel_format": .object(["enum": .list(EncodeSettings.pixelFormats.map(Value.string))]),
+                "faststart": .object(["type": .string("boolean")]),
+            ]),
+        ])
         definitions["profile"] = .object([
             "type": .string("object"), "additionalProperties": .bool(false),
             "description": .string("what the profile sets on every shot, and on stages by name"),
@@ -50,6 +64,7 @@ public enum PipelineSchema {
                 "aspect_ratio": .object(["enum": .list(GenerationRequest.aspectRatios.map(Value.string))]),
                 "duration": .object(["enum": .list(GenerationRequest.durations.map { .number(Double($0)) })]),
                 "generate_audio": .object(["type": .string("boolean")]),
+                "encode": .object(["$ref": .string("#/$defs/encode")]),
                 "stages": .object(["type": .string("object"), "additionalProperties": .object(["type": .string("object")]),
                                    "description": .string("parameters of stages by name, such as film: { crossfade: 0.5 }")]),
             ]),
@@ -77,6 +92,7 @@ public enum PipelineSchema {
                 "profiles": .object(["type": .string("object"), "additionalProperties": .object(["$ref": .string("#/$defs/profile")]),
                                      "description": .string("named settings to run in (draft, final, social): takes are explored in default_profile, another finishes the picks")]),
                 "default_profile": .object(["type": .string("string"), "description": .string("the profile takes are explored in, and what runs without --profile")]),
+                "encode": .object(["$ref": .string("#/$defs/encode")]),
                 "stages": .object(["type": .string("object"), "additionalProperties": .object(["$ref": .string("#/$defs/stage")]),
                                    "description": .string("the stages by name; they run as their references allow")]),
                 "outputs": .object(["type": .string("object"), "description": .string("what the run delivers to its out folder, by name"),

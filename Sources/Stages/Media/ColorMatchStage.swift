@@ -14,7 +14,8 @@ public struct ColorMatchStage: Stage {
         StageDocumentation("brings clips that drifted in colour back to an anchor (corrected ones re-encoded, the rest passed through as they are)",
                            inputs: ["clips": "the clips, in order", "color_anchor": "the colour to match (default: the first clip's first frame)"],
                            outputs: ["clips": "the clips, corrected where they drifted", "drift": "each clip's colour distance (ΔE) before and after"],
-                           parameters: ["color_tolerance": "drift (ΔE) up to which a clip is left as it is"],
+                           parameters: ["color_tolerance": "drift (ΔE) up to which a clip is left as it is",
+                                        "encode": EncodeParameter.help + " (for the corrected clips)"],
                            example: ["clips": .list([.string("clip.mp4"), .string("clip.mp4")]), "color_anchor": .string("frame.png")])
     }
 
@@ -28,13 +29,16 @@ public struct ColorMatchStage: Stage {
     public var signature: StageSignature {
         StageSignature(inputs: [Port("clips", .list(.video)), Port("color_anchor", .image, required: false)],
                        outputs: [Port("clips", .list(.video)), Port("drift", .json)],
-                       parameters: [Self.tolerance])
+                       parameters: [Self.tolerance, EncodeParameter.spec])
     }
+
+    public func check(_ parameters: [String: Value]) -> [String] { EncodeParameter.problems(parameters["encode"]) }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let artifacts = (invocation["clips"]?.list ?? []).compactMap(\.artifact)
         let clips = try await context.store.verifiedLocations(of: artifacts)
         let matched = try await Self.measure(clips, invocation: invocation, context: context)
+        let encode = try EncodeParameter.settings(invocation["encode"], base: .reencode)
         var outputs: [Value] = []
         for (index, artifact) in artifacts.enumerated() {
             guard let correction = matched.corrections[index] else {
@@ -44,7 +48,7 @@ public struct ColorMatchStage: Stage {
             context.progress(Double(index) / Double(artifacts.count), "correcting the colour of clip \(index + 1)")
             let file = context.scratch.appendingPathComponent("clip\(index + 1).mp4")
             _ = try await MediaThread.run { [clip = clips[index]] in
-                try Concatenation.join([clip], to: file, method: .reencode, corrections: [correction])
+                try Concatenation.join([clip], to: file, method: .reencode, corrections: [correction], encode: encode)
             }
             outputs.append(.artifact(try await context.store.put(file: file, type: .video)))
         }

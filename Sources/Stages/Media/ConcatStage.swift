@@ -18,7 +18,8 @@ public struct ConcatStage: Stage {
                                         "transition": "how clips meet: a cut (none) or a crossfade",
                                         "transition_seconds": "the crossfade's length, seconds",
                                         "color_match": "anchor: correct clips that drifted from the anchor colour as they are joined",
-                                        "color_tolerance": "drift (ΔE) up to which a clip is left as it is"],
+                                        "color_tolerance": "drift (ΔE) up to which a clip is left as it is",
+                                        "encode": EncodeParameter.help + " (any setting but faststart makes the join re-encode)"],
                            example: ["clips": .list([.string("clip.mp4"), .string("clip.mp4")]), "transition": .string("crossfade"),
                                      "transition_seconds": .number(0.5)])
     }
@@ -30,8 +31,10 @@ public struct ConcatStage: Stage {
                                     ParameterSpec("transition", .string, default: .string("none"),
                                                   allowed: [.string("none"), .string("crossfade")]),
                                     ParameterSpec("transition_seconds", .number, default: .number(0.5), range: 0.04...10)]
-                           + ColorMatchStage.parameters)
+                           + ColorMatchStage.parameters + [EncodeParameter.spec])
     }
+
+    public func check(_ parameters: [String: Value]) -> [String] { EncodeParameter.problems(parameters["encode"]) }
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let stored = try await context.store.verifiedLocations(of: (invocation["clips"]?.list ?? []).compactMap(\.artifact))
         let scratch = context.scratch
@@ -52,9 +55,13 @@ public struct ConcatStage: Stage {
         let output = context.scratch.appendingPathComponent("joined.mp4")
         let transition: Concatenation.Transition = invocation["transition"]?.string == "crossfade"
             ? .crossfade(seconds: invocation["transition_seconds"]?.number ?? 0.5) : .none
-        let method: Concatenation.Method = invocation["reencode"]?.bool == true ? .reencode : .automatic
+        // Encode settings beyond `faststart` are asked of an encoder: they re-encode the join.
+        let encodes = (invocation["encode"]?.object ?? [:]).keys.contains { $0 != "faststart" }
+        let method: Concatenation.Method = invocation["reencode"]?.bool == true || encodes ? .reencode : .automatic
+        let encode = try EncodeParameter.settings(invocation["encode"], base: .reencode)
         _ = try await MediaThread.run { [corrections] in
-            try Concatenation.join(clips, to: output, method: method, transition: transition, corrections: corrections) { done, total in
+            try Concatenation.join(clips, to: output, method: method, transition: transition, corrections: corrections,
+                                   encode: encode) { done, total in
                 context.progress(Double(done) / Double(total), "clip \(done)/\(total)")
             }
         }

@@ -23,7 +23,8 @@ public struct SoundtrackStage: Stage {
                                         "clip_gain_db": "gain on the clips' own sound, dB",
                                         "clips": "the clips' own sound: mixed under the music, or dropped",
                                         "target": "integrated loudness of the result, LUFS",
-                                        "true_peak": "the highest true peak allowed, dBTP"],
+                                        "true_peak": "the highest true peak allowed, dBTP",
+                                        "encode": EncodeParameter.help + " (the picture is copied: audio_bitrate and faststart apply)"],
                            example: ["video": .string("clip.mp4"), "music": .string("music.m4a"), "fade_in": .number(1), "fade_out": .number(2)])
     }
 
@@ -42,8 +43,11 @@ public struct SoundtrackStage: Stage {
                          ParameterSpec("clips", .string, default: .string("mix"),
                                        allowed: SoundtrackSettings.ClipSound.allCases.map { .string($0.rawValue) }),
                          ParameterSpec("target", .number, default: .number(-14), range: -70 ... -5),
-                         ParameterSpec("true_peak", .number, default: .number(defaults.truePeak), range: -20...0)])
+                         ParameterSpec("true_peak", .number, default: .number(defaults.truePeak), range: -20...0),
+                         EncodeParameter.spec])
     }
+
+    public func check(_ parameters: [String: Value]) -> [String] { EncodeParameter.problems(parameters["encode"]) }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let film = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
@@ -59,7 +63,8 @@ public struct SoundtrackStage: Stage {
             target: number("target", -14), truePeak: number("true_peak", defaults.truePeak))
         let output = context.scratch.appendingPathComponent("soundtrack.mp4")
         context.progress(0, "mixing the music")
-        let result = try await MediaThread.run { try Soundtrack.lay(music, over: film, to: output, settings: settings) }
+        let encode = try EncodeParameter.settings(invocation["encode"], base: Soundtrack.encode)
+        let result = try await MediaThread.run { try Soundtrack.lay(music, over: film, to: output, settings: settings, encode: encode) }
         if let after = result.normalization?.after.integratedLoudness {
             context.logger.info("soundtrack: \(String(format: "%.1f", after)) LUFS, music ducked for \(String(format: "%.1f", result.duckedSeconds)) s of \(String(format: "%.1f", result.duration)) s")
         }
