@@ -35,6 +35,23 @@ public enum Referee {
         return end
     }
 
+    /// What ffprobe says of each stream (`codec_name`, `profile`, `pix_fmt`, `codec_tag_string`,
+    /// `bit_rate`, …), in stream order.
+    public static func streams(_ url: URL) throws -> [[String: Any]] {
+        let result = try run("ffprobe", ["-v", "error", "-show_streams", "-of", "json", url.path])
+        let json = try JSONSerialization.jsonObject(with: result.stdout) as? [String: Any]
+        return json?["streams"] as? [[String: Any]] ?? []
+    }
+
+    /// The MP4's top-level boxes in file order, as ffprobe's trace reads them (`ftyp`, `moov`, `mdat`, …).
+    public static func topLevelBoxes(_ url: URL) throws -> [String] {
+        let result = try run("ffprobe", ["-v", "trace", url.path])
+        return result.stderr.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "type:'"), line.contains("parent:'root'") else { return nil }
+            return String(line[range.upperBound...].prefix(4))
+        }
+    }
+
     /// ffprobe's count of the video frames it decodes.
     public static func frameCount(_ url: URL) throws -> Int? {
         let result = try run("ffprobe", ["-v", "error", "-count_frames", "-select_streams", "v:0", "-show_entries",
