@@ -9,7 +9,7 @@ public enum BuiltinStages {
     /// services (``SeedanceService``), so one registry serves planning and running.
     public static func registry(prices: PriceBook = PriceBook()) -> StageRegistry {
         var registry = StageRegistry([
-            GenerateStage(prices: prices), LastFrameStage(), ThumbnailStage(), ConcatStage(),
+            GenerateStage(prices: prices), LastFrameStage(), ThumbnailStage(), ConcatStage(), TrimStage(),
             ProbeStage(), AudioCheckStage(), TemplateStage(), SeamStage(), SoundtrackStage(), ColorMatchStage(),
         ])
         registry.register(ChainMacro())

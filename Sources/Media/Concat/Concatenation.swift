@@ -43,12 +43,15 @@ public enum Concatenation {
     /// - Parameters:
     ///   - corrections: a colour correction per clip (nil: none), from ``ColorMatch``; any
     ///     correction means re-encoding, its tables applied to that clip's picture only.
+    ///   - trims: frames cut from each clip's head and tail, exact to the frame (with the sound
+    ///     under them); a trimmed clip is re-encoded.
     ///   - encode: how a re-encoding join encodes (codec, quality, caps, audio bit rate);
     ///     `faststart` applies to a stream copy too.
     ///   - progress: called after each clip with (clips done, clips in all).
     public static func join(
         _ clips: [URL], to output: URL, method: Method = .automatic, transition: Transition = .none,
-        corrections: [ColorCorrection?] = [], encode: EncodeSettings = .reencode, progress: (@Sendable (Int, Int) -> Void)? = nil
+        corrections: [ColorCorrection?] = [], trims: [ClipTrim] = [], encode: EncodeSettings = .reencode,
+        progress: (@Sendable (Int, Int) -> Void)? = nil
     ) throws -> Result {
         guard !clips.isEmpty else {
             throw MediaError(.invalidArgument, "nothing to join: give at least one clip", path: output.path)
@@ -69,6 +72,22 @@ public enum Concatenation {
             }
             reasons.append("colour correction of clip\(corrected.count == 1 ? "" : "s") " + corrected.map { "\($0 + 1)" }.joined(separator: ", "))
         }
+        let frameRate = JoinGeometry.frameRate(of: formats)
+        for (index, trim) in trims.enumerated() where index < formats.count && trim != .none {
+            let frames = JoinGeometry.frames(of: formats[index], at: frameRate)
+            guard trim.head >= 0, trim.tail >= 0, trim.head + trim.tail < frames else {
+                throw MediaError(.invalidArgument, "cutting \(trim.head) frames from the head and \(trim.tail) from the tail leaves nothing "
+                                 + "of its \(frames) frames (at \(frameRate) fps)", path: clips[index].relativePath)
+            }
+        }
+        let trimmed = trims.indices.filter { $0 < clips.count && trims[$0] != .none }
+        if !trimmed.isEmpty {
+            guard method != .streamCopy else {
+                throw MediaError(.incompatibleClips, "a cut inside a clip lands on an exact frame, so it cannot be a stream copy",
+                                 path: output.relativePath)
+            }
+            reasons.append("clip\(trimmed.count == 1 ? "" : "s") " + trimmed.map { "\($0 + 1)" }.joined(separator: ", ") + " trimmed to the frame")
+        }
         if reasons.isEmpty, let audio = formats.first(where: { $0.audio != nil })?.audio,
            let silent = formats.firstIndex(where: { $0.audio == nil }) {
             do {
@@ -85,12 +104,12 @@ public enum Concatenation {
                 throw MediaError(.incompatibleClips, "a crossfade blends pictures, so it cannot be a stream copy", path: output.relativePath)
             }
             return try Reencoder(clips: formats, output: output, progress: progress, crossfade: seconds, corrections: corrections,
-                                 encode: encode)
+                                 encode: encode, trims: trims)
                 .run(reasons: reasons + ["crossfade transitions need re-encoding"])
         }
         switch method {
         case .reencode:
-            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode)
+            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode, trims: trims)
                 .run(reasons: reasons)
         case .streamCopy where !reasons.isEmpty:
             throw MediaError(.incompatibleClips, "the clips cannot be joined by stream copy: "
@@ -100,8 +119,30 @@ public enum Concatenation {
             if reasons.isEmpty {
                 return try StreamCopier(clips: formats, output: output, progress: progress, faststart: encode.faststart).run()
             }
-            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode)
+            return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode, trims: trims)
                 .run(reasons: reasons)
         }
     }
+}
+
+extension Concatenation {
+    /// The frame rate a join of this clip uses and the frames it gives it (what trims count in).
+    public static func frames(of clip: URL) throws -> (rate: Int, frames: Int) {
+        let format = try ClipFormat(url: clip)
+        let rate = JoinGeometry.frameRate(of: [format])
+        return (rate, JoinGeometry.frames(of: format, at: rate))
+    }
+}
+
+/// Frames cut from a clip's head and tail, at the film's frame rate.
+public struct ClipTrim: Sendable, Hashable {
+    public var head: Int
+    public var tail: Int
+
+    public init(head: Int = 0, tail: Int = 0) {
+        self.head = head
+        self.tail = tail
+    }
+
+    public static let none = ClipTrim()
 }

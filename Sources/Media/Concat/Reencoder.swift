@@ -17,6 +17,8 @@ struct Reencoder {
     var corrections: [ColorCorrection?] = []
     /// How the film is encoded.
     var encode: EncodeSettings = .reencode
+    /// Frames cut from each clip's head and tail (none where the list ends).
+    var trims: [ClipTrim] = []
 
     func run(reasons: [String]) throws -> Concatenation.Result {
         let first = clips[0].video
@@ -38,15 +40,16 @@ struct Reencoder {
         let writer = try MovieWriter(url: output, video: video, audio: audio, faststart: encode.faststart)
         let canvas = try Frame.video(width: Int32(width), height: Int32(height), format: AV_PIX_FMT_YUV420P,
                                      path: output.path)
-        let fadeFrames = JoinGeometry.fadeFrames(crossfade, clipFrames: clips.map { JoinGeometry.frames(of: $0, at: frameRate) },
-                                                 at: frameRate)
+        let trim = { (index: Int) in index < trims.count ? trims[index] : ClipTrim.none }
+        let kept = clips.indices.map { JoinGeometry.frames(of: clips[$0], at: frameRate) - trim($0).head - trim($0).tail }
+        let fadeFrames = JoinGeometry.fadeFrames(crossfade, clipFrames: kept, at: frameRate)
         let fadeSamples = audio.map { fadeFrames * $0.sampleRate / frameRate } ?? 0
         let mixer = Crossfader(writer: writer, fadeFrames: fadeFrames, fadeSamples: fadeSamples, channels: audio?.channels ?? 0)
         var position = Position()
         for (index, clip) in clips.enumerated() {
             try ClipReencoder(clip: clip, writer: writer, mixer: mixer, canvas: canvas, frameRate: frameRate, audio: audio,
                               isLast: index == clips.count - 1, path: clip.url.relativePath,
-                              correction: index < corrections.count ? corrections[index] : nil).run(position: &position)
+                              correction: index < corrections.count ? corrections[index] : nil, trim: trim(index)).run(position: &position)
             progress?(index + 1, clips.count)
         }
         try writer.finish()
@@ -72,6 +75,7 @@ private struct ClipReencoder {
     let isLast: Bool
     let path: String
     let correction: ColorCorrection?
+    let trim: ClipTrim
 
     func run(position: inout Reencoder.Position) throws {
         let input = try InputContainer(url: clip.url)
@@ -83,7 +87,7 @@ private struct ClipReencoder {
         let video = try Decoder(input: input, streamIndex: videoIndex)
         let sound = try audioIndex.map { try Decoder(input: input, streamIndex: $0) }
 
-        let clipFrames = Int64(JoinGeometry.frames(of: clip, at: frameRate))
+        let clipFrames = Int64(JoinGeometry.frames(of: clip, at: frameRate) - trim.head - trim.tail)
         let endFrames = position.frames + clipFrames
         let audioTarget = audio.map { endFrames * Int64($0.sampleRate) / Int64(frameRate) - position.samples } ?? 0
 
@@ -93,7 +97,10 @@ private struct ClipReencoder {
         pictures.streamOrientation = clip.video.orientation
         pictures.streamAspect = input.stream(videoIndex).pointee.sample_aspect_ratio
         pictures.correction = correction
+        pictures.skip = Int64(trim.head)
         var samples = SampleBudget(mixer: mixer, target: audioTarget, settings: audio, path: path)
+        // The head's sound goes with its pictures: its samples at the film's rate.
+        samples.toSkip = audio.map { Int64(trim.head) * Int64($0.sampleRate) / Int64(frameRate) } ?? 0
         let packet = Packet()
         let frame = Frame()
 
@@ -149,6 +156,8 @@ private struct PictureTimeline {
     var streamAspect = AVRational(num: 0, den: 1)
     var hasPicture = false
     var correction: ColorCorrection?
+    /// Output slots cut from the head: slot j shows the picture at time (j + skip) / rate.
+    var skip: Int64 = 0
 
     init(mixer: Crossfader, canvas: Frame, frameRate: Int, clipFrames: Int64, timeBase: AVRational, path: String) {
         self.mixer = mixer
@@ -164,7 +173,7 @@ private struct PictureTimeline {
         if zero == nil { zero = timestamp }
         let seconds = (Double(timestamp) - Double(zero ?? 0)) * timeBase.seconds
         if hasPicture {
-            while emitted < clipFrames && Double(emitted) / Double(frameRate) < seconds - 1e-6 { try emit() }
+            while emitted < clipFrames && Double(emitted + skip) / Double(frameRate) < seconds - 1e-6 { try emit() }
         }
         try draw(frame)
     }
@@ -229,6 +238,8 @@ private struct SampleBudget {
     let path: String
     var written: Int64 = 0
     var converter: SampleConverter?
+    /// Samples cut from the head, not yet dropped.
+    var toSkip: Int64 = 0
 
     init(mixer: Crossfader, target: Int64, settings: AudioSettings?, path: String) {
         self.mixer = mixer
@@ -259,9 +270,11 @@ private struct SampleBudget {
     }
 
     private mutating func write(_ converted: (planes: [UnsafeMutablePointer<Float>], count: Int)) throws {
-        let count = min(Int64(converted.count), target - written)
+        let dropped = Int(min(Int64(converted.count), toSkip))
+        toSkip -= Int64(dropped)
+        let count = min(Int64(converted.count - dropped), target - written)
         guard count > 0 else { return }
-        try mixer.audio(converted.planes.map { UnsafePointer($0) }, count: Int(count))
+        try mixer.audio(converted.planes.map { UnsafePointer($0 + dropped) }, count: Int(count))
         written += count
     }
 }

@@ -1,0 +1,91 @@
+import Foundation
+import Media
+import Pipeline
+
+/// A length or a point in a clip, as a pipeline writes it: seconds (`0.5`) or frames (`"12f"`).
+enum ClipTime: Hashable {
+    case seconds(Double)
+    case frames(Int)
+
+    static let help = "seconds (0.5) or frames (\"12f\")"
+
+    init?(_ value: Value) {
+        switch value {
+        case .number(let seconds) where seconds >= 0 && seconds.isFinite: self = .seconds(seconds)
+        case .string(let text) where text.hasSuffix("f"):
+            guard let frames = Int(text.dropLast()), frames >= 0 else { return nil }
+            self = .frames(frames)
+        case .string(let text) where text.hasSuffix("s"):
+            guard let seconds = Double(text.dropLast()), seconds >= 0, seconds.isFinite else { return nil }
+            self = .seconds(seconds)
+        default: return nil
+        }
+    }
+
+    /// Whole frames at `rate` (seconds rounded to the nearest frame).
+    func frames(at rate: Int) -> Int {
+        switch self {
+        case .seconds(let seconds): Int((seconds * Double(rate)).rounded())
+        case .frames(let frames): frames
+        }
+    }
+
+    /// Why `value` is not one, for `check`.
+    static func problem(_ name: String, _ value: Value?) -> String? {
+        guard let value, value != .null else { return nil }
+        return ClipTime(value) == nil ? "\(name): \(value.text) is not a time; give \(help), 0 or more" : nil
+    }
+}
+
+/// `trim`: part of a clip, cut at exact frames with its sound cut to match (the clip is
+/// re-encoded, as `encode:` says). `start` and then `end` or `duration`, each seconds or frames.
+public struct TrimStage: Stage {
+    public let kind = "trim"
+    public init() {}
+
+    public var documentation: StageDocumentation {
+        StageDocumentation("part of a clip, cut at exact frames with its sound cut to match (re-encoded)",
+                           inputs: ["video": "the clip"], outputs: ["video": "the part kept"],
+                           parameters: ["start": "where the part starts: " + ClipTime.help + " from the clip's start (default 0)",
+                                        "end": "where it ends: " + ClipTime.help + " from the clip's start (default: the clip's end)",
+                                        "duration": "how long it lasts, instead of end: " + ClipTime.help,
+                                        "encode": EncodeParameter.help],
+                           example: ["video": .string("clip.mp4"), "start": .number(0.5), "duration": .string("24f")])
+    }
+
+    public var signature: StageSignature {
+        StageSignature(inputs: [Port("video", .video)], outputs: [Port("video", .video)],
+                       parameters: [ParameterSpec("start", .any), ParameterSpec("end", .any), ParameterSpec("duration", .any),
+                                    EncodeParameter.spec])
+    }
+
+    public func check(_ parameters: [String: Value]) -> [String] {
+        var problems = ["start", "end", "duration"].compactMap { ClipTime.problem($0, parameters[$0]) }
+        if parameters["end"].map({ $0 != .null }) == true, parameters["duration"].map({ $0 != .null }) == true {
+            problems.append("duration: give end or duration, not both")
+        }
+        return problems + EncodeParameter.problems(parameters["encode"])
+    }
+
+    public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
+        let clip = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)
+        let encode = try EncodeParameter.settings(invocation["encode"], base: .reencode)
+        let start = invocation["start"].flatMap(ClipTime.init), end = invocation["end"].flatMap(ClipTime.init)
+        let duration = invocation["duration"].flatMap(ClipTime.init)
+        let output = context.scratch.appendingPathComponent("trimmed.mp4")
+        context.progress(0, "cutting")
+        let link = context.scratch.appendingPathComponent("clip.mp4")
+        try await BlockingIO.run { try FileManager.default.linkItem(at: clip, to: link) }
+        _ = try await MediaThread.run {
+            let (rate, frames) = try Concatenation.frames(of: link)
+            let head = start?.frames(at: rate) ?? 0
+            let last = end.map { $0.frames(at: rate) } ?? duration.map { head + $0.frames(at: rate) } ?? frames
+            guard last <= frames, last > head else {
+                throw PipelineError(.invalidPipeline, "the clip has \(frames) frames (\(rate) fps): frames \(head) to \(last) are not a part of it")
+            }
+            return try Concatenation.join([link], to: output, method: .reencode, trims: [ClipTrim(head: head, tail: frames - last)],
+                                          encode: encode)
+        }
+        return ["video": .artifact(try await context.store.put(file: output, type: .video))]
+    }
+}
