@@ -82,3 +82,39 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.file("x.mp4").path))
     }
 }
+
+/// `trim` and concat's `trim_head`/`trim_tail` as a pipeline writes them.
+@Suite(.timeLimit(.minutes(10))) struct TrimPipelineTests {
+    let folder = TemporaryFolder("trim-pipeline")
+
+    @Test func aTrimStageAndConcatTrimsGiveTheFramesAsked() async throws {
+        try #require(Referee.isAvailable, "ffmpeg not installed")
+        for index in 0..<2 {
+            _ = try Fixtures.clip("clip\(index).mp4", in: folder, SyntheticClip(duration: 2, tone: .init(), seed: index))
+        }
+        try """
+            pipeline: cuts
+            stages:
+              part: { uses: trim, with: { video: clip0.mp4, start: 0.5, duration: "24f" } }
+              film: { uses: concat, with: { clips: [clip0.mp4, clip1.mp4], trim_head: "5f", trim_tail: [0.2, "3f"] } }
+            outputs: { part: "${part.video}", film: "${film.video}" }
+            """.write(to: folder.file("cuts.yaml"), atomically: true, encoding: .utf8)
+        let run = try await SeedpipeBinary.run(["run", "cuts.yaml", "--cache", "cache"], in: folder)
+        try #require(run.status == 0, "\(run.stderr)")
+        #expect(try Referee.frameCount(folder.file("out/cuts/part.mp4")) == 24)
+        #expect(try Referee.frameCount(folder.file("out/cuts/film.mp4")) == (50 - 5 - 5) + (50 - 5 - 3))
+
+        try """
+            pipeline: cuts
+            stages:
+              part: { uses: trim, with: { video: clip0.mp4, start: soon, end: 1, duration: 1 } }
+              film: { uses: concat, with: { clips: [clip0.mp4, clip1.mp4], trim_head: ["5f"] } }
+            outputs: { part: "${part.video}" }
+            """.write(to: folder.file("cuts.yaml"), atomically: true, encoding: .utf8)
+        let bad = try await SeedpipeBinary.run(["validate", "cuts.yaml", "--cache", "cache"], in: folder)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("cuts.yaml:3:49: error: stage `part`: start: soon is not a time"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("duration: give end or duration, not both"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("trim_head: 1 values for 2 clips"), "\(bad.stderr)")
+    }
+}
