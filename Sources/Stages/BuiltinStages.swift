@@ -15,6 +15,7 @@ public enum BuiltinStages {
         registry.register(ChainMacro())
         registry.register(StoryboardMacro())
         registry.fileCheck = checkKind
+        registry.parameterChecks[EncodeParameter.name] = EncodeParameter.problems
         return registry
     }
 

@@ -78,6 +78,10 @@ public enum PipelineValidator {
                 literals[spec.name] = value
                 if let problem = spec.problem(with: value) { report(valueProblem(problem, key: spec.name, node: node)) }
             }
+            for (name, check) in registry.parameterChecks.sorted(by: { $0.key < $1.key }) {
+                guard let value = literals[name] else { continue }
+                for message in check(value) { report(valueProblem(message, key: name, node: node)) }
+            }
             for message in stage.check(checkValues(literals, with: with, signature: signature)) {
                 let key = literals.keys.sorted().first { message.hasPrefix($0) }
                 report(valueProblem(message, key: key, node: node))

@@ -17,6 +17,10 @@ public struct StageRegistry: Sendable {
     /// Checks a local file given to a file input before anything runs: what is wrong with
     /// it for that type ("is audio, not an image"), or nil. The built-in registry probes with Media.
     public var fileCheck: (@Sendable (URL, ArtifactType) -> String?)?
+    /// Checks of a parameter by its name, whichever stage has it (a plugin's included): the
+    /// problems with a literal value, each `NAME.KEY: …` or `NAME: …` (the built-in registry
+    /// checks `encode:` with Media, so a plugin declaring `encode` is checked the same way).
+    public var parameterChecks: [String: @Sendable (Value) -> [String]] = [:]
     /// Said with an unknown kind: where stages of other kinds could come from (the CLI says
     /// where plugins are looked for).
     public var unknownKindHint: String?

@@ -32,7 +32,6 @@ public struct ColorMatchStage: Stage {
                        parameters: [Self.tolerance, EncodeParameter.spec])
     }
 
-    public func check(_ parameters: [String: Value]) -> [String] { EncodeParameter.problems(parameters["encode"]) }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let artifacts = (invocation["clips"]?.list ?? []).compactMap(\.artifact)

@@ -46,7 +46,7 @@ public struct ConcatStage: Stage {
             }
             problems += items.enumerated().compactMap { ClipTime.problem(value.list == nil ? name : "\(name)[\($0.offset)]", $0.element) }
         }
-        return problems + EncodeParameter.problems(parameters["encode"])
+        return problems
     }
 
     /// Each clip's trim, from `trim_head` and `trim_tail` (one value for all, or one per clip).

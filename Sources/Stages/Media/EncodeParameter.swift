@@ -3,8 +3,10 @@ import Media
 import Pipeline
 
 /// `encode:` on every stage that encodes (`concat` when it re-encodes, `color-match`,
-/// `soundtrack`): how the result is encoded. A pipeline's (or a profile's) top-level
-/// `encode:` gives every such stage its defaults; the settings are part of the action key.
+/// `soundtrack`, `trim`, and plugins that declare it, such as `loudness-normalize`): how the
+/// result is encoded. A pipeline's (or a profile's) top-level `encode:` gives every such stage
+/// its defaults; the settings are part of the action key. The built-in registry checks it by
+/// name (``StageRegistry/parameterChecks``), so every stage's is checked the same way.
 enum EncodeParameter {
     static let name = "encode"
     static let spec = ParameterSpec(name, .object)

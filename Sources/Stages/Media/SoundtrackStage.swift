@@ -47,7 +47,6 @@ public struct SoundtrackStage: Stage {
                          EncodeParameter.spec])
     }
 
-    public func check(_ parameters: [String: Value]) -> [String] { EncodeParameter.problems(parameters["encode"]) }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
         let film = try await context.store.verifiedLocation(of: invocation["video"]!.artifact!)

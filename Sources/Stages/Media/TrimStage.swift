@@ -64,7 +64,7 @@ public struct TrimStage: Stage {
         if parameters["end"].map({ $0 != .null }) == true, parameters["duration"].map({ $0 != .null }) == true {
             problems.append("duration: give end or duration, not both")
         }
-        return problems + EncodeParameter.problems(parameters["encode"])
+        return problems
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {

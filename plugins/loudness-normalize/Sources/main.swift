@@ -30,12 +30,15 @@ guard let outputFolder = request["output_folder"] as? String else { fail("the re
 let target = parameters["target"] as? Double ?? -14
 let ceiling = parameters["true_peak"] as? Double ?? -1
 let tolerance = parameters["tolerance"] as? Double ?? 0.5
+// `encode:`: the audio is re-encoded (its bit rate), the picture copied; faststart puts the index first.
+let (encode, problems) = EncodeSettings(audioBitRate: 192_000).applying(parameters["encode"] as? [String: Any] ?? [:])
+if let problem = problems.first { fail("encode.\(problem)") }
 
 send(["type": "progress", "fraction": 0.1, "message": "measuring"])
 let output = URL(fileURLWithPath: outputFolder).appendingPathComponent("normalized.mp4")
 do {
     let result = try LoudnessNormalizer.normalize(URL(fileURLWithPath: path), to: output, target: target, ceiling: ceiling,
-                                                  tolerance: tolerance)
+                                                  tolerance: tolerance, bitRate: encode.audioBitRate, faststart: encode.faststart)
     func number(_ value: Double?) -> Any { value.map { (($0 * 100).rounded() / 100) as Any } ?? NSNull() }
     send(["type": "log", "level": "info", "message": String(
         format: "%.1f LUFS, %.1f dBTP → %.1f LUFS, %.1f dBTP (gain %+.1f dB%@)",
