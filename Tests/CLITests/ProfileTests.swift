@@ -1,5 +1,8 @@
+import AsyncHTTPClient
 import Foundation
 import Media
+import NIOCore
+import NIOFoundationCompat
 import MediaTestSupport
 import Pipeline
 import SeedanceEmulator
@@ -211,5 +214,46 @@ import Testing
         let draft = try await session.seedpipe(["run", "film.yaml"])
         #expect(draft.status == 0, "\(draft.stderr)")
         #expect(await session.emulator.requests().count == 1, "the draft profile's parameters are the ones already made")
+    }
+}
+
+/// `seedpipe serve --cost-per-second` with a price per resolution, as a user runs it: its
+/// identity tells seedpipe the prices, so each profile is planned at its own.
+@Suite(.timeLimit(.minutes(5))) struct EmulatorPricesTests {
+    @Test func servePricesEachResolutionAndPlanUsesThem() async throws {
+        let folder = TemporaryFolder("emulator-prices")
+        let serve = Process()
+        serve.executableURL = SeedpipeBinary.url
+        serve.arguments = ["serve", "--port", "0", "--latency", "0.05", "--cost-per-second", "0.04,480p=0.02,1080p=0.10"]
+        let output = Pipe()
+        serve.standardOutput = output
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        defer { serve.interrupt(); serve.waitUntilExit() }
+        let line = try await Thread.detached {
+            var text = ""
+            while !text.contains("\n"), let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty {
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init), "\(line)")
+        let base = address.hasSuffix("/") ? String(address.dropLast()) : address
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/_emulator/identity"), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 16)
+        let identity = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
+        #expect(identity?["price_per_second"] as? Double == 0.04)
+        #expect(identity?["prices_per_second"] as? [String: Double] == ["480p": 0.02, "1080p": 0.10], "\(String(describing: identity))")
+
+        try ProfileTests.pipeline.write(to: folder.file("film.yaml"), atomically: true, encoding: .utf8)
+        let expectations: [(String, Double)] = [("draft", 6 * 4 * 0.02), ("final", 3 * 4 * 0.10), ("social", 3 * 4 * 0.04)]
+        for (profile, expected) in expectations {
+            let plan = try await SeedpipeBinary.run(["plan", "film.yaml", "--profile", profile, "--json", "--backend", address], in: folder)
+            let json = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+            let money = try #require(json?["money"] as? Double, "\(plan.stdout)\(plan.stderr)")
+            #expect(abs(money - expected) < 1e-9, "\(profile): \(money)")
+        }
+        let refused = try await SeedpipeBinary.run(["serve", "--cost-per-second", "4k=0.5"], in: folder)
+        #expect(refused.status != 0 && refused.stderr.contains("--cost-per-second"), "\(refused.stderr)")
     }
 }
