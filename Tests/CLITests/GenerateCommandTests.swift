@@ -58,19 +58,8 @@ import Testing
 
 @Suite(.timeLimit(.minutes(10))) struct ServeCommandTests {
     @Test func serveAnswersLikeSegmindAndStopsOnCtrlC() async throws {
-        let process = Process()
-        process.executableURL = SeedpipeBinary.url
-        process.arguments = ["serve", "--port", "0", "--latency", "0.1", "--api-key", "serve-test-key"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // The first line names the URL.
-        var text = ""
-        while !text.contains("\n"), let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty {
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        let address = try #require(text.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init))
+        let served = try await ServedEmulator(["--latency", "0.1", "--api-key", "serve-test-key"])
+        let address = served.address
         let client = SeedanceClient(endpoints: .single(URL(string: address)!), apiKey: APIKey("serve-test-key"))
         let result = try await client.wait(
             for: try await client.submit(GenerationRequest(prompt: "lake", duration: 4, resolution: "480p")),
@@ -78,8 +67,6 @@ import Testing
         #expect(result.state == .completed)
         let wrongKey = SeedanceClient(endpoints: .single(URL(string: address)!), apiKey: APIKey("nope"))
         await #expect(throws: SeedanceError.self) { try await wrongKey.history() }
-        process.interrupt()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        #expect(served.stop() == 0)
     }
 }

@@ -65,22 +65,9 @@ import Testing
 
     @Test func everyEditIsPlannedAsItIsMade() async throws {
         // `seedpipe serve`, as a user runs it beside their pipelines (its own process).
-        let serve = Process()
-        serve.executableURL = SeedpipeBinary.url
-        serve.arguments = ["serve", "--port", "0", "--latency", "0.05", "--cost-per-second", String(Self.price)]
-        let output = Pipe()
-        serve.standardOutput = output
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        defer { serve.interrupt(); serve.waitUntilExit() }
-        let line = try await Thread.detached {
-            var text = ""
-            while !text.contains("\n"), let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty {
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init), "\(line)")
+        let served = try await ServedEmulator(["--latency", "0.05", "--cost-per-second", String(Self.price)])
+        defer { served.stop() }
+        let address = served.address
         let backend = ["--backend", address]
         try Fixtures.picture(folder.file("first.png"), red: 30, green: 90, blue: 150)
         try write(beats: ["at dawn", "at noon", "at dusk"])

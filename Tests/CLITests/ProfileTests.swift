@@ -139,6 +139,13 @@ import Testing
         #expect(shots.map { $0["finished_profile"] as? String } == ["final", "final", "final"], "\(takes.stdout)")
         #expect(shots.map { ($0["finished"] as? [String: Any])?["seed"] as? Int } == [42, 43, 42])
         #expect(shots.map { ($0["takes"] as? [Any])?.count } == [2, 2, 2])
+
+        // The run log says which profile each run was made in.
+        let log = try await session.seedpipe(["log", "film.yaml", "--json"])
+        let records = try JSONSerialization.jsonObject(with: Data(log.stdout.utf8)) as? [[String: Any]] ?? []
+        #expect(records.map { $0["profile"] as? String } == ["final", "final", "draft", "draft"], "\(log.stdout.prefix(400))")
+        let lines = try await session.seedpipe(["log", "film.yaml"])
+        #expect(lines.stdout.contains("--profile final") && lines.stdout.contains("--profile draft"), "\(lines.stdout)")
     }
 
     @Test func aSocialProfileMakesNineBySixteenClipsAndFilmAtThePriceItPlanned() async throws {
@@ -222,24 +229,10 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct EmulatorPricesTests {
     @Test func servePricesEachResolutionAndPlanUsesThem() async throws {
         let folder = TemporaryFolder("emulator-prices")
-        let serve = Process()
-        serve.executableURL = SeedpipeBinary.url
-        serve.arguments = ["serve", "--port", "0", "--latency", "0.05", "--cost-per-second", "0.04,480p=0.02,1080p=0.10"]
-        let output = Pipe()
-        serve.standardOutput = output
-        serve.standardError = FileHandle.nullDevice
-        try serve.run()
-        defer { serve.interrupt(); serve.waitUntilExit() }
-        let line = try await Thread.detached {
-            var text = ""
-            while !text.contains("\n"), let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty {
-                text += String(decoding: chunk, as: UTF8.self)
-            }
-            return text
-        }
-        let address = try #require(line.split(separator: " ").first { $0.hasPrefix("http://127.0.0.1:") }.map(String.init), "\(line)")
-        let base = address.hasSuffix("/") ? String(address.dropLast()) : address
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: base + "/_emulator/identity"), timeout: .seconds(30))
+        let served = try await ServedEmulator(["--latency", "0.05", "--cost-per-second", "0.04,480p=0.02,1080p=0.10"])
+        defer { served.stop() }
+        let address = served.address
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: address + "/_emulator/identity"), timeout: .seconds(30))
         let body = try await response.body.collect(upTo: 1 << 16)
         let identity = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any]
         #expect(identity?["price_per_second"] as? Double == 0.04)

@@ -51,6 +51,43 @@ enum SeedpipeBinary {
     }
 }
 
+/// `seedpipe serve` in a process of its own, as a user runs it beside their pipelines: stop
+/// it with ``stop()`` (Ctrl-C), which gives its exit status.
+final class ServedEmulator: @unchecked Sendable {
+    let process = Process()
+    /// `http://127.0.0.1:PORT`, from the line it prints first.
+    let address: String
+
+    init(_ arguments: [String]) async throws {
+        process.executableURL = SeedpipeBinary.url
+        process.arguments = ["serve", "--port", "0"] + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line names the URL (read on a thread of its own: it blocks).
+        let line = try await Thread.detached {
+            var text = ""
+            while !text.contains("\n"), let chunk = try output.fileHandleForReading.read(upToCount: 1), !chunk.isEmpty {
+                text += String(decoding: chunk, as: UTF8.self)
+            }
+            return text
+        }
+        guard let address = line.split(separator: " ").first(where: { $0.hasPrefix("http://127.0.0.1:") }).map(String.init) else {
+            process.interrupt()
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSLocalizedDescriptionKey: "seedpipe serve printed no URL: \(line)"])
+        }
+        self.address = address.hasSuffix("/") ? String(address.dropLast()) : address
+    }
+
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning { process.interrupt() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
 /// The generations journaled in a cache folder (the cache a child `seedpipe run` writes).
 func journaledGenerations(_ cache: URL) async -> [GenerationEntry] {
     guard let journal = try? LocalJournal(root: cache.appendingPathComponent("journal")) else { return [] }

@@ -64,7 +64,8 @@ struct LogCommand: AsyncParsableCommand {
                    record.pipeline.padding(toLength: 20, withPad: " ", startingAt: 0),
                    "\(record.status.rawValue) (\(record.exitCode))".padding(toLength: 17, withPad: " ", startingAt: 0),
                    String(format: "%3d %6d %6d  %9d  %-7@ %5.1f s", record.ran, record.cached, record.failed, generated, paid, record.seconds)]
-                .joined(separator: " ") + (record.options.only.map { "  --only \($0.joined(separator: ","))" } ?? "")
+                .joined(separator: " ") + (record.profile.map { "  --profile \($0)" } ?? "")
+                  + (record.options.only.map { "  --only \($0.joined(separator: ","))" } ?? "")
                   + (record.options.until.map { "  --until \($0)" } ?? ""))
         }
     }
@@ -75,6 +76,7 @@ struct LogCommand: AsyncParsableCommand {
                      "started \(formatter.string(from: record.started)), ended \(formatter.string(from: record.ended))"]
         if let file = record.file { lines.append("file \(file)" + (record.fileDigest.map { " (sha256 \($0.prefix(16)))" } ?? "")) }
         var options = ["backend \(record.options.backend)", "jobs \(record.options.jobs)"]
+        if let profile = record.profile { options.insert("profile \(profile)", at: 0) }
         if record.options.keepGoing { options.append("keep-going") }
         if let only = record.options.only { options.append("--only \(only.joined(separator: ","))") }
         if let until = record.options.until { options.append("--until \(until)") }

@@ -89,7 +89,7 @@ enum StudioPage {
     // The runs of this pipeline, newest first, as `seedpipe log` lists them.
     function renderRuns() {
       place($("#runs tbody"), state.runs.map(r => el("tr", {"data-run": r.id, class: "state-" + (r.status === "succeeded" ? "done" : "failed")},
-        el("td", {}, el("code", {}, r.id)), el("td", {}, r.started), el("td", {}, r.status + " (" + r.exitCode + ")" + (r.partial ? " " + r.partial : "")),
+        el("td", {}, el("code", {}, r.id)), el("td", {}, r.started), el("td", {}, r.status + " (" + r.exitCode + ")" + (r.profile ? " " + r.profile : "") + (r.partial ? " " + r.partial : "")),
         el("td", {}, String(r.ran)), el("td", {}, String(r.cached)), el("td", {}, String(r.failed)), el("td", {}, String(r.generated)),
         el("td", {}, r.paid === null || r.paid === undefined ? "—" : "$" + r.paid.toFixed(2)), el("td", {}, r.seconds.toFixed(1) + " s"))));
     }

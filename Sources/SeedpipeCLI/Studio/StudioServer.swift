@@ -135,6 +135,7 @@ struct StudioServer: Sendable {
         var paid: Double?
         var seconds: Double
         var partial: String?
+        var profile: String?
 
         init(_ record: RunRecord) {
             id = record.id
@@ -147,6 +148,7 @@ struct StudioServer: Sendable {
             seconds = record.seconds
             let selection = StageSelection(only: record.options.only ?? [], until: record.options.until)
             partial = selection.isEmpty ? nil : selection.description
+            profile = record.profile
         }
     }
 

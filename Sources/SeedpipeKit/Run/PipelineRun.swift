@@ -256,7 +256,7 @@ public final class PipelineRun: Sendable {
         let text = project?.text
         let record = RunRecord(
             id: RunRecord.newID(started: started), pipeline: pipeline.graph.name, file: project?.file.path,
-            fileDigest: text.map(RunRecord.digest), profile: nil,
+            fileDigest: text.map(RunRecord.digest), profile: pipeline.graph.profile,
             options: .init(backend: backendKind == .service ? "segmind" : "emulator", jobs: options.jobs, keepGoing: options.keepGoing,
                            maxGenerations: options.maxGenerations, maxCost: options.maxCost,
                            only: options.selection.only.isEmpty ? nil : options.selection.only, until: options.selection.until,

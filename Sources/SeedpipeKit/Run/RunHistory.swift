@@ -11,7 +11,7 @@ public struct RunRecord: Codable, Sendable, Hashable {
     /// The pipeline file, and the SHA-256 of its text when the run read it.
     public var file: String?
     public var fileDigest: String?
-    /// The profile it ran in, once pipelines have profiles.
+    /// The profile it ran in (`--profile`, or the default), when the pipeline has profiles.
     public var profile: String?
     public var options: Options
     public var started: Date
