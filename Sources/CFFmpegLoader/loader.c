@@ -105,7 +105,8 @@
     X(74, av_stream_get_side_data) \
     X(75, av_stream_new_side_data) \
     X(76, av_frame_get_side_data) \
-    X(77, av_pix_fmt_desc_get)
+    X(77, av_pix_fmt_desc_get) \
+    X(78, av_new_packet)
 
 /// libavfilter's functions: their own table, library and once.
 #define CFF_FILTER_SYMBOLS(X) \

@@ -108,7 +108,10 @@ public enum LoudnessNormalizer {
             let copy = writer.addStream()
             try check(avcodec_parameters_copy(copy.pointee.codecpar, stream.pointee.codecpar), "avcodec_parameters_copy",
                       path: writer.path, code: .encodingFailed, "cannot set up the video stream")
-            copy.pointee.codecpar.pointee.codec_tag = 0
+            // The muxer picks the tag, except the ones that say how the stream is carried: `avc3`
+            // (parameter sets in the stream, as a smart cut writes) and `hvc1`.
+            let tag = stream.pointee.codecpar.pointee.codec_tag
+            copy.pointee.codecpar.pointee.codec_tag = [fourCC("avc3"), fourCC("hvc1")].contains(tag) ? tag : 0
             copy.pointee.time_base = stream.pointee.time_base
             // The picture is copied, so it must be shown as it was (a portrait phone film stays upright).
             try DisplayMatrix(stream: stream)?.attach(to: copy, path: writer.path)

@@ -18,6 +18,9 @@ public enum Concatenation {
         case streamCopy = "stream-copy"
         /// Always re-encode (H.264 + AAC).
         case reencode
+        /// A trim of one clip: the pictures up to the next keyframe after the cut (and after the
+        /// last whole GOP before the end) re-encoded, the GOPs between copied (``SmartTrim``).
+        case smartCut = "smart-cut"
     }
 
     /// How one clip gives way to the next.
@@ -107,8 +110,14 @@ public enum Concatenation {
                                  encode: encode, trims: trims)
                 .run(reasons: reasons + ["crossfade transitions need re-encoding"])
         }
+        // Clips cut at frames: re-encode only the cut GOPs, where the clips allow it, and join by stream copy.
+        // (The trims are then the only reason to re-encode.)
+        if method == .automatic, !trimmed.isEmpty, corrected.isEmpty, reasons.count == 1,
+           let result = try smartCut(formats, trims: trims, frameRate: frameRate, output: output, encode: encode, progress: progress) {
+            return result
+        }
         switch method {
-        case .reencode:
+        case .reencode, .smartCut:
             return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode, trims: trims)
                 .run(reasons: reasons)
         case .streamCopy where !reasons.isEmpty:
@@ -126,6 +135,44 @@ public enum Concatenation {
 }
 
 extension Concatenation {
+    /// Each trimmed clip cut by ``SmartTrim`` (into a scratch file beside the output when there
+    /// are several), then the clips joined by stream copy; nil when a clip does not allow it.
+    static func smartCut(_ formats: [ClipFormat], trims: [ClipTrim], frameRate: Int, output: URL, encode: EncodeSettings,
+                         progress: (@Sendable (Int, Int) -> Void)?) throws -> Result? {
+        guard encode.videoCodec == .h264, encode.pixelFormat == "yuv420p" else { return nil }
+        var cuts: [(index: Int, trim: SmartTrim)] = []
+        for (index, trim) in trims.enumerated() where index < formats.count && trim != .none {
+            guard let (layout, plan) = try SmartTrim.plan(formats[index], trim: trim, frameRate: frameRate) else { return nil }
+            let target = formats.count == 1 ? output
+                : output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).\(getpid()).cut\(index).mp4")
+            cuts.append((index, SmartTrim(layout: layout, plan: plan, clip: formats[index], output: target, encode: encode)))
+        }
+        defer { if formats.count > 1 { for cut in cuts { try? FileManager.default.removeItem(at: cut.trim.output) } } }
+        var reasons: [String] = []
+        do {
+            for cut in cuts {
+                let result = try cut.trim.run()
+                reasons += result.reasons.map { formats.count == 1 ? $0 : "clip \(cut.index + 1): \($0)" }
+                if formats.count == 1 { progress?(1, 1); return result }
+            }
+        } catch is SmartTrim.NotApplicable {
+            return nil
+        }
+        var prepared = formats
+        for cut in cuts { prepared[cut.index] = try ClipFormat(url: cut.trim.output) }
+        guard ClipFormat.incompatibilities(prepared).isEmpty else { return nil }
+        var joined: Result
+        do {
+            joined = try StreamCopier(clips: prepared, output: output, progress: progress, faststart: encode.faststart,
+                                      parameterSetsInBand: true).run()
+        } catch let error as MediaError where error.code == .incompatibleClips {
+            return nil  // the cut clips' times do not run on: re-encoded instead
+        }
+        joined.method = .smartCut
+        joined.reasons = reasons
+        return joined
+    }
+
     /// The frame rate a join of this clip uses and the frames it gives it (what trims count in).
     public static func frames(of clip: URL) throws -> (rate: Int, frames: Int) {
         let format = try ClipFormat(url: clip)

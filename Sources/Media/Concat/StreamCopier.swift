@@ -15,6 +15,8 @@ struct StreamCopier {
     let progress: (@Sendable (Int, Int) -> Void)?
     /// The index before the media (web playback).
     var faststart = false
+    /// Some clips carry parameter sets in the stream (cut by ``SmartTrim``): the sample entry says so (`avc3`).
+    var parameterSetsInBand = false
 
     func run() throws -> Concatenation.Result {
         let out = try OutputContainer(url: output)
@@ -22,6 +24,7 @@ struct StreamCopier {
         let audioSource = clips.first { $0.audio != nil }
         let audioOut = audioSource == nil ? nil : out.addStream()
         try copyParameters(from: clips[0].url, type: AVMEDIA_TYPE_VIDEO, to: videoOut)
+        if parameterSetsInBand { videoOut.pointee.codecpar.pointee.codec_tag = fourCC("avc3") }
         videoOut.pointee.avg_frame_rate = clips[0].video.frameRate
         // Every clip has the same display matrix here (else they are re-encoded); the film keeps it.
         try clips[0].video.displayMatrix?.attach(to: videoOut, path: output.relativePath)

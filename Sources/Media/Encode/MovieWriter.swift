@@ -68,8 +68,7 @@ public final class MovieWriter {
         }
         if video.codec == .hevc {
             // `hvc1`, not `hev1`: the parameter sets in the sample description, as Apple's players require.
-            videoEncoder.stream.pointee.codecpar.pointee.codec_tag = UInt32(UInt8(ascii: "h")) | UInt32(UInt8(ascii: "v")) << 8
-                | UInt32(UInt8(ascii: "c")) << 16 | UInt32(UInt8(ascii: "1")) << 24
+            videoEncoder.stream.pointee.codecpar.pointee.codec_tag = fourCC("hvc1")
         }
         videoEncoder.stream.pointee.avg_frame_rate = AVRational(num: Int32(video.frameRate), den: 1)
         if let audio {

@@ -83,7 +83,8 @@ public struct TrimStage: Stage {
             guard last <= frames, last > head else {
                 throw PipelineError(.invalidPipeline, "the clip has \(frames) frames (\(rate) fps): frames \(head) to \(last) are not a part of it")
             }
-            return try Concatenation.join([link], to: output, method: .reencode, trims: [ClipTrim(head: head, tail: frames - last)],
+            // Automatic: only the cut GOPs are re-encoded where the clip allows it (SmartTrim).
+            return try Concatenation.join([link], to: output, trims: [ClipTrim(head: head, tail: frames - last)],
                                           encode: encode)
         }
         return ["video": .artifact(try await context.store.put(file: output, type: .video))]
