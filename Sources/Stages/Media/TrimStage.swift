@@ -37,14 +37,15 @@ enum ClipTime: Hashable {
     }
 }
 
-/// `trim`: part of a clip, cut at exact frames with its sound cut to match (the clip is
-/// re-encoded, as `encode:` says). `start` and then `end` or `duration`, each seconds or frames.
+/// `trim`: part of a clip, cut at exact frames with its sound cut to match: the GOPs the cuts
+/// fall in are re-encoded (as `encode:` says) and the rest copied, where the clip allows it
+/// (``Concatenation`` says how). `start` and then `end` or `duration`, each seconds or frames.
 public struct TrimStage: Stage {
     public let kind = "trim"
     public init() {}
 
     public var documentation: StageDocumentation {
-        StageDocumentation("part of a clip, cut at exact frames with its sound cut to match (re-encoded)",
+        StageDocumentation("part of a clip, cut at exact frames with its sound cut to match (only the GOPs the cuts fall in are re-encoded, where the clip allows)",
                            inputs: ["video": "the clip"], outputs: ["video": "the part kept"],
                            parameters: ["start": "where the part starts: " + ClipTime.help + " from the clip's start (default 0)",
                                         "end": "where it ends: " + ClipTime.help + " from the clip's start (default: the clip's end)",
