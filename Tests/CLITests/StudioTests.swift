@@ -271,20 +271,50 @@ import Testing
         #expect(!stderr.contains("Hummingbird") && !stderr.contains("CancellationError") && !stderr.contains("Server started"), "\(stderr)")
     }
 
-    @Test func thePageInARealBrowser() async throws {
+    /// The Python with selenium, when chromium and its driver are here; nil (the test skipped) only
+    /// where nothing says they should be (`make test` and CI install them and set SEEDPIPE_BROWSER_PYTHON).
+    static func browserPython() -> String? {
         let configured = ProcessInfo.processInfo.environment["SEEDPIPE_BROWSER_PYTHON"]
         let python = configured ?? FileManager.default.currentDirectoryPath + "/.build/browser-venv/bin/python"
         let ready = FileManager.default.isExecutableFile(atPath: python) && FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver")
         guard ready else {
-            // `make test` (and CI) installs chromium, chromium-driver and selenium and sets SEEDPIPE_BROWSER_PYTHON: there this must run.
             #expect(configured == nil, "SEEDPIPE_BROWSER_PYTHON=\(configured ?? "") but the browser or selenium is missing")
             print("skipped: no chromium/selenium here (make test installs them)")
-            return
+            return nil
         }
+        return python
+    }
+
+    static func browserScript(_ name: String) -> URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Browser/\(name)")
+    }
+
+    @Test func finishingATakeAndASmartCutFilmInARealBrowser() async throws {
+        guard let python = Self.browserPython() else { return }
+        let studio = try await Studio(pipeline: Self.pipeline
+            .replacingOccurrences(of: "defaults:", with: "profiles:\n  draft: { resolution: 480p }\n  final: { resolution: 720p }\ndefault_profile: draft\ndefaults:")
+            .replacingOccurrences(of: "  film: { uses: concat", with: "  cut: { uses: trim, with: { video: \"${shots.clips[0]}\", start: 0.5 } }\n  film: { uses: concat")
+            .replacingOccurrences(of: "outputs: { film: \"${film.video}\" }", with: "outputs: { film: \"${film.video}\", cut: \"${cut.video}\" }"))
+        defer { studio.stop() }
+        let run = try JSONSerialization.jsonObject(with: Data(contentsOf: studio.folder.file("out/film/draft/run.json"))) as? [String: Any]
+        let cut = (run?["stages"] as? [[String: Any]])?.first { $0["stage"] as? String == "cut" }
+        #expect(cut != nil)
+        let tags = try Referee.streams(studio.folder.file("out/film/draft/cut.mp4")).compactMap { $0["codec_tag_string"] as? String }
+        #expect(tags.first == "avc3", "the cut is a smart cut: \(tags)")
+        let outcome = try await Thread.detached {
+            try ChildProcess.run(URL(fileURLWithPath: python), [Self.browserScript("studio_finish_browser_test.py").path, studio.url.absoluteString, "shots-1"])
+        }
+        #expect(outcome.status == 0, "\(outcome.output)\n\(outcome.stderr)")
+        #expect(outcome.output.contains("ok: finishing take 2 made the shot in final, and it plays"), "\(outcome.output)")
+        #expect(outcome.output.contains("ok: the smart-cut film (avc3) plays past its seams"), "\(outcome.output)")
+        print(outcome.output)
+    }
+
+    @Test func thePageInARealBrowser() async throws {
+        guard let python = Self.browserPython() else { return }
         let studio = try await Studio()
         defer { studio.stop() }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Browser/studio_browser_test.py")
+        let script = Self.browserScript("studio_browser_test.py")
         let outcome = try await Thread.detached {
             try ChildProcess.run(URL(fileURLWithPath: python),
                                  [script.path, studio.url.absoluteString, studio.folder.file("film.picks.yaml").path,
