@@ -94,6 +94,10 @@ import Testing
         }
         try """
             pipeline: cuts
+            profiles:
+              full: {}
+              short: { stages: { part: { duration: "12f" } } }
+            default_profile: full
             stages:
               part: { uses: trim, with: { video: clip0.mp4, start: 0.5, duration: "24f" } }
               film: { uses: concat, with: { clips: [clip0.mp4, clip1.mp4], trim_head: "5f", trim_tail: [0.2, "3f"] } }
@@ -101,8 +105,12 @@ import Testing
             """.write(to: folder.file("cuts.yaml"), atomically: true, encoding: .utf8)
         let run = try await SeedpipeBinary.run(["run", "cuts.yaml", "--cache", "cache"], in: folder)
         try #require(run.status == 0, "\(run.stderr)")
-        #expect(try Referee.frameCount(folder.file("out/cuts/part.mp4")) == 24)
-        #expect(try Referee.frameCount(folder.file("out/cuts/film.mp4")) == (50 - 5 - 5) + (50 - 5 - 3))
+        #expect(try Referee.frameCount(folder.file("out/cuts/full/part.mp4")) == 24)
+        #expect(try Referee.frameCount(folder.file("out/cuts/full/film.mp4")) == (50 - 5 - 5) + (50 - 5 - 3))
+        // A profile sets a stage's own parameter by name, as that stage takes it.
+        let short = try await SeedpipeBinary.run(["run", "cuts.yaml", "--cache", "cache", "--profile", "short"], in: folder)
+        try #require(short.status == 0, "\(short.stderr)")
+        #expect(try Referee.frameCount(folder.file("out/cuts/short/part.mp4")) == 12)
 
         try """
             pipeline: cuts

@@ -272,7 +272,8 @@ public enum PipelineFile {
                 func typed(_ key: String, _ valueNode: Node, path: String) -> Value? {
                     let value = value(of: valueNode)
                     let fits: Bool
-                    switch key {
+                    // A stage's own parameters (`stages: {cut: {duration: "24f"}}`) are checked by its stage.
+                    switch path == key ? key : "" {
                     case "resolution", "aspect_ratio": fits = value.string != nil
                     case "duration": fits = value.number.map { $0 == $0.rounded() } ?? false
                     case "generate_audio": fits = value.bool != nil
