@@ -32,15 +32,20 @@ def retrying(action, attempts=20):
             time.sleep(0.1)
 
 
-def main() -> int:
-    url, picks_file, expected_json = sys.argv[1], sys.argv[2], sys.argv[3]
-    expected = json.loads(expected_json)  # {"shots-1": 2, ...}: takes per shot
+def new_driver():
+    """Headless chromium (CHROMIUM, CHROMEDRIVER override the Debian paths), muted, free to autoplay."""
     options = Options()
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-audio",
                  "--autoplay-policy=no-user-gesture-required", "--disable-gpu"):
         options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
+    return webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
+
+
+def main() -> int:
+    url, picks_file, expected_json = sys.argv[1], sys.argv[2], sys.argv[3]
+    expected = json.loads(expected_json)  # {"shots-1": 2, ...}: takes per shot
+    driver = new_driver()
     wait = WebDriverWait(driver, 60, poll_frequency=0.1)
     try:
         driver.get(url)

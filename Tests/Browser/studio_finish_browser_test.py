@@ -8,16 +8,12 @@ first, then confirm) and waits for the finished video to appear and play, then p
 smart-cut film (H.264 `avc3`, parameter sets changing in the stream) past its seams.
 Exit 0 when every check holds; otherwise it prints what failed and exits 1.
 """
-import os
 import sys
 
-from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from studio_browser_test import retrying
+from studio_browser_test import new_driver, retrying
 
 
 def plays(driver, wait, selector, seconds):
@@ -34,12 +30,7 @@ def plays(driver, wait, selector, seconds):
 
 def main() -> int:
     url, first = sys.argv[1], sys.argv[2]
-    options = Options()
-    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--mute-audio",
-                 "--autoplay-policy=no-user-gesture-required", "--disable-gpu"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")), options=options)
+    driver = new_driver()
     wait = WebDriverWait(driver, 90, poll_frequency=0.1)
     try:
         driver.get(url)

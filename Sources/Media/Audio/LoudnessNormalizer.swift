@@ -127,7 +127,7 @@ public enum LoudnessNormalizer {
             context.pointee.time_base = AVRational(num: 1, den: rate)
         }
         let queue = try AudioEncoderQueue(encoder: encoder, path: writer.path)
-        try writer.writeHeader(options: faststart ? ["movflags": "+faststart"] : [:])
+        try writer.writeHeader(faststart: faststart)
         let total = channels.first?.count ?? 0
         var written = 0
         // Audio up to `sample`, in step with the video so the muxer interleaves without hoarding.

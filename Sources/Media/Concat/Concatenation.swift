@@ -18,8 +18,10 @@ public enum Concatenation {
         case streamCopy = "stream-copy"
         /// Always re-encode (H.264 + AAC).
         case reencode
-        /// A trim of one clip: the pictures up to the next keyframe after the cut (and after the
-        /// last whole GOP before the end) re-encoded, the GOPs between copied (``SmartTrim``).
+        /// Trimmed clips: the pictures up to the next keyframe after each cut (and after the
+        /// last whole GOP before an end cut) re-encoded, the GOPs between copied (``SmartTrim``),
+        /// the clips then stream-copied. Asked for, it is ``automatic``: a smart cut where the
+        /// clips allow it.
         case smartCut = "smart-cut"
     }
 
@@ -47,7 +49,8 @@ public enum Concatenation {
     ///   - corrections: a colour correction per clip (nil: none), from ``ColorMatch``; any
     ///     correction means re-encoding, its tables applied to that clip's picture only.
     ///   - trims: frames cut from each clip's head and tail, exact to the frame (with the sound
-    ///     under them); a trimmed clip is re-encoded.
+    ///     under them): a smart cut where the clips allow it and nothing else needs re-encoding,
+    ///     else the clips re-encoded.
     ///   - encode: how a re-encoding join encodes (codec, quality, caps, audio bit rate);
     ///     `faststart` applies to a stream copy too.
     ///   - progress: called after each clip with (clips done, clips in all).
@@ -84,12 +87,13 @@ public enum Concatenation {
             }
         }
         let trimmed = trims.indices.filter { $0 < clips.count && trims[$0] != .none }
+        let trimReason = "clip\(trimmed.count == 1 ? "" : "s") " + trimmed.map { "\($0 + 1)" }.joined(separator: ", ") + " trimmed to the frame"
         if !trimmed.isEmpty {
             guard method != .streamCopy else {
                 throw MediaError(.incompatibleClips, "a cut inside a clip lands on an exact frame, so it cannot be a stream copy",
                                  path: output.relativePath)
             }
-            reasons.append("clip\(trimmed.count == 1 ? "" : "s") " + trimmed.map { "\($0 + 1)" }.joined(separator: ", ") + " trimmed to the frame")
+            reasons.append(trimReason)
         }
         if reasons.isEmpty, let audio = formats.first(where: { $0.audio != nil })?.audio,
            let silent = formats.firstIndex(where: { $0.audio == nil }) {
@@ -110,21 +114,21 @@ public enum Concatenation {
                                  encode: encode, trims: trims)
                 .run(reasons: reasons + ["crossfade transitions need re-encoding"])
         }
-        // Clips cut at frames: re-encode only the cut GOPs, where the clips allow it, and join by stream copy.
-        // (The trims are then the only reason to re-encode.)
-        if method == .automatic, !trimmed.isEmpty, corrected.isEmpty, reasons.count == 1,
+        // Clips cut at frames, and nothing else to re-encode for: only the cut GOPs are re-encoded
+        // where the clips allow it, and the clips joined by stream copy.
+        if method == .automatic || method == .smartCut, !trimmed.isEmpty, reasons == [trimReason],
            let result = try smartCut(formats, trims: trims, frameRate: frameRate, output: output, encode: encode, progress: progress) {
             return result
         }
         switch method {
-        case .reencode, .smartCut:
+        case .reencode:
             return try Reencoder(clips: formats, output: output, progress: progress, corrections: corrections, encode: encode, trims: trims)
                 .run(reasons: reasons)
         case .streamCopy where !reasons.isEmpty:
             throw MediaError(.incompatibleClips, "the clips cannot be joined by stream copy: "
                                  + reasons.joined(separator: "; ") + " (join them with re-encoding instead)",
                              path: output.path)
-        case .streamCopy, .automatic:
+        case .streamCopy, .automatic, .smartCut:
             if reasons.isEmpty {
                 return try StreamCopier(clips: formats, output: output, progress: progress, faststart: encode.faststart).run()
             }

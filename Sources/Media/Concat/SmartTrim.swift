@@ -51,6 +51,8 @@ struct SmartTrim {
         /// The SPS and PPS ids the source uses.
         var usedIDs: Set<Int>
         var profile: Int32
+        /// Frames per second: one frame lasts ``frameDuration`` in the stream's time base.
+        var frameRate: Int
     }
 
     /// The frames (display indices) kept, and the run copied between the re-encoded ones.
@@ -117,7 +119,7 @@ struct SmartTrim {
         }
         return Layout(packets: packets, order: order, frameDuration: step, delay: max(0, packets.map { $0.pts - $0.dts }.max() ?? 0),
                       keyframes: keyframes.sorted(), nalLengthSize: avcC.nalLengthSize, parameterSets: avcC.parameterSets,
-                      usedIDs: avcC.ids, profile: input.stream(index).pointee.codecpar.pointee.profile)
+                      usedIDs: avcC.ids, profile: input.stream(index).pointee.codecpar.pointee.profile, frameRate: frameRate)
     }
 
     /// Writes the cut. Throws, leaving nothing at `output`, when a seam cannot be made.
@@ -130,10 +132,7 @@ struct SmartTrim {
         if hasAudio {
             let sound = try DecodedAudio(clip.url)
             let rate = sound.sampleRate
-            let from = Int(Int64(plan.start) * Int64(rate) * layout.frameDuration * Int64(clip.video.timeBase.num)
-                           / Int64(clip.video.timeBase.den))
-            let count = Int(Int64(plan.end - plan.start) * Int64(rate) * layout.frameDuration * Int64(clip.video.timeBase.num)
-                            / Int64(clip.video.timeBase.den))
+            let from = plan.start * rate / layout.frameRate, count = (plan.end - plan.start) * rate / layout.frameRate
             let channels = sound.channels.map { channel -> [Float] in
                 let kept = Array(channel.dropFirst(from).prefix(count))
                 return kept + [Float](repeating: 0, count: count - kept.count)
@@ -145,7 +144,7 @@ struct SmartTrim {
         let frames = plan.end - plan.start
         return Concatenation.Result(method: .smartCut,
                                     reasons: ["frames \(plan.copyStart)–\(plan.copyEnd - 1) copied, \(frames - (plan.copyEnd - plan.copyStart)) re-encoded"],
-                                    duration: Double(Int64(frames) * layout.frameDuration) * clip.video.timeBase.seconds, clipCount: 1)
+                                    duration: Double(frames) / Double(layout.frameRate), clipCount: 1)
     }
 
     /// The re-encoded head, the copied GOPs and the re-encoded tail, as one `avc3` stream.
@@ -159,7 +158,7 @@ struct SmartTrim {
         stream.pointee.codecpar.pointee.codec_tag = fourCC("avc3")
         stream.pointee.time_base = clip.video.timeBase
         stream.pointee.avg_frame_rate = clip.video.frameRate
-        try out.writeHeader(options: faststart ? ["movflags": "+faststart"] : [:])
+        try out.writeHeader(faststart: faststart)
 
         let step = layout.frameDuration, delay = layout.delay
         var lastDTS = Int64.min
@@ -430,9 +429,4 @@ private struct BitReader {
         for _ in 0..<zeros { guard let bit = bit() else { return nil }; value = value << 1 | bit }
         return value - 1
     }
-}
-
-/// A four-character code as FFmpeg's `codec_tag` holds it (`avc3`).
-func fourCC(_ text: String) -> UInt32 {
-    text.utf8.enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
 }

@@ -39,7 +39,7 @@ struct StreamCopier {
                     ? av_rescale_q(Int64(format.frameSize), AVRational(num: 1, den: format.sampleRate), format.timeBase) : nil,
                 silence: try? SilencePacket(matching: format, path: output.path))
         }
-        try out.writeHeader(options: faststart ? ["movflags": "+faststart"] : [:])
+        try out.writeHeader(faststart: faststart)
 
         var video = VideoRun(stream: videoOut, timeBase: clips[0].video.timeBase)
         for (index, clip) in clips.enumerated() {

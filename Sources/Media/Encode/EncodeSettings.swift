@@ -153,7 +153,4 @@ public struct EncodeSettings: Sendable, Hashable {
         }
         return (settings, problems)
     }
-
-    /// The container options these settings ask of the MP4 muxer.
-    var muxerOptions: [String: String] { faststart ? ["movflags": "+faststart"] : [:] }
 }

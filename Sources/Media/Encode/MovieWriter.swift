@@ -90,7 +90,7 @@ public final class MovieWriter {
         }
         frame = try Frame.video(width: Int32(video.width), height: Int32(video.height), format: AV_PIX_FMT_YUV420P,
                                 path: url.relativePath)
-        try output.writeHeader(options: faststart ? ["movflags": "+faststart"] : [:])
+        try output.writeHeader(faststart: faststart)
     }
 
     /// Frames appended so far.

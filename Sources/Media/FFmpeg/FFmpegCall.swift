@@ -57,3 +57,8 @@ extension AVRational {
 }
 
 let noPTS = cff_nopts_value()
+
+/// A four-character code as FFmpeg's `codec_tag` holds it (`avc3`, `hvc1`): FFmpeg's `MKTAG`.
+func fourCC(_ text: String) -> UInt32 {
+    text.utf8.enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+}

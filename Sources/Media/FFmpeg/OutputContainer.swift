@@ -44,12 +44,13 @@ final class OutputContainer {
         return stream
     }
 
-    /// Opens the temporary file and writes the container header.
-    func writeHeader(options: [String: String] = [:]) throws {
+    /// Opens the temporary file and writes the container header. `faststart` asks the MP4
+    /// muxer to move the index (`moov`) before the media when the file is finished.
+    func writeHeader(faststart: Bool = false) throws {
         try check(avio_open(&context.pointee.pb, temporaryPath, AVIO_FLAG_WRITE), "avio_open", path: path,
                   code: .outputNotWritable, "cannot create the output file")
         var dictionary: OpaquePointer?
-        for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
+        if faststart { av_dict_set(&dictionary, "movflags", "+faststart", 0) }
         defer { av_dict_free(&dictionary) }
         try check(avformat_write_header(context, &dictionary), "avformat_write_header", path: path,
                   code: .encodingFailed, "cannot write the file header")

@@ -85,17 +85,16 @@ enum PipelineAssembler {
         if diagnostics.isEmpty, let profile {
             stages = ProfileApplication.afterExpansion(stages, written: raw, profile: profile, registry: registry, diagnostics: &diagnostics)
         }
-        // The pipeline's `encode:`, then the profile's over it, under each stage's own `encode:`.
-        var encoding = (encode.values, encode.locations, [String: String]())
-        for key in encode.values.keys { encoding.2["encode.\(key)"] = "" }
+        // The pipeline's `encode:`, then the profile's over it, under each stage's own `encode:`:
+        // each key's value, where it is written, and who gives it ("" for the pipeline itself).
+        var inherited: [String: (value: Value, location: SourceLocation?, source: String)] = [:]
+        for (key, value) in encode.values { inherited[key] = (value, encode.locations["encode.\(key)"], "") }
         if let profile {
             for (key, value) in profile.encode {
-                encoding.0[key] = value
-                encoding.1["encode.\(key)"] = profile.valueLocations["encode.\(key)"]
-                encoding.2["encode.\(key)"] = "profile `\(profile.name)`"
+                inherited[key] = (value, profile.valueLocations["encode.\(key)"], "profile `\(profile.name)`")
             }
         }
-        if !encoding.0.isEmpty {
+        if !inherited.isEmpty {
             stages = stages.map { node in
                 guard registry.stage(node.kind)?.signature.parameters.contains(where: { $0.name == "encode" }) == true else { return node }
                 var node = node
@@ -106,10 +105,10 @@ enum PipelineAssembler {
                 default: return node  // an expression: what it says, at run time
                 }
                 var merged = own
-                for (key, value) in encoding.0 where own[key] == nil {
-                    merged[key] = value
-                    node.keyLocations["encode.\(key)"] = encoding.1["encode.\(key)"]
-                    node.inherited["encode.\(key)"] = encoding.2["encode.\(key)"]
+                for (key, given) in inherited where own[key] == nil {
+                    merged[key] = given.value
+                    node.keyLocations["encode.\(key)"] = given.location
+                    node.inherited["encode.\(key)"] = given.source
                 }
                 node.with["encode"] = .literal(.object(merged))
                 return node

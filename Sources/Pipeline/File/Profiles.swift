@@ -46,15 +46,6 @@ public struct Profile: Sendable, Hashable {
         self.location = location
         self.valueLocations = valueLocations
     }
-
-    /// "480p, 9:16" (what it sets on shots, for people).
-    public var summary: String {
-        let shown = Self.generationKeys.compactMap { key in generation[key].map { key == "duration" ? "\($0.text) s" : $0.text } }
-        let staged = stages.keys.sorted().map { stage in
-            "\(stage): " + stages[stage]!.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.text)" }.joined(separator: ", ")
-        }
-        return (shown + staged).joined(separator: "; ")
-    }
 }
 
 /// The profiles of a pipeline and which one a graph was built in.

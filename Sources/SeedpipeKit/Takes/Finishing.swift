@@ -32,14 +32,11 @@ public struct ProfileEstimate: Sendable, Encodable {
         guard let choice = pipeline.graph.profiles else { return nil }
         var resolutions: [String] = []
         let generating = Set(plan.steps.filter { $0.status == .generate }.map(\.stage))
+        // A step's `with:` holds its parameters' defaults too.
         for step in pipeline.steps where generating.contains(step.node.name) {
-            let resolution: String?
-            if case .literal(let value) = step.with["resolution"] ?? .literal(.null), let text = value.string {
-                resolution = text
-            } else {
-                resolution = step.stage.signature.parameters.first { $0.name == "resolution" }?.defaultValue?.string
+            if case .literal(.string(let resolution))? = step.with["resolution"], !resolutions.contains(resolution) {
+                resolutions.append(resolution)
             }
-            if let resolution, !resolutions.contains(resolution) { resolutions.append(resolution) }
         }
         // Every take made in the default profile, picked or not, in the graph or not any more.
         let entries = ((try? await GenerationEntry.all(in: storage.journal)) ?? []).filter {
