@@ -4,6 +4,7 @@
 #   make demo    the main job: pipelines/waterfall-journey.yaml, offline without SEGMIND_API_KEY
 #   make team-demo  two machines on one team cache (nginx) and shared journal (PostgreSQL), on loopback
 #   make test    the test suite (what CI runs), the studio's browser tests and the timeline referee included
+#   make test-under-load  the same suite with every core kept busy beside it (CI runs it too)
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
 #   make docs    DocC documentation of the library products into out/docs/<Product>/
@@ -19,7 +20,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev pkg-config
 
-.PHONY: all deps browser timeline servers build release demo team-demo test bench asan docs schema install uninstall clean
+.PHONY: all deps browser timeline servers build release demo team-demo test test-under-load bench asan docs schema install uninstall clean
 
 all: build
 
@@ -166,10 +167,20 @@ timeline:
 	  python3 -m venv $(TIMELINE_VENV) && $(TIMELINE_VENV)/bin/pip install -q opentimelineio otio-fcpx-xml-adapter otio-cmx3600-adapter jsonschema pyyaml; \
 	fi
 
+TEST_ENV := SEEDPIPE_BROWSER_PYTHON=$(CURDIR)/$(BROWSER_VENV)/bin/python SEEDPIPE_OTIO_PYTHON=$(CURDIR)/$(TIMELINE_VENV)/bin/python
+
 test: deps browser timeline servers
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	SEEDPIPE_BROWSER_PYTHON=$(CURDIR)/$(BROWSER_VENV)/bin/python SEEDPIPE_OTIO_PYTHON=$(CURDIR)/$(TIMELINE_VENV)/bin/python \
-	  $(SWIFT) test --skip-build $(BUILD_FLAGS)
+	$(TEST_ENV) $(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+# The same suite with every core kept busy by another process (a plain busy loop per core):
+# a test that passes only on a quiet machine fails here. The loops end with the tests.
+test-under-load: deps browser timeline servers
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	@set -e; pids=; for core in $$(seq $$(nproc)); do sh -c 'while :; do :; done' & pids="$$pids $$!"; done; \
+	trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	echo "test-under-load: $$(nproc) busy loops beside the tests"; \
+	$(TEST_ENV) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 bench: deps servers
 	$(SWIFT) build -c release --product seedpipe $(RELEASE_FLAGS) $(BUILD_FLAGS)

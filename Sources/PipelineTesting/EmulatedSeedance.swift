@@ -14,11 +14,14 @@ public struct EmulatedSeedance: Sendable {
     /// Between status polls of the generation stage.
     public var pollInterval: Duration
 
-    /// Starts an emulator: `latency` per clip, faults and moderation refusals as given.
+    /// Starts an emulator: `latency` per clip, faults and moderation refusals as given, its
+    /// waits and deadlines on `clock` (a `ManualClock` lets a test hold a generation or move
+    /// past a retention without waiting).
     public static func start(latency: Duration = .milliseconds(50), workers: Int = 4, retention: Duration = .seconds(3600),
                              faults: FaultRates = FaultRates(), moderationRate: Double = 0, drift: Double = 0,
                              pollInterval: Duration = .milliseconds(50), historyLag: Duration = .zero,
-                             truncateRate: Double = 0, honoursRange: Bool = true) async throws -> EmulatedSeedance {
+                             truncateRate: Double = 0, honoursRange: Bool = true,
+                             clock: any APIClock = SystemClock()) async throws -> EmulatedSeedance {
         var configuration = EmulatorConfiguration(
             apiKey: key, latency: latency, workers: workers, retention: retention, moderationRate: moderationRate,
             preset: "ultrafast", faults: faults)
@@ -26,6 +29,7 @@ public struct EmulatedSeedance: Sendable {
         configuration.historyLag = historyLag
         configuration.truncateRate = truncateRate
         configuration.honoursRange = honoursRange
+        configuration.clock = clock
         let emulator = try SeedanceEmulator(configuration: configuration)
         let url = try await emulator.start()
         return EmulatedSeedance(emulator: emulator, url: url, pollInterval: pollInterval)

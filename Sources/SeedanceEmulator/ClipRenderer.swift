@@ -28,15 +28,15 @@ struct ClipRenderer: Sendable {
 
     /// Processes one job, taking at least the configured latency.
     func process(_ job: EmulatorJob) async -> Outcome {
-        let start = ContinuousClock.now
+        let clock = configuration.clock, start = clock.now
         let outcome: Outcome
         if job.request.prompt.lowercased().contains(configuration.blockedWord.lowercased()) {
             // Moderation blocks come back quickly, as FAILED.
-            try? await Task.sleep(for: configuration.latency / 10)
+            try? await clock.sleep(for: configuration.latency / 10)
             return .failed("Content moderation: the prompt was blocked by the safety filter (it contains disallowed content)")
         }
         if configuration.refuses(prompt: job.request.prompt, seed: job.request.seed, skipModeration: job.request.skipModeration == true) {
-            try? await Task.sleep(for: configuration.latency / 10)
+            try? await clock.sleep(for: configuration.latency / 10)
             return .failed("Content moderation: the generation was flagged by the safety filter (seed \(job.request.seed ?? 0))")
         }
         do {
@@ -48,8 +48,8 @@ struct ClipRenderer: Sendable {
         } catch {
             outcome = .failed("Internal error while rendering: \(error)")
         }
-        let remaining = configuration.latency - (ContinuousClock.now - start)
-        if remaining > .zero { try? await Task.sleep(for: remaining) }
+        let remaining = configuration.latency - (clock.now - start)
+        if remaining > .zero { try? await clock.sleep(for: remaining) }
         return outcome
     }
 

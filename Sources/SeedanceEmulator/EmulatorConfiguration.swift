@@ -62,6 +62,11 @@ public struct EmulatorConfiguration: Sendable {
     public var truncateRate: Double = 0
     /// Whether file URLs answer `Range` with 206 (false: the whole file, as some servers do).
     public var honoursRange = true
+    /// The time every wait and deadline of the emulator follows: a generation's latency, a
+    /// result's retention, the rate limit's window and reset time, history's lag, a fault's
+    /// delay. Real time by default; tests hand in a `ManualClock` or `ImmediateClock` and move
+    /// time on instead of waiting it out.
+    public var clock: any APIClock = SystemClock()
 
     /// What seedpipe's emulators bill by default from the command line, USD per second: the
     /// built-in offline emulator and `seedpipe serve` alike (emulated work costs nothing;

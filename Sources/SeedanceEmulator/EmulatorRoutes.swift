@@ -14,10 +14,11 @@ struct EmulatorRoutes: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        router.add(middleware: FaultMiddleware(faults: faults, state: state))
+        if configuration.identifiesAsEmulator { router.add(middleware: IdentityMiddleware()) }
+        router.add(middleware: FaultMiddleware(faults: faults, state: state, clock: configuration.clock))
         router.add(middleware: AuthMiddleware(apiKey: configuration.apiKey, state: state))
         if let limit = configuration.requestsPerWindow {
-            router.add(middleware: RateLimitMiddleware(limit: limit, window: configuration.rateWindow, state: state))
+            router.add(middleware: RateLimitMiddleware(limit: limit, window: configuration.rateWindow, state: state, clock: configuration.clock))
         }
 
         router.post("/v2/:model") { request, context in try await submit(request, context: context) }
@@ -192,7 +193,7 @@ struct EmulatorRoutes: Sendable {
         day.locale = Locale(identifier: "en_US_POSIX")
         day.timeZone = TimeZone(identifier: "UTC")
         day.dateFormat = "yyyy-MM-dd"
-        let today = day.date(from: day.string(from: Date()))!
+        let today = day.date(from: day.string(from: configuration.clock.date))!
         func date(_ name: String) -> Result<Date?, Rejection> {
             guard let text = query.get(name) else { return .success(nil) }
             guard let value = day.date(from: String(text)) else {

@@ -11,6 +11,8 @@ actor EmulatorState {
     private var acceptedBodies: Set<String> = []
     /// Files whose download was cut short once.
     private var cut: Set<String> = []
+    /// Who waits for a job to end (the v1 sync path).
+    private var finished: [String: [CheckedContinuation<Void, Never>]] = [:]
 
     static func text(of body: JSONValue) -> String {
         let encoder = JSONEncoder()
@@ -50,7 +52,7 @@ actor EmulatorState {
     func submit(_ request: GenerationRequest, body: JSONValue, baseURL: String) -> EmulatorJob {
         let seed = request.effectiveSeed == -1 ? Int.random(in: 0...2_147_483_647) : request.effectiveSeed
         let job = EmulatorJob(id: UUID().uuidString.lowercased(), request: request, body: body, baseURL: baseURL,
-                              submittedAt: Date(), seed: seed)
+                              submittedAt: configuration.clock.date, seed: seed)
         jobs[job.id] = job
         order.append(job.id)
         queue.append(job.id)
@@ -66,7 +68,7 @@ actor EmulatorState {
         stats.syncRuns += 1
         let job = submit(request, body: body, baseURL: baseURL)
         while let current = jobs[job.id], current.isPending {
-            try? await Task.sleep(for: .milliseconds(20))
+            await withCheckedContinuation { finished[job.id, default: []].append($0) }
         }
         return jobs[job.id]!
     }
@@ -74,9 +76,7 @@ actor EmulatorState {
     /// The job, or nil when unknown or finished longer ago than the retention.
     func job(_ id: String) -> EmulatorJob? {
         guard let job = jobs[id] else { return nil }
-        if let finished = job.finishedAt,
-           Date().timeIntervalSince(finished) > Double(configuration.retention.components.seconds)
-            + Double(configuration.retention.components.attoseconds) / 1e18 {
+        if let finished = job.finishedAt, configuration.clock.date.timeIntervalSince(finished) > configuration.retention.timeInterval {
             return nil
         }
         return job
@@ -90,8 +90,8 @@ actor EmulatorState {
     /// Request history, newest first, without what is younger than `historyLag` (a real
     /// history can lag behind the submits it lists).
     func history() -> [HistoryEntry] {
-        let lag = Double(configuration.historyLag.components.seconds) + Double(configuration.historyLag.components.attoseconds) / 1e18
-        let shown = Date().addingTimeInterval(-lag)
+        let lag = configuration.historyLag.timeInterval
+        let shown = configuration.clock.date.addingTimeInterval(-lag)
         return order.reversed().compactMap { id in
             guard let job = jobs[id], lag <= 0 || job.submittedAt <= shown else { return nil }
             return job.historyEntry(price: price(of: job.request))
@@ -123,7 +123,7 @@ actor EmulatorState {
             let id = queue.removeFirst()
             running += 1
             jobs[id]?.state = .processing
-            jobs[id]?.startedAt = Date()
+            jobs[id]?.startedAt = configuration.clock.date
             let job = jobs[id]!
             Task { finish(id, with: await renderer.process(job)) }
         }
@@ -131,7 +131,7 @@ actor EmulatorState {
 
     private func finish(_ id: String, with outcome: ClipRenderer.Outcome) {
         running -= 1
-        jobs[id]?.finishedAt = Date()
+        jobs[id]?.finishedAt = configuration.clock.date
         switch outcome {
         case .completed(let video, let lastFrame, let rendered):
             // Only a completed generation is billed.
@@ -152,6 +152,7 @@ actor EmulatorState {
             jobs[id]?.error = reason
             stats.failed += 1
         }
+        for waiter in finished.removeValue(forKey: id) ?? [] { waiter.resume() }
         pump()
     }
 }

@@ -19,14 +19,16 @@ public struct EmulatorStats: Sendable, Hashable, Codable {
     public var rendered = 0
     /// USD billed for completed generations.
     public var billed = 0.0
-    /// Requests answered 429 by the rate limit (`requestsPerWindow`), and the most API
-    /// requests admitted in any one window.
+    /// Requests answered 429 by the rate limit (`requestsPerWindow`), the most API requests
+    /// admitted in any one window, and all it admitted (more than a window's worth without a
+    /// 429: the requests were spread over more than one window).
     public var rateLimited = 0
     public var busiestWindow = 0
+    public var admitted = 0
 
     enum CodingKeys: String, CodingKey {
         case submitted, duplicates, completed, failed, rejected, queued, processing, uploads, rendered, billed
-        case syncRuns = "sync_runs", faultsInjected = "faults_injected", truncated, rateLimited = "rate_limited", busiestWindow = "busiest_window"
+        case syncRuns = "sync_runs", faultsInjected = "faults_injected", truncated, rateLimited = "rate_limited", busiestWindow = "busiest_window", admitted
     }
 
     public init() {}

@@ -1,13 +1,30 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SeedanceAPI
 import Synchronization
+
+/// Says on every answer that this is seedpipe's emulator (`x-seedpipe-emulator: 1`), so a
+/// client learns it from the first answer it gets, never from a probe that may answer late.
+struct IdentityMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    static let header = HTTPField.Name(EmulatorIdentity.header)!
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        var response = try await next(request, context)
+        response.headers[Self.header] = "1"
+        return response
+    }
+}
 
 /// Misbehaves on purpose, as the fault configuration says. `/_emulator` is never touched.
 struct FaultMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let faults: FaultInjector
     let state: EmulatorState
+    let clock: any APIClock
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -17,7 +34,7 @@ struct FaultMiddleware: RouterMiddleware {
               let fault = faults.fault(method: request.method.rawValue, path: path)
         else { return try await next(request, context) }
         await state.count { $0.faultsInjected += 1 }
-        if let delay = fault.delay { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+        if let delay = fault.delay { try await clock.sleep(for: .milliseconds(Int(delay * 1000))) }
         if let status = fault.status {
             // Accepted (and billed) first, then the error: the client cannot know which.
             if fault.afterAccepting == true { _ = try await next(request, context) }
@@ -35,7 +52,7 @@ struct FaultMiddleware: RouterMiddleware {
         }
         // Handle the request for real (a submit is accepted), then lose or hold back the answer.
         let response = try await next(request, context)
-        if let delayAfter = fault.delayAfter { try await Task.sleep(for: .milliseconds(Int(delayAfter * 1000))) }
+        if let delayAfter = fault.delayAfter { try await clock.sleep(for: .milliseconds(Int(delayAfter * 1000))) }
         return fault.drop == true ? Responses.dropped() : response
     }
 }
@@ -70,17 +87,19 @@ struct RateLimitMiddleware: RouterMiddleware {
     let limit: Int
     let window: Duration
     let state: EmulatorState
+    let clock: any APIClock
     private let admitted = Admitted()
 
-    /// The admission times in the current window.
+    /// The admission times in the current window, on the emulator's clock.
     final class Admitted: Sendable {
-        let times = Mutex<[ContinuousClock.Instant]>([])
+        let times = Mutex<[Duration]>([])
     }
 
-    init(limit: Int, window: Duration, state: EmulatorState) {
+    init(limit: Int, window: Duration, state: EmulatorState, clock: any APIClock) {
         self.limit = limit
         self.window = window
         self.state = state
+        self.clock = clock
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
@@ -88,8 +107,8 @@ struct RateLimitMiddleware: RouterMiddleware {
     {
         let path = request.uri.path
         guard !path.hasPrefix("/files/"), !path.hasPrefix("/_emulator") else { return try await next(request, context) }
-        let now = ContinuousClock.now
-        let verdict = admitted.times.withLock { times -> (admitted: Bool, count: Int, freeAt: ContinuousClock.Instant?) in
+        let now = clock.now
+        let verdict = admitted.times.withLock { times -> (admitted: Bool, count: Int, freeAt: Duration?) in
             times.removeAll { now - $0 >= window }
             guard times.count < limit else { return (false, times.count, times.first.map { $0 + window }) }
             times.append(now)
@@ -98,13 +117,13 @@ struct RateLimitMiddleware: RouterMiddleware {
         guard verdict.admitted else {
             await state.count { $0.rateLimited += 1 }
             let wait = verdict.freeAt.map { $0 - now } ?? window
-            let reset = Date().addingTimeInterval(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+            let reset = clock.date.addingTimeInterval(wait.timeInterval)
             var headers: HTTPFields = [:]
             headers[HTTPField.Name("x-rate-limit-reset-at-utc")!] = reset.formatted(.iso8601.time(includingFractionalSeconds: true)
                 .year().month().day().dateSeparator(.dash).timeSeparator(.colon).timeZone(separator: .omitted))
             return Responses.error(.tooManyRequests, "Rate limit exceeded: \(limit) requests per \(window) (emulated)", headers: headers)
         }
-        await state.count { $0.busiestWindow = max($0.busiestWindow, verdict.count) }
+        await state.count { $0.busiestWindow = max($0.busiestWindow, verdict.count); $0.admitted += 1 }
         return try await next(request, context)
     }
 }

@@ -39,9 +39,12 @@ import Testing
         Scenario(name: "while downloading", faults: [Fault(delay: 30, path: "/files/")], killAt: .completed),
     ]
 
-    func startEmulator() async throws -> (SeedanceEmulator, URL) {
-        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast", identifiesAsEmulator: false))
+    /// An emulator whose latency and fault delays are on `clock`: a `ManualClock` holds a
+    /// generation (or a delayed answer) until the test moves it; a free-running one does not wait.
+    func startEmulator(clock: ManualClock = .free()) async throws -> (SeedanceEmulator, URL) {
+        var configuration = EmulatorConfiguration(apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast", identifiesAsEmulator: false)
+        configuration.clock = clock
+        let emulator = try SeedanceEmulator(configuration: configuration)
         return (emulator, try await emulator.start())
     }
 
@@ -79,9 +82,17 @@ import Testing
         await reference.stop()
         let expected = try Data(contentsOf: folder.file("reference-out/film.mp4"))
 
-        let (emulator, url) = try await startEmulator()
+        // The emulator's time stands still until the test moves it: the moment to kill at lasts
+        // until the kill, however slowly this machine gets there.
+        let clock = ManualClock()
+        let (emulator, url) = try await startEmulator(clock: clock)
         emulator.injectFaults(script: scenario.faults)
         let child = try launch(folder, backend: url, cache: "cache", out: "out")
+        if scenario.killAt == .completed {
+            // A generation waits out its latency: move on past it (the download is held, on the same clock).
+            try #require(await clock.waitForSleepers(1), "a generation is processing")
+            clock.advance(by: .milliseconds(1500))
+        }
         let reached = await eventually {
             guard await journaledGenerations(folder.file("cache")).contains(where: { $0.state == scenario.killAt }) else { return false }
             // Before the answer means after the server took it: the ambiguous moment.
@@ -96,6 +107,7 @@ import Testing
         let paidBeforeCrash = await emulator.stats().submitted
         #expect(paidBeforeCrash >= 1)
 
+        clock.runFreely()
         emulator.injectFaults(script: [])
         try await runToEnd(folder, backend: url, cache: "cache", out: "out")
         let stats = await emulator.stats()
@@ -138,8 +150,11 @@ extension Process {
     @Test func aRequestPastItsRetentionIsRecoveredThroughHistory() async throws {
         let folder = TemporaryFolder("expired")
         try CrashResumeTests.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
-        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: CrashResumeTests.key, latency: .milliseconds(1500), retention: .seconds(1), preset: "ultrafast", identifiesAsEmulator: false))
+        let clock = ManualClock()
+        var configuration = EmulatorConfiguration(
+            apiKey: CrashResumeTests.key, latency: .milliseconds(1500), retention: .seconds(1), preset: "ultrafast", identifiesAsEmulator: false)
+        configuration.clock = clock
+        let emulator = try SeedanceEmulator(configuration: configuration)
         let url = try await emulator.start()
         let test = CrashResumeTests()
         let child = try test.launch(folder, backend: url, cache: "cache", out: "out")
@@ -147,24 +162,18 @@ extension Process {
         try #require(submitted, "a generation was submitted before the kill")
         kill(child.processIdentifier, SIGKILL)
         await child.exited()
-        // Wait until every journaled request has expired on the server (its status is a 404).
+        // The generations finish, then the emulator's clock moves past their retention.
+        clock.runFreely()
+        let finished = await eventually { let stats = await emulator.stats(); return stats.completed + stats.failed == stats.submitted }
+        try #require(finished, "the generations the killed run submitted have finished")
+        clock.advance(by: .seconds(2))
         let client = SeedanceClient(endpoints: .single(url), apiKey: APIKey(CrashResumeTests.key), retry: RetryPolicy(maximumAttempts: 1))
         let ids = await journaledGenerations(folder.file("cache")).compactMap(\.requestID)
         #expect(!ids.isEmpty)
-        let expired = await eventually(within: .seconds(30)) {
-            for id in ids {
-                do {
-                    _ = try await client.status(of: client.job(requestID: id))
-                    return false
-                } catch let error as SeedanceError where error.code == .notFound {
-                    continue
-                } catch {
-                    return false
-                }
-            }
-            return true
+        for id in ids {
+            let error = await #expect(throws: SeedanceError.self) { try await client.status(of: client.job(requestID: id)) }
+            #expect(error?.code == .notFound, "request \(id) expired on the server")
         }
-        try #require(expired, "the requests expired on the server")
         let paid = await emulator.stats().submitted
         try await test.runToEnd(folder, backend: url, cache: "cache", out: "out")
         let stats = await emulator.stats()

@@ -96,7 +96,8 @@ func journaledGenerations(_ cache: URL) async -> [GenerationEntry] {
 
 /// Checks `condition` every 10 ms until it holds (true) or `limit` passes (false): a wait
 /// on the event itself, never a sleep that stands in for it.
-func eventually(within limit: Duration = .seconds(20), _ condition: () async -> Bool) async -> Bool {
+/// The default limit is one only a hang reaches: on a loaded machine a moment may come late.
+func eventually(within limit: Duration = .seconds(240), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if await condition() { return true }

@@ -249,7 +249,7 @@ import Testing
 
         let finish = try await studio.post("/api/finish", #"{"stage": "shots-2", "take": 2}"#, token: studio.token)
         #expect(finish.0 == 200 && finish.1.contains("finishing"), "\(finish)")
-        let made = await eventually(within: .seconds(60)) {
+        let made = await eventually {
             let shots = (try? await state())?["shots"] as? [[String: Any]] ?? []
             return shots.count == 2 && (shots[1]["finished"] as? [String: Any])?["state"] as? String == "done"
         }

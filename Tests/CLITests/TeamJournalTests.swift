@@ -1,6 +1,7 @@
 import Foundation
 import MediaTestSupport
 import Pipeline
+import SeedanceAPI
 import SeedanceEmulator
 import SeedpipeKit
 import Stages
@@ -73,10 +74,13 @@ struct TeamJournalTests {
         }
     }
 
-    func team() async throws -> Team {
+    /// The team's servers; the emulator's latency and fault delays on `clock` (free-running
+    /// unless the test holds them).
+    func team(clock: ManualClock = .free()) async throws -> Team {
         let server = try await TestPostgres.start()
-        let emulator = try SeedanceEmulator(configuration: EmulatorConfiguration(
-            apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast", identifiesAsEmulator: false))
+        var configuration = EmulatorConfiguration(apiKey: Self.key, latency: .milliseconds(1500), preset: "ultrafast", identifiesAsEmulator: false)
+        configuration.clock = clock
+        let emulator = try SeedanceEmulator(configuration: configuration)
         let backend = try await emulator.start()
         let team = Team(server: server, emulator: emulator, backend: backend,
                         journal: try SharedJournal(url: URL(string: server.url())!, lease: .seconds(2), deadline: .seconds(300)))
@@ -129,7 +133,7 @@ struct TeamJournalTests {
         let team = try await team()
         team.emulator.injectFaults(script: scenario.faults)
         let a = try team.launch("a")
-        let reached = await eventually(within: .seconds(90)) {
+        let reached = await eventually {
             guard let row = await team.row(scenario.stage), row.state == scenario.killAt else { return false }
             guard scenario.killAt == .submitting else { return true }
             return await team.emulator.stats().submitted > 0
@@ -152,27 +156,32 @@ struct TeamJournalTests {
     /// upload is slow too): a cannot submit, as its claim's epoch is old. It waits for b and
     /// polls b's request, and both finish with one submit per clip.
     @Test func aMachinePausedPastItsLeaseCannotSubmitWhenResumed() async throws {
-        let team = try await team()
+        // The uploads' delays are held on the emulator's clock until the test moves it.
+        let clock = ManualClock()
+        let team = try await team(clock: clock)
         team.emulator.injectFaults(script: [Fault(delay: 3, path: "/upload-asset"), Fault(delay: 25, path: "/upload-asset")])
         let a = try team.launch("a")
         // Stopped once its upload has reached the service (and drawn the first, short delay).
-        let claimed = await eventually(within: .seconds(90)) {
+        let claimed = await eventually {
             guard await team.row("g1")?.state == .claimed else { return false }
             return await team.emulator.stats().faultsInjected >= 1
         }
         try #require(claimed, "machine a claimed shot 1 and sent its upload: \(team.log("a"))")
         kill(a.processIdentifier, SIGSTOP)
         let b = try team.launch("b")
-        let takenOver = await eventually(within: .seconds(60)) {
+        let takenOver = await eventually {
             guard let row = await team.row("g1") else { return false }
             return row.epoch == 2 && row.state == .claimed
         }
         try #require(takenOver, "machine b took shot 1 over once a's lease ran out: \(team.log("b"))")
-        // Once the service has answered a's upload, a is resumed: it goes on to submit on its old claim.
-        let answered = await eventually(within: .seconds(30)) { await team.emulator.stats().uploads >= 1 }
+        // The service answers a's upload (3 s on), not b's (25 s): a is resumed and goes on to
+        // submit on its old claim while b still holds the new one unsent.
+        clock.advance(by: .seconds(3))
+        let answered = await eventually { await team.emulator.stats().uploads >= 1 }
         #expect(answered)
         #expect(await team.row("g1")?.state == .claimed, "b is still uploading")
         kill(a.processIdentifier, SIGCONT)
+        clock.runFreely()
         await a.exited()
         await b.exited()
         #expect(a.terminationStatus == 0 && b.terminationStatus == 0, "\(team.log("a"))\n\(team.log("b"))")

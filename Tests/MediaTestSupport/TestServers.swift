@@ -127,7 +127,7 @@ public enum TestPorts {
 
     /// Tries to connect every 20 ms for up to 20 s, while `alive` holds.
     public static func waitUntilListening(_ port: Int, while alive: () -> Bool) -> Bool {
-        for _ in 0..<1000 {
+        for _ in 0..<6000 {  // 120 s: a deadline only a hung server reaches
             guard alive() else { return false }
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
@@ -197,7 +197,7 @@ public final class TestPostgres: @unchecked Sendable {
             throw TestServerError(description: "postgres did not start on 127.0.0.1:\(port): \(log)")
         }
         // Listening comes before accepting: "the database system is starting up".
-        for _ in 0..<200 {
+        for _ in 0..<2400 {  // 120 s, likewise
             if (try? psql("SELECT 1"))?.status == 0 { return }
             usleep(50_000)
         }

@@ -104,10 +104,9 @@ import Testing
     @Test func poolsLimitWhatRunsAtOnce() async throws {
         let recorder = Recorder()
         let yaml = "stages:\n" + (1...6).map { "  g\($0): { uses: remote-wait, with: { ms: 150, tag: g\($0) } }" }.joined(separator: "\n")
-        let start = ContinuousClock.now
         _ = try await run(yaml, recorder: recorder, options: ExecutionOptions(poolLimits: [Pool("remote"): 2]))
-        #expect(await recorder.peak["remote"] == 2)
-        #expect(ContinuousClock.now - start >= .milliseconds(450), "six 150 ms generations, two at a time")
+        #expect(await recorder.peak["remote"] == 2, "six generations, two at a time")
+        #expect(await recorder.total == 6)
     }
 
     @Test func identicalActionsInOneRunHappenOnce() async throws {
@@ -129,18 +128,15 @@ import Testing
             stages:
               broken: { uses: fail }
               after: { uses: join, with: { texts: ["${broken.text}"] } }
-              other: { uses: wait, with: { ms: 600000 } }
+              other: { uses: wait, with: { ms: 60000000 } }
             """
-        let start = ContinuousClock.now
         let failure = try await #require(throws: PipelineError.self) { try await run(yaml, recorder: recorder) }
         #expect(failure.code == .stageFailed)
         #expect(failure.stage == "broken")
         #expect(failure.description.contains("it broke on purpose"))
         #expect(failure.rootCause is FailStage.Broken, "the stage's own error is kept, not a string")
         #expect(failure.report?.failures["broken"]?.rootCause is FailStage.Broken)
-        // The bound is loose: other tests share the two cores and some hold Swift's cooperative
-        // threads with media work, which delays every await here.
-        #expect(ContinuousClock.now - start < .seconds(300), "the 600 s branch was cancelled, not waited for")
+        // The 1000-minute branch was cancelled, not waited for: the suite's time limit is 10.
         #expect(try await !storage().actions.allRecords().contains { $0.stage == "other" })
         #expect(await recorder.count("after") == 0)
     }
@@ -164,13 +160,12 @@ import Testing
 
     @Test func cancellationStopsRunningStagesAndRecordsNothingPartial() async throws {
         let recorder = Recorder()
-        let yaml = "stages:\n  slow: { uses: wait, with: { ms: 600000 } }\n"
+        let yaml = "stages:\n  slow: { uses: wait, with: { ms: 60000000 } }\n"
         let task = Task { try await run(yaml, recorder: recorder) }
         await recorder.waitForStarts(1)  // the stage is running: now cancel it
         task.cancel()
-        let start = ContinuousClock.now
+        // Cancelled, not waited out: the stage would wait 1000 minutes, the suite's limit is 10.
         await #expect(throws: CancellationError.self) { try await task.value }
-        #expect(ContinuousClock.now - start < .seconds(300), "cancelled, not waited out (600 s)")
         #expect(await recorder.count("slow") == 1)
         #expect(try await storage().actions.allRecords().isEmpty)
     }

@@ -21,20 +21,23 @@ import Testing
 
     func sha(_ url: URL) throws -> String { ContentDigest.sha256(of: try Data(contentsOf: url)) }
 
-    /// Past the coarse clock's tick: what is written before this is older than what is hashed after.
-    func tick() async throws { try await Task.sleep(for: .milliseconds(30)) }
+    /// Hashing "a second from now": what a test just wrote counts as settled, without waiting.
+    static let later: @Sendable () -> Int64 = { FileDigests.now() + 1_000_000_000 }
+
+    /// Past the kernel clock's tick, so a rewrite gets a new change time (which no call can set):
+    /// a wait on the filesystem's clock itself, with nothing asserted about how long it took.
+    func changeTimeTick() async throws { try await Task.sleep(for: .milliseconds(30)) }
 
     @Test func anUnchangedFileIsNotReadAgainByTheNextProcess() async throws {
         let program = try write("#!/bin/sh\necho one\n", to: "program")
-        try await tick()
-        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         #expect(try first.digest(of: program) == sha(program))
         #expect(first.hashCount == 1)
         _ = try first.digest(of: program)
         #expect(first.hashCount == 1, "the second ask is answered from memory")
         first.save()
 
-        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         #expect(try next.digest(of: program) == sha(program))
         #expect(next.hashCount == 0, "a later process reads the digests file, not the program")
     }
@@ -42,22 +45,20 @@ import Testing
     @Test func aReplacementWithTheSameSizeAndModificationTimeIsSeen() async throws {
         let old = Date(timeIntervalSinceNow: -86_400)
         let program = try write("#!/bin/sh\necho one\n", to: "program", modified: old)
-        try await tick()
-        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         _ = try first.digest(of: program)
         first.save()
         // Another program of the same size, its modification time put back: only the change time tells.
-        try await tick()
+        try await changeTimeTick()
         try write("#!/bin/sh\necho two\n", to: "program", modified: old)
-        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         #expect(try next.digest(of: program) == sha(program))
         #expect(next.hashCount == 1)
     }
 
     @Test func aTouchedFileIsHashedAgainToTheSameDigest() async throws {
         let input = try write("the same bytes", to: "input.txt")
-        try await tick()
-        let digests = FileDigests(file: nil, racyMargin: .zero)
+        let digests = FileDigests(file: nil, racyMargin: .zero, now: Self.later)
         let before = try digests.digest(of: input)
         try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: input.path)
         #expect(try digests.digest(of: input) == before)
@@ -81,8 +82,7 @@ import Testing
     func aBrokenDigestsFileIsIgnoredAndRebuilt(_ damage: String) async throws {
         let program = try write("#!/bin/sh\necho one\n", to: "program")
         let other = try write("other", to: "other")
-        try await tick()
-        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         _ = try first.digest(of: program)
         _ = try first.digest(of: other)
         first.save()
@@ -95,15 +95,14 @@ import Testing
         }
         try Data(bytes).write(to: folder.file("digests"))
         // Garble the program too: a trusted broken record would now give the old digest.
-        try await tick()
+        try await changeTimeTick()
         try write("#!/bin/sh\necho two\n", to: "program")
-        try await tick()
-        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         #expect(try next.digest(of: program) == sha(program))
         #expect(try next.digest(of: other) == sha(other))
         #expect(next.hashCount == 2, "nothing is trusted from a broken file")
         next.save()
-        let rebuilt = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let rebuilt = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         _ = try rebuilt.digest(of: program)
         _ = try rebuilt.digest(of: other)
         #expect(rebuilt.hashCount == 0, "the file is whole again")
@@ -112,14 +111,13 @@ import Testing
     @Test func runsSavingAtOnceKeepAValidDigestsFile() async throws {
         var files: [URL] = []
         for index in 0..<40 { files.append(try write("file \(index)", to: "f\(index)")) }
-        try await tick()
         let target = folder.file("digests")
         // Four "processes" (instances of their own), each learning its files and saving over and over.
         let paths = files
         await withTaskGroup(of: Void.self) { group in
             for worker in 0..<4 {
                 group.addTask { [paths] in
-                    let digests = FileDigests(file: target, racyMargin: .zero)
+                    let digests = FileDigests(file: target, racyMargin: .zero, now: Self.later)
                     for (index, file) in paths.enumerated() where index % 4 == worker {
                         _ = try? digests.digest(of: file)
                         await Task.yield()
@@ -141,11 +139,10 @@ import Testing
 
     @Test func rehashTrustsNothingRemembered() async throws {
         let program = try write("#!/bin/sh\necho one\n", to: "program")
-        try await tick()
-        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         _ = try first.digest(of: program)
         first.save()
-        let cautious = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let cautious = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         cautious.rehash = true
         _ = try cautious.digest(of: program)
         _ = try cautious.digest(of: program)
@@ -154,9 +151,8 @@ import Testing
 
     /// The store trusts an object by its stamp, and a corrupted object is still found.
     @Test func theStoreTrustsAnUnchangedObjectAndCatchesAChangedOne() async throws {
-        let store = try LocalArtifactStore(root: folder.file("cache"), digests: FileDigests(file: nil, racyMargin: .zero))
+        let store = try LocalArtifactStore(root: folder.file("cache"), digests: FileDigests(file: nil, racyMargin: .zero, now: Self.later))
         let input = try write("clip bytes", to: "clip.mp4")
-        try await tick()
         let artifact = try await store.put(file: input, type: .video)
         let hashed = store.digests.hashCount
         _ = try await store.verifiedLocation(of: artifact)
@@ -175,13 +171,12 @@ extension FileDigestsTests {
     @Test func aPassedFileCheckIsRememberedAndAFailureIsNot() async throws {
         let good = try write("pretend image", to: "still.jpg")
         let bad = try write("not media", to: "broken.jpg")
-        try await tick()
         let probes = Mutex(0)
         let check: @Sendable (URL, ArtifactType) -> String? = { url, _ in
             probes.withLock { $0 += 1 }
             return url.lastPathComponent == "broken.jpg" ? "cannot be read as media" : nil
         }
-        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero)
+        let first = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later)
         let checked = first.remembering(check)
         #expect(checked(good, .image) == nil && checked(good, .image) == nil)
         #expect(checked(bad, .image) != nil && checked(bad, .image) != nil)
@@ -190,10 +185,10 @@ extension FileDigestsTests {
         _ = try first.digest(of: good)  // a digest beside the verdict keeps it
         first.save()
 
-        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero).remembering(check)
+        let next = FileDigests(file: folder.file("digests"), racyMargin: .zero, now: Self.later).remembering(check)
         #expect(next(good, .image) == nil && next(good, .video) == nil)
         #expect(probes.withLock { $0 } == 4, "remembered across processes")
-        try await tick()
+        try await changeTimeTick()
         try write("pretend imagf", to: "still.jpg")  // same size, changed
         #expect(next(good, .image) == nil)
         #expect(probes.withLock { $0 } == 5, "a changed file is probed again")

@@ -31,12 +31,15 @@ import Testing
         await poor.stop()
     }
 
+    /// The emulator and the clients share one virtual clock: the window, the reset time and
+    /// every wait are on it, so the test says what was waited for, never how long it took.
     @Test func theClientKeepsToTheRateLimitAndHonoursTheResetHeader() async throws {
         let window = Duration.seconds(1)
-        let (emulator, url) = try await Self.emulator { $0.requestsPerWindow = 4; $0.rateWindow = window }
+        let clock = ImmediateClock()
+        let (emulator, url) = try await Self.emulator { $0.requestsPerWindow = 4; $0.rateWindow = window; $0.clock = clock }
         // Paced to the plan's limit: twelve requests from three tasks, never one too many.
         let paced = SeedanceClient(endpoints: .single(url), apiKey: APIKey(EmulatedSeedance.key),
-                                   rateLimit: RateLimit(requests: 4, per: window))
+                                   clock: clock, rateLimit: RateLimit(requests: 4, per: window))
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<3 { group.addTask { for _ in 0..<4 { _ = try await paced.history(perPage: 5) } } }
             try await group.waitForAll()
@@ -46,16 +49,18 @@ import Testing
         #expect(stats.busiestWindow <= 4)
         // Unpaced, the same requests meet 429s; each names its reset time (no Retry-After),
         // and the client waits for it instead of failing.
+        let before = clock.sleeps.count
         let eager = SeedanceClient(endpoints: .single(url), apiKey: APIKey(EmulatedSeedance.key),
-                                   retry: RetryPolicy(maximumAttempts: 8, baseDelay: .seconds(30)))
-        let start = ContinuousClock.now
+                                   retry: RetryPolicy(maximumAttempts: 8, baseDelay: .seconds(30)), clock: clock)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<10 { group.addTask { _ = try await eager.history(perPage: 5) } }
             try await group.waitForAll()
         }
         stats = await emulator.stats()
         #expect(stats.rateLimited > 0)
-        #expect(ContinuousClock.now - start < .seconds(20), "waited until the reset time, not the 30 s backoff")
+        let waits = clock.sleeps.dropFirst(before)
+        #expect(!waits.isEmpty, "each 429 was waited out")
+        #expect(waits.allSatisfy { $0 <= window + .milliseconds(50) }, "waited until the reset time, not the 30 s backoff: \(waits)")
         await emulator.stop()
     }
 }

@@ -14,8 +14,8 @@ public struct EmulatorHarness {
     public let folder = TemporaryFolder("seedance")
 
     public init(latency: Duration = .milliseconds(50), workers: Int = 4, retention: Duration = .seconds(3600),
-         faults: FaultRates = FaultRates()) async throws {
-        seedance = try await EmulatedSeedance.start(latency: latency, workers: workers, retention: retention, faults: faults)
+         faults: FaultRates = FaultRates(), clock: any APIClock = SystemClock()) async throws {
+        seedance = try await EmulatedSeedance.start(latency: latency, workers: workers, retention: retention, faults: faults, clock: clock)
     }
 
     public func client(clock: any APIClock = SystemClock(), retry: RetryPolicy = RetryPolicy(), key: String = key) -> SeedanceClient {

@@ -68,14 +68,16 @@ import Testing
     }
 
     @Test func cancellingTheTaskIsCtrlC() async throws {
-        let seedance = try await EmulatedSeedance.start(latency: .seconds(120))
+        // The emulator's clock stands still: the generation stays PROCESSING until the cancel.
+        let clock = ManualClock()
+        let seedance = try await EmulatedSeedance.start(latency: .seconds(120), clock: clock)
         let options = PipelineRun.Options(out: folder.file("out"), backend: .url(seedance.url), apiKey: APIKey(EmulatedSeedance.key))
         let run = try await PipelineRun(project: try project(), options: options)
         let seen = events(of: run)
         let task = Task { try await run.run() }
         let journal = try Storage.local(at: folder.file("cache")).journal
         var submitted = false
-        for _ in 0..<2000 where !submitted {
+        for _ in 0..<24000 where !submitted {
             submitted = (try? await GenerationEntry.all(in: journal))?.contains { $0.state == .submitted } == true
             if !submitted { try await Task.sleep(for: .milliseconds(10)) }
         }
@@ -87,6 +89,7 @@ import Testing
         #expect(try await GenerationEntry.all(in: journal).contains { $0.state == .submitted && $0.requestID != nil },
                 "what was paid for stays journaled, for the next run to fetch")
         #expect(await (try Storage.local(at: folder.file("cache"))).actions.allRecords().isEmpty, "nothing partial was cached")
+        clock.runFreely()
         await seedance.stop()
     }
 

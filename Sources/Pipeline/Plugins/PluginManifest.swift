@@ -23,6 +23,9 @@ public struct PluginManifest: Sendable {
     /// How long a stopped program (a timeout, Ctrl-C, a protocol violation) is given to end
     /// after SIGTERM before SIGKILL: `stop_grace:` in seconds.
     public var stopGrace: Duration = defaultStopGrace
+    /// Environment variables of seedpipe's that the program is given beyond the few every
+    /// plugin gets (``PluginEnvironment/passedThrough``): `env: [NAME, …]`. Never a credential.
+    public var environment: [String] = []
     public var stages: [StageSpec]
     /// The plugin's folder.
     public var folder: URL
@@ -47,7 +50,7 @@ public struct PluginManifest: Sendable {
         public var parameterHelp: [String: String] = [:]
     }
 
-    static let topLevelKeys = ["name", "version", "description", "protocol", "command", "timeout", "stop_grace", "stages"]
+    static let topLevelKeys = ["name", "version", "description", "protocol", "command", "timeout", "stop_grace", "env", "stages"]
     static let stageKeys = ["description", "inputs", "outputs", "parameters", "timeout", "example"]
     static let portKeys = ["type", "required", "description"]
     static let parameterKeys = ["type", "default", "required", "allowed", "min", "max", "description"]
@@ -127,6 +130,22 @@ public struct PluginManifest: Sendable {
             case "stop_grace":
                 if let seconds = seconds(valueNode) { manifest.stopGrace = seconds } else {
                     problem("`stop_grace` must be a number of seconds above 0", valueNode)
+                }
+            case "env":
+                guard let items = valueNode.sequence, items.allSatisfy({ $0.scalar != nil }) else {
+                    problem("`env` must be a list of environment variable names", valueNode, fix: "e.g. `env: [FONTCONFIG_PATH]`")
+                    continue
+                }
+                for item in items {
+                    let name = item.scalar?.string ?? ""
+                    if !PluginEnvironment.isVariableName(name) {
+                        problem("`\(name)` is not an environment variable name", item, fix: "use letters, digits and _, not starting with a digit")
+                    } else if PluginEnvironment.isCredential(name) {
+                        problem("`env` asks for `\(name)`, a credential: seedpipe never hands one to a plugin", item,
+                                fix: "remove it; a plugin that needs a service of its own reads its key from its own configuration")
+                    } else {
+                        manifest.environment.append(name)
+                    }
                 }
             case "stages":
                 break

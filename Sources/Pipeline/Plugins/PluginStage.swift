@@ -19,7 +19,15 @@ public struct PluginStage: Stage {
     }
 
     public var kind: String { spec.kind }
-    public var version: String { "\(plugin.manifest.version)+\(plugin.digest.prefix(16))" }
+    /// What the action key holds of the plugin: its manifest's version, its program's digest
+    /// and, when the manifest asks for variables (`env:`), a digest of their values here.
+    public var version: String {
+        let base = "\(plugin.manifest.version)+\(plugin.digest.prefix(16))"
+        guard !plugin.manifest.environment.isEmpty else { return base }
+        let environment = ProcessInfo.processInfo.environment
+        let values = plugin.manifest.environment.map { "\($0)=\(environment[$0] ?? "")" }.joined(separator: "\n")
+        return base + "+env-" + ContentDigest.sha256(of: Data(values.utf8)).prefix(12)
+    }
     public var signature: StageSignature { spec.signature }
     public var documentation: StageDocumentation {
         StageDocumentation(spec.description ?? plugin.manifest.description ?? "", inputs: spec.inputHelp, outputs: spec.outputHelp,
@@ -33,7 +41,8 @@ public struct PluginStage: Stage {
         try await BlockingIO.run { try FileManager.default.createDirectory(at: outputFolder, withIntermediateDirectories: true) }
         let request = try await self.request(invocation, store: context.store, work: work, outputFolder: outputFolder)
 
-        let environment = Self.environment(from: ProcessInfo.processInfo.environment, plugin: plugin.manifest.folder)
+        let environment = PluginEnvironment.build(from: ProcessInfo.processInfo.environment, asked: plugin.manifest.environment,
+                                                  plugin: plugin.manifest.folder)
         let process = PluginProcess(program: plugin.program, arguments: plugin.arguments, directory: work, environment: environment,
                                     grace: plugin.manifest.stopGrace)
         let transcript = PluginTranscript()
@@ -77,15 +86,6 @@ public struct PluginStage: Stage {
     }
 
     // MARK: The request
-
-    /// seedpipe's environment for the plugin: without the API key (plugins never see it),
-    /// with `SEEDPIPE_PROTOCOL` and `SEEDPIPE_PLUGIN_DIR`.
-    static func environment(from base: [String: String], plugin folder: URL) -> [String: String] {
-        var environment = base.filter { !$0.key.uppercased().contains("SEGMIND_API_KEY") }
-        environment["SEEDPIPE_PROTOCOL"] = String(PluginManifest.supportedProtocols.upperBound)
-        environment["SEEDPIPE_PLUGIN_DIR"] = folder.standardizedFileURL.path
-        return environment
-    }
 
     func request(_ invocation: StageInvocation, store: any ArtifactStore, work: URL, outputFolder: URL) async throws -> Data {
         var parameters: [String: Value] = [:]

@@ -75,9 +75,14 @@ public final class FileDigests: Sendable {
     /// The margin for a filesystem that keeps whole seconds (both times with 0 ns).
     public static let coarseRacyMargin: Duration = .seconds(2)
 
-    public init(file: URL?, racyMargin: Duration = .milliseconds(50)) {
+    /// The wall clock, in nanoseconds, that a hash's start is read from (tests pass a later one,
+    /// so a file they just wrote counts as settled without waiting for it to age).
+    private let now: @Sendable () -> Int64
+
+    public init(file: URL?, racyMargin: Duration = .milliseconds(50), now: @escaping @Sendable () -> Int64 = FileDigests.now) {
         self.file = file
         self.racyMargin = racyMargin
+        self.now = now
         if let file, let entries = Self.read(file) {
             state.withLock { $0.entries = entries }
         }
@@ -120,7 +125,7 @@ public final class FileDigests: Sendable {
             return try ContentDigest.sha256(of: url)  // its own error: missing, a folder, unreadable
         }
         if let known = remembered(path, stamp: stamp) { return known }
-        let started = Self.now()
+        let started = now()
         let digest = try ContentDigest.sha256(of: url)
         learned(path, stamp: stamp, digest: digest, hashedAt: started)
         return digest
@@ -214,7 +219,7 @@ public final class FileDigests: Sendable {
                 return entry.passed & bit != 0
             }
             if known { return nil }
-            let started = Self.now()
+            let started = now()
             let verdict = check(url, type)
                 if verdict == nil, FileStamp.of(path) == stamp, settled(stamp, at: started) {
                 state.withLock { state in

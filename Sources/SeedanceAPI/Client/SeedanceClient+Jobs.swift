@@ -103,17 +103,21 @@ extension SeedanceClient {
 
 extension SeedanceClient {
     /// Whether the server at `base` is seedpipe's emulator, and what it bills: one GET of
-    /// `/_emulator/identity`, no key sent, no retries, a few seconds at most (10 on loopback,
-    /// where a busy machine's own `seedpipe serve` may answer late and a wrong "no" would
-    /// count its emulated work as paid). nil for any other server (Segmind answers 404), or
-    /// one that does not answer.
+    /// `/_emulator/identity`, no key sent, no retries. Decided by the answer, never by how
+    /// soon it comes: the emulator says so in its body and in `x-seedpipe-emulator` on every
+    /// response, and a busy machine's own `seedpipe serve` is waited for (up to two minutes,
+    /// a deadline only a hung server reaches). nil for any other server (Segmind answers 404
+    /// without the header), or one that cannot be reached.
     public func emulatorIdentity(at base: URL) async -> EmulatorIdentity? {
         var request = HTTPClientRequest(url: base.appendingPathComponent("_emulator").appendingPathComponent("identity").absoluteString)
         request.headers.add(name: "accept", value: "application/json")
-        let limit: TimeAmount = Self.isLoopback(base) ? .seconds(10) : .seconds(3)
-        guard let response = try? await http.execute(request, timeout: limit), response.status.code == 200,
-              let body = try? await response.body.collect(upTo: 1 << 16)
-        else { return nil }
-        return try? JSONDecoder().decode(EmulatorIdentity.self, from: body)
+        let limit: TimeAmount = Self.isLoopback(base) ? .seconds(120) : .seconds(30)
+        guard let response = try? await http.execute(request, timeout: limit) else { return nil }
+        let body = try? await response.body.collect(upTo: 1 << 16)
+        if response.status.code == 200, let body, let identity = try? JSONDecoder().decode(EmulatorIdentity.self, from: body) {
+            return identity
+        }
+        guard response.headers.first(name: EmulatorIdentity.header) == "1" else { return nil }
+        return EmulatorIdentity(emulator: "seedpipe", pricePerSecond: 0)
     }
 }

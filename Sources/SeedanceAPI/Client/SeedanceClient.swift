@@ -185,7 +185,7 @@ public struct SeedanceClient: Sendable {
                 continue
             }
             let retryable = reply.status == 429 || (mode == .idempotent && [500, 502, 503, 504].contains(reply.status))
-            if retryable, let delay = retry.delay(afterAttempt: tries, retryAfter: Self.retryAfter(reply.headers)) {
+            if retryable, let delay = retry.delay(afterAttempt: tries, retryAfter: Self.retryAfter(reply.headers, now: clock.date)) {
                 logger.notice("\(what): HTTP \(reply.status); retrying in \(delay)")
                 try await clock.sleep(for: delay)
                 continue
@@ -222,9 +222,9 @@ public struct SeedanceClient: Sendable {
 
     /// How long a 429 or 503 asks to wait: `Retry-After` (seconds or an HTTP date), else
     /// Segmind's `x-rate-limit-reset-at-utc` (an ISO 8601 instant, or seconds since 1970).
-    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
+    static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Duration? {
         guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) else {
-            return headers.first(name: "x-rate-limit-reset-at-utc").flatMap(resetAt)
+            return headers.first(name: "x-rate-limit-reset-at-utc").flatMap { resetAt($0, now: now) }
         }
         if let seconds = Double(value), seconds >= 0 { return .milliseconds(Int64(seconds * 1000)) }
         let formatter = DateFormatter()
@@ -232,10 +232,10 @@ public struct SeedanceClient: Sendable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
         guard let date = formatter.date(from: value) else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+        return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000))
     }
 
-    static func resetAt(_ text: String) -> Duration? {
+    static func resetAt(_ text: String, now: Date = Date()) -> Duration? {
         let value = text.trimmingCharacters(in: .whitespaces)
         var date: Date?
         if let seconds = Double(value) {
@@ -254,7 +254,7 @@ public struct SeedanceClient: Sendable {
             }
         }
         guard let date else { return nil }
-        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000) + 50)
+        return .milliseconds(Int64(max(0, date.timeIntervalSince(now)) * 1000) + 50)
     }
 
     func decode<T: Decodable>(_ type: T.Type, from reply: Reply, what: String) throws -> T {

@@ -8,6 +8,9 @@ public struct EmulatorIdentity: Codable, Sendable, Hashable {
     /// Prices by resolution where they differ from ``pricePerSecond``.
     public var pricesByResolution: [String: Double]?
 
+    /// The header seedpipe's emulator puts on every answer (`x-seedpipe-emulator: 1`).
+    public static let header = "x-seedpipe-emulator"
+
     enum CodingKeys: String, CodingKey {
         case emulator
         case pricePerSecond = "price_per_second"

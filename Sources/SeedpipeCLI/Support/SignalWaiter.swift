@@ -64,6 +64,10 @@ enum SignalWaiter {
                 PluginPrograms.killAll()
                 _exit(130)
             }
+            if number != nil, continuation != nil {
+                let line = "\nseedpipe: stopping (interrupt again to stop at once)\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+            }
             for source in sources { source.cancel() }
             if number == nil, !sources.isEmpty { for signalNumber in [SIGINT, SIGTERM] { signal(signalNumber, SIG_DFL) } }
             continuation?.resume(returning: number)

@@ -30,6 +30,10 @@ public actor SharedJournal: TeamLedger {
     private var runner: Task<Void, Never>?
     private var preparing: Task<Void, any Error>?
     private let leaseSeconds: Double
+    /// The database's clock as leases read it: `now()`, moved on by ``LeaseTime/advance(by:)``
+    /// in tests (production never moves it).
+    public nonisolated let leaseTime: LeaseTime
+    private nonisolated var now: String { leaseTime.sql }
     private static let logger = Logger(label: "seedpipe.shared-journal")
 
     /// A journal in the database `url` names (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`,
@@ -38,8 +42,9 @@ public actor SharedJournal: TeamLedger {
     /// unreachable (a refused connection fails at once, whatever this says).
     public nonisolated let deadline: Duration
 
-    public init(url: URL, lease: Duration = .seconds(30), deadline: Duration = .seconds(30)) throws {
+    public init(url: URL, lease: Duration = .seconds(30), deadline: Duration = .seconds(30), leaseTime: LeaseTime = LeaseTime()) throws {
         self.deadline = deadline
+        self.leaseTime = leaseTime
         guard ["postgres", "postgresql"].contains(url.scheme ?? ""), let host = url.host, !host.isEmpty else {
             throw RunError(.invalidRequest, "--shared-journal \(Self.display(url)): give a PostgreSQL URL, such as postgres://seedpipe@db.example:5432/seedpipe")
         }
@@ -88,6 +93,23 @@ public actor SharedJournal: TeamLedger {
     }
 
     private static let opened = Mutex<[String: SharedJournal]>([:])
+
+    /// The time leases are judged by: the database's `now()`, plus a shift a test moves on
+    /// (shared by the journals of the "machines" it plays) so a lease runs out when the test
+    /// says, not when a loaded machine gets round to it. Production never shifts it.
+    public final class LeaseTime: Sendable {
+        private let shift = Mutex<Double>(0)
+        public init() {}
+        /// Moves the database's clock on, for every journal sharing this value.
+        public func advance(by duration: Duration) {
+            shift.withLock { $0 += Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
+        }
+        /// `now()`, shifted: SQL text (a number this value formats, never user input).
+        var sql: String {
+            let seconds = shift.withLock { $0 }
+            return seconds == 0 ? "now()" : "(now() + make_interval(secs => \(seconds)))"
+        }
+    }
 
     static func display(_ url: URL) -> String {
         guard var parts = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "the URL given" }
@@ -179,7 +201,7 @@ public actor SharedJournal: TeamLedger {
         while true {
             let inserted = try await client.query("""
                 INSERT INTO seedpipe_generations (key, pipeline, stage, state, owner, epoch, lease_until)
-                VALUES (\(key), \(pipeline), \(stage), 'claimed', \(owner), 1, now() + make_interval(secs => \(leaseSeconds)))
+                VALUES (\(key), \(pipeline), \(stage), 'claimed', \(owner), 1, \(unescaped: now) + make_interval(secs => \(leaseSeconds)))
                 ON CONFLICT (key) DO NOTHING RETURNING epoch
                 """, logger: Self.logger)
             for try await epoch in inserted.decode(Int.self) { return .owned(TeamSeat(key: key, owner: owner, epoch: epoch)) }
@@ -207,7 +229,7 @@ public actor SharedJournal: TeamLedger {
         let body: String? = state == .uncertain ? row.requestBody?.canonicalJSON : nil
         let rows = try await client.query("""
             UPDATE seedpipe_generations SET state = \(state.rawValue), owner = \(owner), epoch = epoch + 1,
-                lease_until = now() + make_interval(secs => \(leaseSeconds)), request_id = NULL, request_body = \(body),
+                lease_until = \(unescaped: now) + make_interval(secs => \(leaseSeconds)), request_id = NULL, request_body = \(body),
                 cost = NULL, estimate = CASE WHEN \(state.rawValue) = 'uncertain' THEN estimate END, error = NULL, updated_at = now()
             WHERE key = \(row.key) AND epoch = \(row.epoch) AND state = \(row.state.rawValue)
             RETURNING epoch
@@ -220,7 +242,7 @@ public actor SharedJournal: TeamLedger {
 
     public func renew(_ seat: TeamSeat) async throws -> Bool {
         let rows = try await client.query("""
-            UPDATE seedpipe_generations SET lease_until = now() + make_interval(secs => \(leaseSeconds))
+            UPDATE seedpipe_generations SET lease_until = \(unescaped: now) + make_interval(secs => \(leaseSeconds))
             WHERE key = \(seat.key) AND epoch = \(seat.epoch) AND owner = \(seat.owner) AND state IN ('claimed', 'submitting', 'uncertain')
             RETURNING epoch
             """, logger: Self.logger)
@@ -257,8 +279,8 @@ public actor SharedJournal: TeamLedger {
             }
             let moved = try await connection.query("""
                 UPDATE seedpipe_generations SET state = 'submitting', request_body = \(json), seconds = \(seconds), estimate = \(estimate),
-                    submit_day = (now() AT TIME ZONE 'UTC')::date, lease_until = now() + make_interval(secs => \(lease)), updated_at = now()
-                WHERE key = \(seat.key) AND epoch = \(seat.epoch) AND owner = \(owner) AND lease_until > now()
+                    submit_day = (now() AT TIME ZONE 'UTC')::date, lease_until = \(unescaped: now) + make_interval(secs => \(lease)), updated_at = now()
+                WHERE key = \(seat.key) AND epoch = \(seat.epoch) AND owner = \(owner) AND lease_until > \(unescaped: now)
                   AND state IN ('claimed', 'uncertain', 'submitting')
                 RETURNING epoch
                 """, logger: Self.logger)
@@ -301,22 +323,24 @@ public actor SharedJournal: TeamLedger {
 
     // MARK: - Reading and the budget
 
-    private static let columns = """
-        key, pipeline, stage, state, owner, epoch, lease_until < now() AS expired, request_id, request_body, outputs, seconds, cost,
+    private var columns: String {
+        """
+        key, pipeline, stage, state, owner, epoch, lease_until < \(now) AS expired, request_id, request_body, outputs, seconds, cost,
         estimate, updated_at
         """
+    }
 
     /// One generation's row.
     public func generation(_ key: String) async throws -> TeamGeneration? {
         try await prepare()
-        return try await rows(try await client.query("SELECT \(unescaped: Self.columns) FROM seedpipe_generations WHERE key = \(key)",
+        return try await rows(try await client.query("SELECT \(unescaped: columns) FROM seedpipe_generations WHERE key = \(key)",
                                                      logger: Self.logger)).first
     }
 
     /// Every generation of the team, most recently updated first.
     public func all() async throws -> [TeamGeneration] {
         try await prepare()
-        return try await rows(try await client.query("SELECT \(unescaped: Self.columns) FROM seedpipe_generations ORDER BY updated_at DESC",
+        return try await rows(try await client.query("SELECT \(unescaped: columns) FROM seedpipe_generations ORDER BY updated_at DESC",
                                                      logger: Self.logger))
     }
 

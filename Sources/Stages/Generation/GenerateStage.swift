@@ -293,11 +293,11 @@ private struct Run {
                 return try await adopt(row, invocation: invocation)
             case .busy(let row):
                 context.progress(nil, "waiting: \(row.owner) has it (\(row.state.rawValue))")
-                try await Task.sleep(for: wait)
+                try await client.clock.sleep(for: wait)
             case .owned(let seat):
                 var run = self
                 run.seat = seat
-                let beat = Self.heartbeat(team, seat)
+                let beat = Self.heartbeat(team, seat, clock: client.clock)
                 defer { beat.cancel() }
                 var submitted = false
                 do {
@@ -340,11 +340,11 @@ private struct Run {
         return try await finish(entry)
     }
 
-    /// Renews a claim's lease until cancelled (or taken over).
-    static func heartbeat(_ team: any TeamLedger, _ seat: TeamSeat) -> Task<Void, Never> {
+    /// Renews a claim's lease until cancelled (or taken over), on the client's clock.
+    static func heartbeat(_ team: any TeamLedger, _ seat: TeamSeat, clock: any APIClock) -> Task<Void, Never> {
         Task {
             while !Task.isCancelled {
-                try? await Task.sleep(for: team.lease / 3)
+                try? await clock.sleep(for: team.lease / 3)
                 if Task.isCancelled { return }
                 if (try? await team.renew(seat)) == false { return }
             }
