@@ -28,8 +28,11 @@ public enum BuiltinStages {
             info = try MediaInfo.probe(url)
         } catch let error as MediaError where error.code == .librariesUnavailable {
             return "cannot be checked: \(error.message) (\(error.reason ?? ""))"
+        } catch let error as MediaError {
+            // FFmpeg's own reason: "Permission denied", "Invalid data found when processing input", …
+            return "cannot be read as media (\(error.reason ?? error.message))"
         } catch {
-            return "cannot be read as media (FFmpeg does not recognise it)"
+            return "cannot be read as media (\(error))"
         }
         let still = info.container.hasSuffix("_pipe") || info.container == "image2"
         let what = still ? "an image" : info.video != nil ? "a video" : info.audio != nil ? "audio" : "neither picture nor sound"

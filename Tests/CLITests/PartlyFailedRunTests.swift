@@ -81,6 +81,11 @@ import Testing
         #expect(alpha.stdout.contains("alpha/shot") && !alpha.stdout.contains("beta/"), "\(alpha.stdout)")
         let all = try await SeedpipeBinary.run(["jobs"], in: folder)
         #expect(all.stdout.contains("alpha/shot") && all.stdout.contains("beta/shot"), "every pipeline in the cache: \(all.stdout)")
+        // Dates in ISO 8601, as `log --json` and run.json write them.
+        let json = try await SeedpipeBinary.run(["jobs", "alpha.yaml", "--json"], in: folder)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let created = try #require(entries.first?["createdAt"] as? String, "\(json.stdout)")
+        #expect(ISO8601DateFormatter().date(from: created) != nil, "\(created)")
 
         // One of each is said in the singular.
         let validate = try await SeedpipeBinary.run(["validate", "alpha.yaml"], in: folder)

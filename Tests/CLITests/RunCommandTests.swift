@@ -70,6 +70,22 @@ import Testing
         #expect(await eventually { kill(pid, 0) != 0 }, "the plugin did not outlive seedpipe")
     }
 
+    /// A pipeline without `outputs:` runs, with one warning that nothing is handed over; an
+    /// output that names no stage's output is refused before anything runs.
+    @Test func aPipelineThatHandsNothingOverSaysSo() async throws {
+        let folder = TemporaryFolder("no-outputs")
+        try "pipeline: quiet\nstages:\n  line: { uses: template, with: { template: a still lake } }\n"
+            .write(to: folder.file("quiet.yaml"), atomically: true, encoding: .utf8)
+        let run = try await SeedpipeBinary.run(["run", "quiet.yaml"], in: folder, environment: SeedpipeBinary.offline)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: "the pipeline has no `outputs:`").count == 2, "one warning: \(run.stderr)")
+        try "pipeline: typo\nstages:\n  line: { uses: template, with: { template: a still lake } }\noutputs: { text: \"{line.text}\" }\n"
+            .write(to: folder.file("typo.yaml"), atomically: true, encoding: .utf8)
+        let refused = try await SeedpipeBinary.run(["validate", "typo.yaml"], in: folder, environment: SeedpipeBinary.offline)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("typo.yaml:4:18") && refused.stderr.contains("write \"${line.text}\""), "\(refused.stderr)")
+    }
+
     /// `--remote-cache` on the command line: a team's cache that cannot be reached is one
     /// warning, the run succeeds locally, and the credentials appear nowhere.
     @Test func anUnreachableRemoteCacheIsOneWarningAndTheRunSucceeds() async throws {

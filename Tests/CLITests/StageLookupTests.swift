@@ -38,6 +38,8 @@ import Testing
         let generate = try await SeedpipeBinary.run(["stages", "seedance.generate"], in: folder)
         #expect(generate.stdout.contains("pool: seedance; cost: one generation a run") && generate.stdout.contains("not in the cache key"),
                 "\(generate.stdout)")
+        // The durations the API takes, as the validator takes them (not "4 to 15").
+        #expect(generate.stdout.contains("4, 5, 6, 8, 10, 12, 15") && !generate.stdout.contains("4 to 15"), "\(generate.stdout)")
         let plugin = try await SeedpipeBinary.run(["stages", "title-card", "--json"], in: folder)
         let entry = try JSONDecoder().decode(StageCatalog.Entry.self, from: Data(plugin.stdout.utf8))
         #expect(entry.origin.hasPrefix("plugin title-card 1.0.0") && entry.parameters.contains { $0.name == "title" && $0.required })
@@ -94,6 +96,9 @@ import Testing
             "bad-unknown-key": "stages:\n  film: { uses: concat, with: { clips: [a.mp4], transitoin: crossfade } }\n",
             "bad-enum": "stages:\n  film: { uses: concat, with: { clips: [a.mp4], transition: wipe } }\n",
             "bad-type": "stages:\n  shot: { uses: seedance.generate, with: { prompt: hi, duration: long } }\n",
+            // The API's values, from the one definition the validator reads too.
+            "bad-resolution": "stages:\n  shot: { uses: seedance.generate, with: { prompt: hi, resolution: 4k } }\n",
+            "bad-duration": "stages:\n  shot: { uses: seedance.generate, with: { prompt: hi, duration: 7 } }\n",
         ]
         for (name, text) in cases { try text.write(to: folder.file("\(name).yaml"), atomically: true, encoding: .utf8) }
         let shipped = try FileManager.default.contentsOfDirectory(atPath: folder.file("pipelines").path).filter { $0.hasSuffix(".yaml") }
@@ -117,6 +122,8 @@ import Testing
         #expect(verdicts["bad-unknown-key.yaml"]?.contains("'transitoin' was unexpected") == true, "\(verdicts)")
         #expect(verdicts["bad-enum.yaml"]?.contains("'wipe'") == true, "\(verdicts)")
         #expect(verdicts["bad-type.yaml"]?.contains("'long'") == true, "\(verdicts)")
+        #expect(verdicts["bad-resolution.yaml"]?.hasPrefix("invalid") == true && verdicts["bad-resolution.yaml"]?.contains("'4k'") == true, "\(verdicts)")
+        #expect(verdicts["bad-duration.yaml"]?.hasPrefix("invalid") == true && verdicts["bad-duration.yaml"]?.contains("7") == true, "\(verdicts)")
     }
 
     @Test(arguments: StarterPipeline.allCases.map(\.rawValue))

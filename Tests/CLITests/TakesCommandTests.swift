@@ -144,6 +144,9 @@ import Testing
         #expect(gc.status == 0, "\(gc.stderr)")
         let kept = try await session.seedpipe(["takes", "film.yaml", "shots-2"])
         #expect(kept.stdout.components(separatedBy: "  done  ").count - 1 == 3, "\(kept.stdout)")
+        // The chain's own name and the shot's number, as its hint says.
+        let spaced = try await session.seedpipe(["takes", "film.yaml", "shots", "2"])
+        #expect(spaced.status == 0 && spaced.stdout == kept.stdout, "\(spaced.stderr)")
         let last = try await session.seedpipe(["run", "film.yaml", "--out", "out/film"], backend: true)
         #expect(last.status == 0 && last.stderr.contains("0 generations to pay for"), "\(last.stderr)")
         #expect(await session.submitted == 6)

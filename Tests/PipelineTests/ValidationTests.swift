@@ -45,6 +45,11 @@ import Testing
               b: { uses: join, with: { texts: ["${a.text}"] } }
               c: { uses: join, with: { texts: ["${b.text}"] } }
             """, expected: [("2:14", "the stages form a cycle: a → b → c → a")]),
+        Case(name: "an output that names no stage's output", yaml: """
+            stages:
+              a: { uses: emit, with: { value: x } }
+            outputs: { text: "{a.text}", also: "${a.text}" }
+            """, expected: [("3:18", "output `text` names no stage's output (`{a.text}`), so the run would hand over nothing (write \"${a.text}\")")]),
         Case(name: "duplicate stage", yaml: """
             stages:
               a: { uses: emit, with: { value: x } }

@@ -155,6 +155,21 @@ import Testing
             """)
         #expect(wrongKind.contains("reference_images `clip.mp4` is a video, not an image"), "\(wrongKind)")
         #expect(wrongKind.contains("reference_audios `hero.png` is an image, not audio"), "\(wrongKind)")
+        // Tags a generation's prompt does not fill in would be sent, and paid for, as written.
+        let tagged = problems("""
+            vars: { place: the falls }
+            stages:
+              shot: { uses: seedance.generate, with: { prompt: "A fox at {{plaec}} by {{ place }}" } }
+            """)
+        #expect(tagged.contains("pipeline.yaml:3:") && tagged.contains("prompt: {{plaec}} is not filled in"), "\(tagged)")
+        #expect(tagged.contains("{{place}} is not filled in") && tagged.contains("write `${vars.place}`"), "\(tagged)")
+        // A file FFmpeg cannot read: its own reason, not a guess.
+        try Data("not a video at all".utf8).write(to: harness.bed.file("garbled.mp4"))
+        let unreadable = problems("""
+            stages:
+              shot: { uses: seedance.generate, with: { prompt: "x", reference_videos: [garbled.mp4] } }
+            """)
+        #expect(unreadable.contains("`garbled.mp4` cannot be read as media (Invalid data found when processing input)"), "\(unreadable)")
         let unknownMember = problems("""
             cast:
               hero: { image: hero.png }

@@ -234,7 +234,18 @@ public enum PipelineFile {
 
         if let outputsNode = top["outputs"] {
             if let mapping = outputsNode.mapping {
-                for (k, v) in mapping { outputs[k.string ?? ""] = expression(v) }
+                for (k, v) in mapping {
+                    let value = expression(v)
+                    outputs[k.string ?? ""] = value
+                    // An output that names no stage's output hands over nothing: refused before anything runs.
+                    if value.references.isEmpty {
+                        let text = v.string ?? ""
+                        let braced = text.hasPrefix("{") && text.hasSuffix("}") && !text.hasPrefix("{{")
+                        diagnostics.append(Diagnostic(
+                            "output `\(k.string ?? "")` names no stage's output (`\(text)`), so the run would hand over nothing",
+                            at: at(v), fix: braced ? "write \"$\(text)\"" : "write it as \"${stage.output}\", such as \"${film.video}\""))
+                    }
+                }
             } else {
                 diagnostics.append(Diagnostic("`outputs` must be a mapping of names to `${stage.output}`", at: at(outputsNode)))
             }

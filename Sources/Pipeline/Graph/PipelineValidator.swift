@@ -73,19 +73,25 @@ public enum PipelineValidator {
                                               at: node.location, fix: "add `\(spec.name):` under `with:`"))
             }
             var literals: [String: Value] = [:]
+            var specProblems: [(key: String, message: String)] = []
             for spec in signature.parameters {
                 guard let expression = with[spec.name], case .literal(let value) = expression else { continue }
                 literals[spec.name] = value
-                if let problem = spec.problem(with: value) { report(valueProblem(problem, key: spec.name, node: node)) }
+                if let problem = spec.problem(with: value) { specProblems.append((spec.name, problem)) }
+            }
+            let stageProblems = stage.check(checkValues(literals, with: with, signature: signature)).map { message in
+                (key: literals.keys.sorted().first { message.hasPrefix($0) }, message: message)
+            }
+            // A value the stage explains in its own words is not reported twice.
+            let explained = Set(stageProblems.compactMap(\.key))
+            for problem in specProblems where !explained.contains(problem.key) {
+                report(valueProblem(problem.message, key: problem.key, node: node))
             }
             for (name, check) in registry.parameterChecks.sorted(by: { $0.key < $1.key }) {
                 guard let value = literals[name] else { continue }
                 for message in check(value) { report(valueProblem(message, key: name, node: node)) }
             }
-            for message in stage.check(checkValues(literals, with: with, signature: signature)) {
-                let key = literals.keys.sorted().first { message.hasPrefix($0) }
-                report(valueProblem(message, key: key, node: node))
-            }
+            for problem in stageProblems { report(valueProblem(problem.message, key: problem.key, node: node)) }
             resolved[node.name] = (node, stage, with)
         }
 

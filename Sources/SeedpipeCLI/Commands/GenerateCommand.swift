@@ -32,13 +32,13 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "The last frame: a local image (uploaded) or a URL; needs --first-frame.")
     var lastFrame: String?
 
-    @Option(help: "Seconds: 4, 5, 6, 8, 10, 12 or 15.")
+    @Option(help: "Seconds: \(GenerationRequest.durations.map(String.init).joined(separator: ", ")).")
     var duration = 5
 
-    @Option(help: "480p, 720p or 1080p.")
+    @Option(help: "\(GenerationRequest.resolutions.joined(separator: ", ")).")
     var resolution = "720p"
 
-    @Option(help: "16:9, 9:16, 1:1, 4:3, 3:4, 21:9 or adaptive.")
+    @Option(help: "\(GenerationRequest.aspectRatios.joined(separator: ", ")).")
     var aspectRatio = "16:9"
 
     @Flag(help: "Generate without audio.")

@@ -49,10 +49,10 @@ struct LogCommand: AsyncParsableCommand {
                 Terminal.error("error: no run \(id) in \(folder.relativePath)/runs.jsonl (seedpipe log lists them)")
                 throw ExitCode(2)
             }
-            if json { return try Terminal.json(record, isoDates: true) }
+            if json { return try Terminal.json(record) }
             return print(Self.describe(record))
         }
-        if json { return try Terminal.json(records, isoDates: true) }
+        if json { return try Terminal.json(records) }
         guard !records.isEmpty else { return print("no runs recorded in \(folder.relativePath)/runs.jsonl") }
         let formatter = ISO8601DateFormatter()
         print("RUN ID                 STARTED               PIPELINE             STATUS            RAN CACHED FAILED  GENERATED  PAID     TIME")

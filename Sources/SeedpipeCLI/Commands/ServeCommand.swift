@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SeedanceAPI
 import SeedanceEmulator
 
 struct ServeCommand: AsyncParsableCommand {
@@ -162,7 +163,7 @@ struct EmulatorPrices: ExpressibleByArgument, Sendable {
 
     init?(argument: String) {
         flat = 0
-        let resolutions = ["480p", "720p", "1080p"]
+        let resolutions = GenerationRequest.resolutions
         for item in argument.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard let price = Double(parts.last ?? ""), price >= 0, price.isFinite else { return nil }

@@ -17,13 +17,17 @@ struct TakesCommand: AsyncParsableCommand {
             Examples:
               seedpipe takes pipelines/waterfall-journey.yaml
               seedpipe takes pipelines/waterfall-journey.yaml shots-2 --json
+              seedpipe takes pipelines/waterfall-journey.yaml shots 2
             """
     )
 
     @OptionGroup var options: PipelineOptions
 
-    @Argument(help: "Only this shot (e.g. shots-2).")
+    @Argument(help: "Only this shot: shots-2, or a chain's or storyboard's own name and then the shot number (shots 2).")
     var stage: String?
+
+    @Argument(help: "The shot number, when STAGE is a chain's or storyboard's own name.")
+    var shot: Int?
 
     @Flag(help: "Print JSON instead of text.")
     var json = false
@@ -45,7 +49,7 @@ struct TakesCommand: AsyncParsableCommand {
                              profile: profile)
             }
         }
-        if let stage { takes.shots = [try project.shot(stage, in: takes)] }
+        if let stage { takes.shots = [try project.shot(shot.map { "\(stage)-\($0)" } ?? stage, in: takes)] }
         if json { return try Terminal.json(takes) }
         print(takes.shots.isEmpty ? "\(options.pipeline) has no generation stages" : takes.text())
     }

@@ -28,12 +28,12 @@ enum Terminal {
         FileHandle.standardError.write(Data(("\r\u{1B}[2K" + line + (done ? "\n" : "")).utf8))
     }
 
-    /// Pretty, key-sorted JSON on standard output (dates as ISO 8601 with `isoDates`; the
-    /// older commands keep their seconds since 2001 for the tools that read them).
-    static func json<T: Encodable>(_ value: T, isoDates: Bool = false) throws {
+    /// Pretty, key-sorted JSON on standard output, every date in ISO 8601 (as `run.json` and
+    /// the run log write them), whichever command prints it.
+    static func json<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        if isoDates { encoder.dateEncodingStrategy = .iso8601 }
+        encoder.dateEncodingStrategy = .iso8601
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }

@@ -45,7 +45,7 @@ public enum StarterPipeline: String, CaseIterable, Sendable {
                 vars:
                   place: "a lighthouse on a rocky coast"    # --var place="a glacier" changes it for one run
                 defaults:
-                  # Every generation: 480p for cheap drafts, 720p or 1080p to finish; 4 to 15 s a shot.
+                  # Every generation: 480p for cheap drafts, 720p or 1080p to finish; 4, 5, 6, 8, 10, 12 or 15 s a shot.
                   seedance: { resolution: 720p, aspect_ratio: "16:9", duration: 5 }
                 stages:
                   prompts:

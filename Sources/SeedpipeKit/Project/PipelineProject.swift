@@ -94,8 +94,13 @@ public struct PipelineProject: Sendable {
         } catch let error as PipelineError where !pluginProblems.isEmpty {
             throw PipelineError(error.diagnostics + pluginProblems.filter { !error.diagnostics.contains($0) })
         }
-        let unwarned = Self.warned.withLock { warned in pluginProblems.filter { warned.insert($0.formatted(as: "warning")).inserted } }
-        for problem in unwarned { warn(problem.formatted(as: "warning")) }
+        var warnings = pluginProblems.map { $0.formatted(as: "warning") }
+        if validated.graph.outputs.isEmpty {
+            warnings.append("\(name): warning: the pipeline has no `outputs:`, so a run hands over nothing in its out folder "
+                            + "(what its stages make stays in the cache); name the film, such as `outputs: { film: \"${film.video}\" }`")
+        }
+        let unwarned = Self.warned.withLock { warned in warnings.filter { warned.insert($0).inserted } }
+        for warning in unwarned { warn(warning) }
         return validated
     }
 

@@ -27,9 +27,9 @@ public struct GenerateStage: Stage {
     /// (the chain and storyboard pass the same through).
     static let parameterHelp: [String: String] = [
         "prompt": "what happens in the shot; {{cast.NAME}} cites a member of the cast",
-        "duration": "seconds of video: 4 to 15 (what is paid for)",
-        "resolution": "480p (drafts), 720p or 1080p",
-        "aspect_ratio": "the frame's shape: 16:9, 9:16, 1:1, 4:3, 3:4, 21:9 or adaptive",
+        "duration": "seconds of video (what is paid for): \(GenerationRequest.durations.map(String.init).joined(separator: ", "))",
+        "resolution": "\(GenerationRequest.resolutions.joined(separator: ", ")) (the first for drafts)",
+        "aspect_ratio": "the frame's shape: \(GenerationRequest.aspectRatios.joined(separator: ", "))",
         "generate_audio": "generate synchronized sound",
         "seed": "the same seed and request give the same clip",
         "return_last_frame": "ask the service for the clip's last frame as PNG (else it is extracted)",
@@ -72,9 +72,11 @@ public struct GenerateStage: Stage {
             outputs: [Port("video", .video), Port("last_frame", .image)],
             parameters: [
                 ParameterSpec("prompt", .string, required: true),
-                ParameterSpec("duration", .integer, default: .number(5)),
-                ParameterSpec("resolution", .string, default: .string("720p")),
-                ParameterSpec("aspect_ratio", .string, default: .string("16:9")),
+                // The API's values, from one definition (GenerationRequest): the schema's enums
+                // and the check's words both come from there.
+                ParameterSpec("duration", .integer, default: .number(5), allowed: GenerationRequest.durations.map { .number(Double($0)) }),
+                ParameterSpec("resolution", .string, default: .string("720p"), allowed: GenerationRequest.resolutions.map(Value.string)),
+                ParameterSpec("aspect_ratio", .string, default: .string("16:9"), allowed: GenerationRequest.aspectRatios.map(Value.string)),
                 ParameterSpec("generate_audio", .boolean, default: .bool(true)),
                 ParameterSpec("seed", .integer, default: .number(42)),
                 ParameterSpec("return_last_frame", .boolean, default: .bool(true)),
@@ -127,6 +129,12 @@ public struct GenerateStage: Stage {
                 problems.append("prompt: {{cast.\(name.text)}} names no member of this shot's cast"
                                 + (cast.isEmpty ? " (give the stage `cast: [\(name.member)]`)" : " (its cast: \(cast.keys.sorted().joined(separator: ", ")))"))
             }
+            // Any other tag would reach the paid API as literal text.
+            for tag in Self.tags(in: prompt) where !tag.hasPrefix("cast.") {
+                let name = tag.hasPrefix("vars.") ? String(tag.dropFirst(5)) : tag
+                problems.append("prompt: {{\(tag)}} is not filled in (a generation's prompt fills only {{cast.NAME}}), so it would be sent as written: "
+                                + "write `${vars.\(name)}` for a var of the pipeline, or the words themselves")
+            }
         }
         if urls["first_frame"] != nil, let images = urls["reference_images"], !images.isEmpty {
             problems.append("first_frame: cannot be sent with reference images (the API refuses the pair): drop `first_frame`, "
@@ -169,6 +177,17 @@ public struct GenerateStage: Stage {
             text = text.replacingOccurrences(of: "{{cast.\(name.text)}}", with: replacement)
         }
         return text
+    }
+
+    /// Every `{{…}}` tag of a prompt, as written between the braces (trimmed).
+    static func tags(in prompt: String) -> [String] {
+        var tags: [String] = []
+        var rest = Substring(prompt)
+        while let open = rest.range(of: "{{"), let close = rest[open.upperBound...].range(of: "}}") {
+            tags.append(String(rest[open.upperBound..<close.lowerBound]).trimmingCharacters(in: .whitespaces))
+            rest = rest[close.upperBound...]
+        }
+        return tags
     }
 
     /// The `{{cast.NAME}}` and `{{cast.NAME.note}}` tags of a prompt.
