@@ -118,6 +118,54 @@ import Testing
     }
 }
 
+extension CrashResumeTests {
+    /// After a kill while generations were processing, `plan` is the bill: what was sent is
+    /// `resume` (nothing new), the limits judge only what is new, and the rerun fetches what
+    /// was sent, submits only the rest and says so.
+    @Test func afterAKillThePlanCountsOnlyWhatIsNew() async throws {
+        let folder = TemporaryFolder("crash-plan")
+        try Self.pipeline.write(to: folder.file("crash.yaml"), atomically: true, encoding: .utf8)
+        let clock = ManualClock()
+        let (emulator, url) = try await startEmulator(clock: clock)
+        let child = try launch(folder, backend: url, cache: "cache", out: "out")
+        // g1 and g3 are sent at once (g2 starts on g1's last frame): both held processing.
+        let sent = await eventually { await journaledGenerations(folder.file("cache")).filter { $0.state == .submitted }.count == 2 }
+        try #require(sent, "g1 and g3 were submitted")
+        kill(child.processIdentifier, SIGKILL)
+        await child.exited()
+        clock.runFreely()
+        var environment = ProcessInfo.processInfo.environment
+        environment["SEGMIND_API_KEY"] = Self.key
+        let backend = ["--backend", url.absoluteString, "--cache", "cache"]
+        let plan = try await SeedpipeBinary.run(["plan", "crash.yaml", "--json"] + backend, in: folder, environment: environment)
+        try #require(plan.status == 0, "\(plan.stderr)")
+        let planned = try #require(try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any])
+        let steps = planned["steps"] as? [[String: Any]] ?? []
+        let status = Dictionary(uniqueKeysWithValues: steps.map { ($0["stage"] as? String ?? "", $0["status"] as? String ?? "") })
+        #expect(status["g1"] == "resume" && status["g3"] == "resume" && status["g2"] == "generate", "\(status)")
+        #expect(planned["generations"] as? Int == 1, "only g2 is new: \(plan.stdout)")
+        let text = try await SeedpipeBinary.run(["plan", "crash.yaml"] + backend, in: folder, environment: environment)
+        #expect(text.stdout.contains("2 to resume (sent before, nothing new to pay)") && text.stdout.contains("1 generation to pay for"),
+                "\(text.stdout)")
+        // The limits judge what is new: none refuses, one allows.
+        let refused = try await SeedpipeBinary.run(["run", "crash.yaml", "--out", "out", "--max-generations", "0"] + backend,
+                                                   in: folder, environment: environment)
+        let submittedAfterRefusal = await emulator.stats().submitted
+        #expect(refused.status != 0 && submittedAfterRefusal == 2, "\(refused.stderr)")
+        let run = try await SeedpipeBinary.run(["run", "crash.yaml", "--out", "out", "--max-generations", "1"] + backend,
+                                               in: folder, environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(await emulator.stats().submitted == 3, "each generation submitted once across both runs")
+        #expect(run.stderr.contains("fetched 2 generations sent before it was interrupted (nothing new paid)"), "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.file("out/run.json"))) as? [String: Any])
+        #expect(summary["generationsPaid"] as? Int == 1, "this run paid for g2 alone: \(summary)")
+        // What was paid before is still kept as paid work.
+        let ls = try await SeedpipeBinary.run(["cache", "ls", "--cache", "cache"], in: folder, environment: environment)
+        #expect(ls.stdout.contains("3 paid generations"), "\(ls.stdout)")
+        await emulator.stop()
+    }
+}
+
 extension Process {
     /// Waits for the process to end without blocking a thread.
     func exited() async {

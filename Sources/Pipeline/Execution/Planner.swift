@@ -9,6 +9,9 @@ public struct Plan: Sendable {
         case run
         /// Work that costs money (the stage declares a cost): a paid generation.
         case generate
+        /// Paid work an earlier run started and did not finish (a generation sent before an
+        /// interruption, its request id journaled): the run fetches it, paying nothing new.
+        case resume
     }
 
     public struct Step: Sendable, Codable {
@@ -92,6 +95,12 @@ public enum Planner {
                 continue
             }
             let full = step.stage.cost(values)
+            if !full.isFree, let record = try? await storage.journal.read(key), step.stage.resumes(record) {
+                steps.append(.init(stage: step.node.name, kind: step.node.kind, status: .resume,
+                                   reason: "sent before the last run stopped: fetched, nothing new to pay", cost: .free, key: key,
+                                   take: step.node.take))
+                continue
+            }
             if let predicted = step.stage.predict(StageInvocation(name: step.node.name, values: values, take: step.node.take)) {
                 known[step.node.name] = predicted
             }

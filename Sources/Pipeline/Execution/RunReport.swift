@@ -25,10 +25,12 @@ public struct RunReport: Sendable {
     public var succeeded: Bool { failures.isEmpty && stages.values.allSatisfy { !$0.skipped } }
     /// What the run paid for, all stages together.
     public var cost: Cost { stages.values.map(\.cost).reduce(.free, +) }
-    /// What was really paid for (not emulated).
-    public var paid: Cost { stages.values.map(\.cost).filter { !$0.emulated }.reduce(.free, +) }
-    /// What an emulator made in place of paid generations.
-    public var emulated: Cost { stages.values.map(\.cost).filter(\.emulated).reduce(.free, +) }
+    /// What this run really paid for (not emulated, not paid by an earlier run and resumed).
+    public var paid: Cost { stages.values.map(\.cost).filter { !$0.emulated && !$0.resumed }.reduce(.free, +) }
+    /// What an emulator made in place of paid generations (in this run).
+    public var emulated: Cost { stages.values.map(\.cost).filter { $0.emulated && !$0.resumed }.reduce(.free, +) }
+    /// Generations an earlier, interrupted run sent that this one fetched: nothing new paid.
+    public var resumed: Cost { stages.values.map(\.cost).filter(\.resumed).reduce(.free, +) }
 
     /// The first failure in the pipeline's order (the one to tell a person about).
     public func firstFailure(in pipeline: ValidatedPipeline) -> PipelineError? {

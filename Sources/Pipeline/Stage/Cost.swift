@@ -11,12 +11,16 @@ public struct Cost: Sendable, Hashable, Codable, CustomStringConvertible {
     /// Made by an emulator: counted as the generations it stands for, so a plan and its run
     /// agree, but nothing is paid (not marked paid in the cache, no price learned from it).
     public var emulated: Bool
+    /// Paid for by an earlier run of this cache, and fetched by this one (a generation sent
+    /// before an interruption): still paid work, kept as such, but not this run's spending.
+    public var resumed: Bool
 
-    public init(generations: Int = 0, seconds: Double = 0, money: Double? = nil, emulated: Bool = false) {
+    public init(generations: Int = 0, seconds: Double = 0, money: Double? = nil, emulated: Bool = false, resumed: Bool = false) {
         self.generations = generations
         self.seconds = seconds
         self.money = money
         self.emulated = emulated
+        self.resumed = resumed
     }
 
     public static let free = Cost()
@@ -31,7 +35,9 @@ public struct Cost: Sendable, Hashable, Codable, CustomStringConvertible {
         let money: Double? = if lhs.isFree { rhs.money } else if rhs.isFree { lhs.money }
                              else { lhs.money.flatMap { a in rhs.money.map { a + $0 } } }
         let emulated = (lhs.isFree || lhs.emulated) && (rhs.isFree || rhs.emulated) && !(lhs.isFree && rhs.isFree)
-        return Cost(generations: lhs.generations + rhs.generations, seconds: lhs.seconds + rhs.seconds, money: money, emulated: emulated)
+        let resumed = (lhs.isFree || lhs.resumed) && (rhs.isFree || rhs.resumed) && !(lhs.isFree && rhs.isFree)
+        return Cost(generations: lhs.generations + rhs.generations, seconds: lhs.seconds + rhs.seconds, money: money, emulated: emulated,
+                    resumed: resumed)
     }
 
     public var description: String {
@@ -39,10 +45,11 @@ public struct Cost: Sendable, Hashable, Codable, CustomStringConvertible {
         var text = "\(generations) generation\(generations == 1 ? "" : "s"), \(Value.number(seconds).text) s"
         if let money { text += ", $\(String(format: "%.2f", money))" }
         if emulated { text += ", emulated" }
+        if resumed { text += ", paid before" }
         return text
     }
 
-    enum CodingKeys: String, CodingKey { case generations, seconds, money, emulated }
+    enum CodingKeys: String, CodingKey { case generations, seconds, money, emulated, resumed }
 
     /// Records written before there was `emulated` have none: not emulated.
     public init(from decoder: any Decoder) throws {
@@ -51,6 +58,7 @@ public struct Cost: Sendable, Hashable, Codable, CustomStringConvertible {
         seconds = try container.decode(Double.self, forKey: .seconds)
         money = try container.decodeIfPresent(Double.self, forKey: .money)
         emulated = try container.decodeIfPresent(Bool.self, forKey: .emulated) ?? false
+        resumed = try container.decodeIfPresent(Bool.self, forKey: .resumed) ?? false
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -59,6 +67,7 @@ public struct Cost: Sendable, Hashable, Codable, CustomStringConvertible {
         try container.encode(seconds, forKey: .seconds)
         try container.encodeIfPresent(money, forKey: .money)
         if emulated { try container.encode(true, forKey: .emulated) }
+        if resumed { try container.encode(true, forKey: .resumed) }
     }
 }
 

@@ -33,6 +33,10 @@ public protocol Stage: Sendable {
     /// `.null`): it then gives only the outputs that follow from what is known, so `plan` can
     /// see past a take selector whose picked take is made when another is not. False by default.
     var predictsFromPartialInputs: Bool { get }
+    /// Whether this action's journal record stands for paid work an earlier run started and
+    /// the next run finishes without paying again (a generation whose request was accepted):
+    /// `plan` shows it as ``Plan/Status/resume`` and counts nothing new. False by default.
+    func resumes(_ record: JournalRecord) -> Bool
     func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value]
     /// What it is for, its ports and parameters in words, and an example `with:` that
     /// `validate` accepts (`seedpipe stages KIND`, `seedpipe schema`).
@@ -75,6 +79,7 @@ extension Stage {
     public func cost(_ parameters: [String: Value]) -> Cost { .free }
     public func predict(_ invocation: StageInvocation) -> [String: Value]? { nil }
     public var predictsFromPartialInputs: Bool { false }
+    public func resumes(_ record: JournalRecord) -> Bool { false }
 }
 
 /// What a stage takes and makes.

@@ -9,8 +9,10 @@ extension Plan {
     /// with several takes a line saying which take each uses and how many takes the run adds.
     public var summary: String {
         let cached = steps.filter { $0.status == .cached }.count
-        let toRun = steps.count - cached
-        var text = "plan: \(cached) cached, \(toRun) to run; \(plural(generations, "generation")) "
+        let resuming = steps.filter { $0.status == .resume }.count
+        let toRun = steps.count - cached - resuming
+        var text = "plan: \(cached) cached, " + (resuming > 0 ? "\(resuming) to resume (sent before, nothing new to pay), " : "")
+            + "\(toRun) to run; \(plural(generations, "generation")) "
         if cost.emulated {
             // An emulator's work: what it bills is its own credits, not money.
             text += "to emulate (\(secondsToPay) s of video"
@@ -43,6 +45,9 @@ extension RunReport {
         if emulated.generations > 0 {
             let credits = (emulated.money ?? 0) > 0 ? String(format: ", $%.2f of emulator credits", emulated.money!) : ""
             text += "; emulated \(plural(emulated.generations, "generation")) (\(Int(emulated.seconds.rounded())) s of video\(credits), nothing paid)"
+        }
+        if resumed.generations > 0 {
+            text += "; fetched \(plural(resumed.generations, "generation")) sent before it was interrupted (nothing new paid)"
         }
         return text
     }

@@ -203,6 +203,13 @@ public struct GenerateStage: Stage {
         return names
     }
 
+    /// A generation whose request an earlier run sent (accepted, its id journaled) is fetched
+    /// by the next run without paying again: `plan` says `resume` for it.
+    public func resumes(_ record: JournalRecord) -> Bool {
+        guard let entry = try? record.payload.decode(GenerationEntry.self) else { return false }
+        return [.submitted, .completed].contains(entry.state) && entry.requestID != nil
+    }
+
     /// Generates (or resumes) the shot. A generation refused by moderation (it ends FAILED
     /// and is not billed) is tried again with the next seed, `retries_on_blocked` times;
     /// the seeds step by the shot's declared takes, so a retry never lands on another take's
@@ -216,7 +223,9 @@ public struct GenerateStage: Stage {
         // An emulator's clip whose files are gone (collected: emulated work is not kept as paid
         // work is) cannot be fetched again (the built-in emulator lived for one run): made again, free.
         if let done = entry, done.emulated == true, done.state == .downloaded { entry = nil }
-        let run = Run(stage: self, service: try context.services.require(SeedanceService.self), context: context)
+        var run = Run(stage: self, service: try context.services.require(SeedanceService.self), context: context)
+        // Sent by an earlier run of this cache (interrupted before it was downloaded): fetched now, paid then.
+        run.resumed = entry.map { [.submitted, .completed].contains($0.state) && $0.requestID != nil && $0.adoptedFrom == nil } ?? false
         let retries = invocation["retries_on_blocked"]?.number.map { Int($0) } ?? Self.defaultRetriesOnBlocked
         let stride = max(invocation.take?.stride ?? 1, 1)
         let baseSeed = Int(invocation["seed"]?.number ?? 42)
@@ -237,6 +246,7 @@ public struct GenerateStage: Stage {
                 }
                 context.logger.warning("\(invocation.name): refused by moderation at seed \(seed); trying seed \(baseSeed + stride * refusals.count)")
                 entry = nil
+                run.resumed = false
             }
         }
     }
@@ -258,6 +268,8 @@ private struct Run {
     let context: StageContext
     /// This machine's claim in the team's journal, while it owns the generation.
     var seat: TeamSeat?
+    /// Whether the generation was sent by an earlier run (its cost is reported as paid before).
+    var resumed = false
     var client: SeedanceClient { service.client }
 
     init(stage: GenerateStage, service: SeedanceService, context: StageContext) {
@@ -645,7 +657,8 @@ private struct Run {
         if entry.adoptedFrom != nil {
             context.reportCost(Cost(generations: 0, seconds: 0, money: 0, emulated: entry.emulated == true))  // paid for by its owner
         } else if entry.cost != nil || entry.emulated == true {
-            context.reportCost(Cost(generations: 1, seconds: Double(entry.seconds), money: entry.cost ?? 0, emulated: entry.emulated == true))
+            context.reportCost(Cost(generations: 1, seconds: Double(entry.seconds), money: entry.cost ?? 0, emulated: entry.emulated == true,
+                                    resumed: resumed))
         }
         return outputs
     }
