@@ -72,7 +72,7 @@ struct CacheCommand: ParsableCommand {
     /// Records of work an emulator made (not paid: `gc` may remove them).
     static func emulated(_ records: [ActionRecord]) -> Int { records.filter { $0.cost?.emulated == true }.count }
 
-    struct Verify: ParsableCommand {
+    struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify", abstract: "Re-hash every object; remove those whose bytes changed (they are rebuilt on the next run).",
             discussion: """
@@ -83,9 +83,10 @@ struct CacheCommand: ParsableCommand {
 
         @OptionGroup var global: GlobalOptions
 
-        func run() throws {
+        func run() async throws {
             global.apply()
-            let store = try location.local().store
+            let cache = try location.local()
+            let store = cache.store
             var bad = 0
             let objects = store.allObjects()
             for object in objects where (try? ContentDigest.sha256(of: store.location(of: object.digest))) != object.digest {
@@ -93,8 +94,16 @@ struct CacheCommand: ParsableCommand {
                 store.remove(object.digest)
                 print("corrupted: \(object.digest) (removed)")
             }
-            print("\(plural(objects.count, "object")) checked, \(bad) corrupted")
-            if bad > 0 { throw CheckFailure(message: "\(bad) corrupted objects were removed; the next run rebuilds them") }
+            // A record naming an object that is gone is not a cached result: removed, remade next run.
+            let incomplete = await CacheCollector(store: store, actions: cache.actions, journal: cache.journal).incompleteRecords()
+            for (record, missing) in incomplete {
+                await cache.actions.remove(record.key)
+                print("incomplete: \(record.stage) (\(record.kind)) names \(plural(missing.count, "missing object")) (\(missing.map { String($0.prefix(12)) }.joined(separator: ", "))); its record was removed")
+            }
+            print("\(plural(objects.count, "object")) checked, \(bad) corrupted, \(plural(incomplete.count, "incomplete record"))")
+            if bad > 0 || !incomplete.isEmpty {
+                throw CheckFailure(message: "\(bad) corrupted objects and \(incomplete.count) incomplete records were removed; the next run rebuilds them (paid generations are fetched again, not paid twice)")
+            }
         }
     }
 
@@ -135,47 +144,9 @@ struct CacheCommand: ParsableCommand {
                 throw ValidationError("a run is using this cache; try gc again when it has finished")
             }
             defer { withExtendedLifetime(lock) {} }
-            var records = await cache.actions.allRecords().sorted { $0.createdAt < $1.createdAt }
-            var removed = 0
-            func remove(_ record: ActionRecord) async {
-                await cache.actions.remove(record.key)
-                records.removeAll { $0.key == record.key }
-                removed += 1
-            }
-            if let olderThan, let age = Self.seconds(olderThan) {
-                for record in records where Date().timeIntervalSince(record.createdAt) > age && (includePaid || !record.paid) {
-                    await remove(record)
-                }
-            }
-            var kept = Set(records.flatMap { $0.outputs.values.flatMap(\.artifacts).map(\.digest) })
-            if !includePaid {
-                // Downloaded generations stay, even without their action record. The journal
-                // entries themselves always stay: they hold the request ids to recover from.
-                // Whatever a journal record names is kept: a stage journals what it paid for
-                // (an emulator's work is not paid for: it may go, and is made again for nothing).
-                kept.formUnion(try await cache.journal.all().filter { $0.payload.object?["emulated"]?.bool != true }
-                    .flatMap { $0.payload.artifacts.map(\.digest) })
-            }
-            var freed = 0
-            var objects = cache.store.allObjects()
-            for object in objects where !kept.contains(object.digest) {
-                cache.store.remove(object.digest)
-                freed += object.size
-            }
-            objects = cache.store.allObjects()
-            if let maxSize, let limit = Self.bytes(maxSize) {
-                var total = objects.map(\.size).reduce(0, +)
-                for record in records where total > limit && (includePaid || !record.paid) {
-                    await remove(record)
-                    for artifact in record.outputs.values.flatMap(\.artifacts) where !records.contains(where: {
-                        $0.outputs.values.flatMap(\.artifacts).contains(artifact)
-                    }) {
-                        cache.store.remove(artifact.digest)
-                        total -= artifact.size
-                        freed += artifact.size
-                    }
-                }
-            }
+            let outcome = try await CacheCollector(store: cache.store, actions: cache.actions, journal: cache.journal)
+                .collect(olderThan: olderThan.flatMap(Self.seconds), maxSize: maxSize.flatMap(Self.bytes), includePaid: includePaid)
+            let (removed, freed) = (outcome.removedRecords, outcome.freedBytes)
             print("removed \(plural(removed, "result")), freed \(Format.bytes(freed))\(includePaid ? "" : "; paid generations kept")")
         }
 
