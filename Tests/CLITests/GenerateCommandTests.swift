@@ -2,6 +2,7 @@ import Foundation
 import Media
 import MediaTestSupport
 import SeedanceAPI
+import SeedanceEmulator
 import Testing
 
 @Suite(.timeLimit(.minutes(10))) struct GenerateCommandTests {
@@ -53,6 +54,44 @@ import Testing
         let outcome = try await SeedpipeBinary.run(["generate", "--resume", "no-such-id", "-o", "x.mp4"], in: folder)
         #expect(outcome.status == 3)
         #expect(outcome.stderr.contains("HTTP 404"))
+    }
+}
+
+extension GenerateCommandTests {
+    /// `seedpipe generate` journals its request as a pipeline's generation does: interrupted
+    /// while the clip is processing, the same command run again fetches that request.
+    @Test func theSameCommandAfterAnInterruptionPaysNothingNew() async throws {
+        let clock = ManualClock()
+        var configuration = EmulatorConfiguration(apiKey: "generate-key", latency: .seconds(30), preset: "ultrafast", identifiesAsEmulator: false)
+        configuration.clock = clock
+        let emulator = try SeedanceEmulator(configuration: configuration)
+        let url = try await emulator.start()
+        var environment = ProcessInfo.processInfo.environment
+        environment["SEGMIND_API_KEY"] = "generate-key"
+        let arguments = ["generate", "--prompt", "A heron lifts off", "--backend", url.absoluteString, "-o", "heron.mp4"] + small
+        let child = Process()
+        child.executableURL = SeedpipeBinary.url
+        child.arguments = arguments
+        child.currentDirectoryURL = folder.url
+        child.environment = environment
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        let sent = await eventually { await journaledGenerations(folder.file(".seedpipe")).contains { $0.state == .submitted } }
+        try #require(sent, "the request was sent and journaled")
+        child.interrupt()
+        await child.exited()
+        clock.runFreely()
+        let again = try await SeedpipeBinary.run(arguments, in: folder, environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("was sent for this same request by an earlier `seedpipe generate`: fetching it, nothing new paid"), "\(again.stderr)")
+        #expect(await emulator.stats().submitted == 1, "paid once")
+        #expect(try MediaInfo.probe(folder.file("heron.mp4")).video != nil)
+        // Another request is another generation.
+        let other = try await SeedpipeBinary.run(arguments.map { $0 == "A heron lifts off" ? "A heron lands" : $0 }, in: folder, environment: environment)
+        let submitted = await emulator.stats().submitted
+        #expect(other.status == 0 && submitted == 2, "\(other.stderr)")
+        await emulator.stop()
     }
 }
 

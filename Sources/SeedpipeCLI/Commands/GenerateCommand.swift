@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import SeedanceAPI
+import Stages
 
 struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,7 +21,9 @@ struct GenerateCommand: AsyncParsableCommand {
                   --resolution 1080p --return-last-frame -o shot1.mp4
 
             A wait that timed out is fetched later, without paying again, by its
-            request id: seedpipe generate --resume REQUEST_ID -o shot1.mp4
+            request id: seedpipe generate --resume REQUEST_ID -o shot1.mp4, or by running
+            the same command again: each request sent is journaled in the cache (--cache,
+            default .seedpipe here), so the same request is fetched, never paid twice.
             """
     )
 
@@ -55,6 +59,9 @@ struct GenerateCommand: AsyncParsableCommand {
 
     @Option(help: "Wait for an earlier request instead of submitting a new one.")
     var resume: String?
+
+    @Option(help: "The cache whose journal remembers each request sent, so the same command run again pays nothing new (default: .seedpipe here, or $SEEDPIPE_CACHE).")
+    var cache: String?
 
     @Option(help: "Seconds to wait before giving up (the request keeps running).")
     var timeout: Double = 900
@@ -97,7 +104,7 @@ struct GenerateCommand: AsyncParsableCommand {
         global.apply()
         let connection = try await backend.connect()
         do {
-            try await generate(with: connection.client)
+            try await generate(with: connection.client, emulated: connection.emulated)
             await connection.close()
         } catch {
             await connection.close()
@@ -105,10 +112,67 @@ struct GenerateCommand: AsyncParsableCommand {
         }
     }
 
-    private func generate(with client: SeedanceClient) async throws {
+    /// The request an earlier run sent (journaled as an intent, its answer lost), found in
+    /// request history by its body; nil when it never arrived.
+    static func inHistory(_ entry: GenerationEntry, client: SeedanceClient) async throws -> HistoryEntry? {
+        let day = DateFormatter()
+        day.locale = Locale(identifier: "en_US_POSIX")
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.dateFormat = "yyyy-MM-dd"
+        let (from, to) = (day.string(from: entry.createdAt.addingTimeInterval(-86_400)), day.string(from: Date()))
+        for page in 1...10 {
+            let listing = try await client.history(page: page, perPage: 100, from: from, to: to)
+            for row in listing.data {
+                if let body = row.requestBody, let value = try? Value(encoding: body), value == entry.requestBody { return row }
+            }
+            if listing.data.count < 100 { break }
+        }
+        return nil
+    }
+
+    /// The cache whose journal remembers each request sent: `--cache`, else `$SEEDPIPE_CACHE`, else `.seedpipe` here.
+    var cacheFolder: URL {
+        URL(fileURLWithPath: cache ?? ProcessInfo.processInfo.environment["SEEDPIPE_CACHE"] ?? ".seedpipe")
+    }
+
+    /// What identifies this request across runs of the command: its parameters, with each
+    /// local file by the SHA-256 of its bytes (its upload URL differs every time).
+    func identity() throws -> String {
+        func named(_ path: String?) throws -> String? {
+            guard let path else { return nil }
+            return Self.isURL(path) ? path : "sha256:" + (try ContentDigest.sha256(of: URL(fileURLWithPath: path)))
+        }
+        let described = request(prompt: prompt ?? "", first: try named(firstFrame), last: try named(lastFrame))
+        return try Value(encoding: described).canonicalJSON
+    }
+
+    private func generate(with client: SeedanceClient, emulated: Bool) async throws {
         let job: SubmittedJob
+        // Journaled as a pipeline's generation is: the same command run again (after Ctrl-C, a
+        // crash, a lost connection) fetches the request it sent instead of paying again.
+        let journal = try LocalJournal(root: cacheFolder.appendingPathComponent("journal"))
+        let key = "generate-" + ContentDigest.sha256(of: Data(try identity().utf8))
+        let stage = URL(fileURLWithPath: output).lastPathComponent
+        func write(_ entry: GenerationEntry) async throws {
+            try await journal.write(JournalRecord(key: key, kind: GenerateStage.kind, pipeline: "generate", stage: stage,
+                                                  payload: try Value(encoding: entry)))
+        }
+        var entry = resume == nil ? await GenerationEntry.find(key, in: journal) : nil
+        if entry?.state == .failed { entry = nil }
         if let resume {
             job = client.job(requestID: resume)
+        } else if let known = entry, let requestID = known.requestID {
+            Terminal.note("request \(requestID) was sent for this same request by an earlier `seedpipe generate`: fetching it, nothing new paid")
+            job = client.job(requestID: requestID)
+        } else if let known = entry, let match = try await Self.inHistory(known, client: client) {
+            // Sent before, its answer lost (an interruption between the submit and its reply).
+            Terminal.note("request \(match.requestID) was sent for this same request (found in request history): fetching it, nothing new paid")
+            var found = known
+            found.requestID = match.requestID
+            found.state = .submitted
+            try await write(found)
+            entry = found
+            job = client.job(requestID: match.requestID)
         } else {
             let local = [firstFrame, lastFrame].compactMap { $0 }.filter { !Self.isURL($0) }
             var uploaded: [String: String] = [:]
@@ -117,8 +181,16 @@ struct GenerateCommand: AsyncParsableCommand {
                 let urls = try await client.upload(local.map { URL(fileURLWithPath: $0) })
                 uploaded = Dictionary(uniqueKeysWithValues: zip(local, urls))
             }
-            job = try await client.submit(request(prompt: prompt!, first: firstFrame.map { uploaded[$0] ?? $0 },
-                                                  last: lastFrame.map { uploaded[$0] ?? $0 }))
+            let sent = request(prompt: prompt!, first: firstFrame.map { uploaded[$0] ?? $0 }, last: lastFrame.map { uploaded[$0] ?? $0 })
+            var intent = GenerationEntry(key: key, pipeline: "generate", stage: stage, requestBody: try Value(encoding: sent),
+                                         seconds: sent.effectiveDuration)
+            intent.emulated = emulated ? true : nil
+            try await write(intent)
+            job = try await client.submit(sent)
+            intent.requestID = job.requestID
+            intent.state = .submitted
+            try await write(intent)
+            entry = intent
             Terminal.note("submitted request \(job.requestID)")
         }
         let progress = ProgressLine()
@@ -136,6 +208,10 @@ struct GenerateCommand: AsyncParsableCommand {
             let framePath = destination.deletingPathExtension().relativePath + "-last.png"
             try await client.download(frame, to: URL(fileURLWithPath: framePath))
             written.append(framePath)
+        }
+        if var done = entry {
+            done.state = .downloaded
+            try await write(done)
         }
         print("wrote \(written.joined(separator: " and ")) (request \(job.requestID))")
     }
