@@ -160,6 +160,7 @@ let package = Package(
             "SeedanceAPI", "SeedanceEmulator", "SeedanceTestSupport", "PipelineTesting", "Media", "MediaTestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // The emulator itself: its clips, its history, and the official Python client against it.
         .testTarget(name: "SeedanceEmulatorTests", dependencies: [

@@ -245,6 +245,8 @@ public enum PipelineValidator {
     static func knownValueProblems(_ steps: [ValidatedPipeline.Step]) -> [Diagnostic] {
         var diagnostics: [Diagnostic] = []
         var known: [String: [String: Value]] = [:]
+        /// Media not made yet whose length is known (``Stage/estimatedDurations(_:)``).
+        var estimates: [String: [String: Double]] = [:]
         func value(_ expression: ValueExpression) -> Value? {
             switch expression {
             case .literal(let value): return value
@@ -276,6 +278,10 @@ public enum PipelineValidator {
         func placeholder(_ expression: ValueExpression) -> Value {
             if let known = value(expression) { return known }
             if case .list(let items) = expression { return .list(items.map(placeholder)) }
+            if case .reference(let reference) = expression, reference.index == nil,
+               let seconds = estimates[reference.stage]?[reference.output] {
+                return MediaEstimate.value(seconds: seconds)
+            }
             return .null
         }
         for step in steps {
@@ -294,6 +300,8 @@ public enum PipelineValidator {
                     if !diagnostics.contains(problem) { diagnostics.append(problem) }
                 }
             }
+            let durations = step.stage.estimatedDurations(everything)
+            if !durations.isEmpty { estimates[step.node.name] = durations }
             let resolved = step.with.compactMapValues(value)
             if resolved.count == step.with.count,
                let predicted = step.stage.predict(StageInvocation(name: step.node.name, values: resolved, take: step.node.take)) {

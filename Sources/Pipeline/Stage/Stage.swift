@@ -37,6 +37,10 @@ public protocol Stage: Sendable {
     /// the next run finishes without paying again (a generation whose request was accepted):
     /// `plan` shows it as ``Plan/Status/resume`` and counts nothing new. False by default.
     func resumes(_ record: JournalRecord) -> Bool
+    /// The length in seconds of the media outputs a run with these parameters (literals, and
+    /// inputs as ``MediaEstimate`` stand-ins where known) will make, when it is known before
+    /// running: a generation's `duration`, a trim's cut, a join's sum. Empty by default.
+    func estimatedDurations(_ parameters: [String: Value]) -> [String: Double]
     func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value]
     /// What it is for, its ports and parameters in words, and an example `with:` that
     /// `validate` accepts (`seedpipe stages KIND`, `seedpipe schema`).
@@ -80,6 +84,7 @@ extension Stage {
     public func predict(_ invocation: StageInvocation) -> [String: Value]? { nil }
     public var predictsFromPartialInputs: Bool { false }
     public func resumes(_ record: JournalRecord) -> Bool { false }
+    public func estimatedDurations(_ parameters: [String: Value]) -> [String: Double] { [:] }
 }
 
 /// What a stage takes and makes.

@@ -203,6 +203,12 @@ public struct GenerateStage: Stage {
         return names
     }
 
+    /// The clip lasts the duration it asks for (5 s when not given).
+    public func estimatedDurations(_ parameters: [String: Value]) -> [String: Double] {
+        guard let seconds = parameters["duration"].map({ $0 == .null ? nil : $0.number }) ?? 5 else { return [:] }
+        return ["video": seconds]
+    }
+
     /// A generation whose request an earlier run sent (accepted, its id journaled) is fetched
     /// by the next run without paying again: `plan` says `resume` for it.
     public func resumes(_ record: JournalRecord) -> Bool {

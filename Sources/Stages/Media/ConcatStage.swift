@@ -46,7 +46,54 @@ public struct ConcatStage: Stage {
             }
             problems += items.enumerated().compactMap { ClipTime.problem(value.list == nil ? name : "\(name)[\($0.offset)]", $0.element) }
         }
+        // Clips whose length is known before they are made (a generation's duration): trims and
+        // a crossfade that do not fit them are refused now, not after the clips were paid for.
+        let lengths = (parameters["clips"]?.list ?? []).map(MediaEstimate.duration(of:))
+        let kept = Self.keptLengths(parameters, lengths: lengths)
+        for (index, length) in lengths.enumerated() {
+            guard let length, let left = kept[index], left <= 1e-9 else { continue }
+            let (head, tail) = Self.trim(parameters, index)
+            problems.append("\(head > 0 ? "trim_head" : "trim_tail"): cuts \(Value.number(head + tail).text) s from clip \(index + 1) of "
+                            + "\(lengths.count), which lasts \(Value.number(length).text) s (as its generation asks): nothing would be left of it")
+        }
+        if parameters["transition"]?.string == "crossfade", let seconds = parameters["transition_seconds"]?.number, lengths.count > 1 {
+            for (index, left) in kept.enumerated() {
+                guard let left, left > 1e-9, seconds >= left - 1e-9 else { continue }
+                problems.append("transition_seconds: a \(Value.number(seconds).text) s crossfade is as long as clip \(index + 1) "
+                                + "(\(Value.number(left).text) s\(Self.trim(parameters, index) != (0, 0) ? " once trimmed" : "")): make it shorter than every clip")
+                break
+            }
+        }
         return problems
+    }
+
+    /// The film's length, when every clip's is known: the clips as trimmed, less each crossfade.
+    public func estimatedDurations(_ parameters: [String: Value]) -> [String: Double] {
+        let lengths = (parameters["clips"]?.list ?? []).map(MediaEstimate.duration(of:))
+        let kept = Self.keptLengths(parameters, lengths: lengths)
+        guard !kept.isEmpty, kept.allSatisfy({ $0 != nil }) else { return [:] }
+        let fades = parameters["transition"]?.string == "crossfade" ? (parameters["transition_seconds"]?.number ?? 0.5) * Double(kept.count - 1) : 0
+        return ["video": max(0, kept.compactMap { $0 }.reduce(0, +) - fades)]
+    }
+
+    /// Seconds cut from clip `index`'s head and tail (`trim_head`, `trim_tail`: one for all, or one per clip).
+    static func trim(_ parameters: [String: Value], _ index: Int) -> (head: Double, tail: Double) {
+        func time(_ name: String) -> Double {
+            guard let value = parameters[name], value != .null else { return 0 }
+            let item = value.list.map { index < $0.count ? $0[index] : .null } ?? value
+            return ClipTime(item)?.seconds() ?? 0
+        }
+        return (time("trim_head"), time("trim_tail"))
+    }
+
+    /// Each clip's length once trimmed, where its length is known.
+    static func keptLengths(_ parameters: [String: Value], lengths: [Double?]) -> [Double?] {
+        lengths.enumerated().map { index, length in
+            length.map { length in
+                let (head, tail) = trim(parameters, index)
+                return length - head - tail
+            }
+        }
     }
 
     /// Each clip's trim, from `trim_head` and `trim_tail` (one value for all, or one per clip).

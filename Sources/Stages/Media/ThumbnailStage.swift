@@ -21,7 +21,7 @@ public struct ThumbnailStage: Stage {
 
     public var signature: StageSignature {
         StageSignature(inputs: [Port("video", .video)], outputs: [Port("image", .image), Port("sheet", .image, required: false)],
-                       parameters: [ParameterSpec("at", .number, default: .number(0)),
+                       parameters: [ParameterSpec("at", .number, default: .number(0), range: 0...1_000_000),
                                     ParameterSpec("width", .integer, range: 2...16384),
                                     ParameterSpec("sheet_columns", .integer, default: .number(0), range: 0...16),
                                     ParameterSpec("sheet_rows", .integer, default: .number(3), range: 1...16),

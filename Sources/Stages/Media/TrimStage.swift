@@ -30,6 +30,14 @@ enum ClipTime: Hashable {
         }
     }
 
+    /// Seconds, frames counted at `rate` (a generated clip's 24 fps when the clip is not made yet).
+    func seconds(at rate: Double = 24) -> Double {
+        switch self {
+        case .seconds(let seconds): seconds
+        case .frames(let frames): Double(frames) / rate
+        }
+    }
+
     /// Why `value` is not one, for `check`.
     static func problem(_ name: String, _ value: Value?) -> String? {
         guard let value, value != .null else { return nil }
@@ -65,7 +73,28 @@ public struct TrimStage: Stage {
         if parameters["end"].map({ $0 != .null }) == true, parameters["duration"].map({ $0 != .null }) == true {
             problems.append("duration: give end or duration, not both")
         }
+        // The clip's length known before it is made (a generation's duration): a cut outside it is refused now.
+        if let length = MediaEstimate.duration(of: parameters["video"]) {
+            let start = parameters["start"].flatMap(ClipTime.init)?.seconds() ?? 0
+            let text = Value.number(length).text
+            if start >= length {
+                problems.append("start: \(parameters["start"]!.text) is past the end of the clip (\(text) s, as its generation asks)")
+            } else if let end = parameters["end"].flatMap(ClipTime.init)?.seconds(), end > length + 1e-9 {
+                problems.append("end: \(parameters["end"]!.text) is past the end of the clip (\(text) s, as its generation asks)")
+            } else if let duration = parameters["duration"].flatMap(ClipTime.init)?.seconds(), start + duration > length + 1e-9 {
+                problems.append("duration: \(parameters["duration"]!.text) from \(Value.number(start).text) s runs past the end of the clip (\(text) s, as its generation asks)")
+            }
+        }
         return problems
+    }
+
+    /// The cut's length, when the clip's is known.
+    public func estimatedDurations(_ parameters: [String: Value]) -> [String: Double] {
+        guard let length = MediaEstimate.duration(of: parameters["video"]) else { return [:] }
+        let start = parameters["start"].flatMap(ClipTime.init)?.seconds() ?? 0
+        let end = parameters["end"].flatMap(ClipTime.init)?.seconds()
+            ?? parameters["duration"].flatMap(ClipTime.init).map { start + $0.seconds() } ?? length
+        return ["video": max(0, min(end, length) - start)]
     }
 
     public func run(_ invocation: StageInvocation, context: StageContext) async throws -> [String: Value] {
