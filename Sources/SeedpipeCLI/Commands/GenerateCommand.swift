@@ -112,24 +112,6 @@ struct GenerateCommand: AsyncParsableCommand {
         }
     }
 
-    /// The request an earlier run sent (journaled as an intent, its answer lost), found in
-    /// request history by its body; nil when it never arrived.
-    static func inHistory(_ entry: GenerationEntry, client: SeedanceClient) async throws -> HistoryEntry? {
-        let day = DateFormatter()
-        day.locale = Locale(identifier: "en_US_POSIX")
-        day.timeZone = TimeZone(identifier: "UTC")
-        day.dateFormat = "yyyy-MM-dd"
-        let (from, to) = (day.string(from: entry.createdAt.addingTimeInterval(-86_400)), day.string(from: Date()))
-        for page in 1...10 {
-            let listing = try await client.history(page: page, perPage: 100, from: from, to: to)
-            for row in listing.data {
-                if let body = row.requestBody, let value = try? Value(encoding: body), value == entry.requestBody { return row }
-            }
-            if listing.data.count < 100 { break }
-        }
-        return nil
-    }
-
     /// The cache whose journal remembers each request sent: `--cache`, else `$SEEDPIPE_CACHE`, else `.seedpipe` here.
     var cacheFolder: URL {
         URL(fileURLWithPath: cache ?? ProcessInfo.processInfo.environment["SEEDPIPE_CACHE"] ?? ".seedpipe")
@@ -164,7 +146,7 @@ struct GenerateCommand: AsyncParsableCommand {
         } else if let known = entry, let requestID = known.requestID {
             Terminal.note("request \(requestID) was sent for this same request by an earlier `seedpipe generate`: fetching it, nothing new paid")
             job = client.job(requestID: requestID)
-        } else if let known = entry, let match = try await Self.inHistory(known, client: client) {
+        } else if let known = entry, let match = try await known.findInHistory(client: client) {
             // Sent before, its answer lost (an interruption between the submit and its reply).
             Terminal.note("request \(match.requestID) was sent for this same request (found in request history): fetching it, nothing new paid")
             var found = known

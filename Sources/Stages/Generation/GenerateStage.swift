@@ -584,21 +584,7 @@ private struct Run {
     }
 
     func findInHistory(_ entry: GenerationEntry) async throws -> HistoryEntry? {
-        let day = DateFormatter()
-        day.locale = Locale(identifier: "en_US_POSIX")
-        day.timeZone = TimeZone(identifier: "UTC")
-        day.dateFormat = "yyyy-MM-dd"
-        let from = day.string(from: entry.createdAt.addingTimeInterval(-86_400))
-        let to = day.string(from: Date())
-        for page in 1...10 {
-            let listing = try await client.history(page: page, perPage: 100, from: from, to: to)
-            for row in listing.data {
-                guard let body = row.requestBody, let value = try? Value(encoding: body) else { continue }
-                if value == entry.requestBody { return row }
-            }
-            if listing.data.count < 100 { break }
-        }
-        return nil
+        try await entry.findInHistory(client: client)
     }
 
     func waitForResult(_ entry: GenerationEntry) async throws -> GenerationEntry {

@@ -107,6 +107,25 @@ public struct GenerationEntry: Sendable, Codable, Hashable {
             .sorted { $0.createdAt > $1.createdAt }
     }
 
+    /// This entry's request in request history, found by its body (an answer lost between
+    /// the submit and its reply); nil when it never arrived. Looks from the day before the
+    /// entry was made to today, up to a thousand requests.
+    public func findInHistory(client: SeedanceClient) async throws -> HistoryEntry? {
+        let day = DateFormatter()
+        day.locale = Locale(identifier: "en_US_POSIX")
+        day.timeZone = TimeZone(identifier: "UTC")
+        day.dateFormat = "yyyy-MM-dd"
+        let (from, to) = (day.string(from: createdAt.addingTimeInterval(-86_400)), day.string(from: Date()))
+        for page in 1...10 {
+            let listing = try await client.history(page: page, perPage: 100, from: from, to: to)
+            for row in listing.data {
+                if let body = row.requestBody, let value = try? Value(encoding: body), value == requestBody { return row }
+            }
+            if listing.data.count < 100 { break }
+        }
+        return nil
+    }
+
     /// The generation journaled under an action key, if any.
     public static func find(_ key: String, in journal: any ActionJournal) async -> GenerationEntry? {
         guard let record = try? await journal.read(key) else { return nil }
