@@ -5,6 +5,7 @@
 #   make team-demo  two machines on one team cache (nginx) and shared journal (PostgreSQL), on loopback
 #   make test    the test suite (what CI runs), the studio's browser tests and the timeline referee included
 #   make test-under-load  the same suite with every core kept busy beside it (CI runs it too)
+#   make soak SEEDS=20 STEPS=15  the promise test's random walks, long
 #   make bench   seedpipe against the ffmpeg program, side by side
 #   make asan    the Media tests under AddressSanitizer + LeakSanitizer
 #   make docs    DocC documentation of the library products into out/docs/<Product>/
@@ -20,7 +21,7 @@ RELEASE_FLAGS ?= --static-swift-stdlib
 DEMO_DIR    ?= out/waterfall-journey
 FFMPEG_DEV  := libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libswresample-dev libavfilter-dev pkg-config
 
-.PHONY: all deps browser timeline servers build release demo team-demo test test-under-load bench asan docs schema install uninstall clean
+.PHONY: all deps browser timeline servers build release demo team-demo test test-under-load soak bench asan docs schema install uninstall clean
 
 all: build
 
@@ -193,6 +194,14 @@ bench: deps servers
 	$$bin/seedpipe-bench stages $$bin/seedpipe $(CURDIR)/pipelines; \
 	$$bin/seedpipe-bench team $$bin/seedpipe; \
 	$$bin/seedpipe-bench flaky $$bin/seedpipe
+
+# The promise test's long walks: SEEDS seeds (1…SEEDS) of STEPS steps each (make test runs 3 of 8).
+SEEDS ?= 20
+STEPS ?= 15
+soak: deps timeline
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	SEEDPIPE_WALK_SEEDS=$$(seq -s, 1 $(SEEDS)) SEEDPIPE_WALK_STEPS=$(STEPS) $(TEST_ENV) \
+	  $(SWIFT) test --skip-build --filter PromiseWalkTests $(BUILD_FLAGS)
 
 # AddressSanitizer with leak detection over the Media tests (a build folder of its own).
 asan: deps

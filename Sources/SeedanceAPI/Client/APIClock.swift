@@ -140,6 +140,12 @@ public final class ManualClock: APIClock {
         for sleeper in woken { sleeper.continuation.resume() }
     }
 
+    /// Stands still again after ``runFreely()``: sleeps wait for ``advance(by:)`` (or the next
+    /// ``runFreely()``) once more.
+    public func hold() {
+        state.withLock { $0.free = false }
+    }
+
     /// Waits (on real time, polling) until at least `count` tasks sleep on this clock: the
     /// moment a test may advance it, knowing whom it wakes. `limit` is a generous deadline
     /// that only a hang reaches.

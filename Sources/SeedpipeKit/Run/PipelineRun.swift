@@ -310,9 +310,11 @@ public final class PipelineRun: Sendable {
             // "no SeedanceService" error and the next run plans it properly.
             // The plan was priced for this backend: an emulator's plan is emulated (no second question to it).
             var notes: [RunEvent] = []
-            connection = plan.generations > 0
+            // A generation sent before an interruption (resume) is fetched from the service too.
+            let resuming = plan.steps.contains { $0.status == .resume }
+            connection = plan.generations > 0 || resuming
                 ? try await options.backend.connect(apiKey: options.apiKey, rpm: options.rpm, emulatorLatency: options.emulatorLatency,
-                                                    emulated: plan.cost.emulated,
+                                                    emulated: plan.generations > 0 ? plan.cost.emulated : nil,
                                                     note: { notes.append(.note(level: $1 ? "warning" : "info", message: $0)) })
                 : nil
             for note in notes { tell(note) }

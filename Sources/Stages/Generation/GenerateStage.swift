@@ -213,7 +213,8 @@ public struct GenerateStage: Stage {
     /// by the next run without paying again: `plan` says `resume` for it.
     public func resumes(_ record: JournalRecord) -> Bool {
         guard let entry = try? record.payload.decode(GenerationEntry.self) else { return false }
-        return [.submitted, .completed].contains(entry.state) && entry.requestID != nil
+        // An intent is a request sent whose answer was lost: settled through request history first.
+        return [.submitted, .completed].contains(entry.state) && entry.requestID != nil || entry.state == .intent
     }
 
     /// Generates (or resumes) the shot. A generation refused by moderation (it ends FAILED
@@ -231,7 +232,8 @@ public struct GenerateStage: Stage {
         if let done = entry, done.emulated == true, done.state == .downloaded { entry = nil }
         var run = Run(stage: self, service: try context.services.require(SeedanceService.self), context: context)
         // Sent by an earlier run of this cache (interrupted before it was downloaded): fetched now, paid then.
-        run.resumed = entry.map { [.submitted, .completed].contains($0.state) && $0.requestID != nil && $0.adoptedFrom == nil } ?? false
+        // (An intent whose answer was lost counts too once request history has it; see generate.)
+        run.resumed = entry.map { ([.submitted, .completed].contains($0.state) && $0.requestID != nil || $0.state == .intent) && $0.adoptedFrom == nil } ?? false
         let retries = invocation["retries_on_blocked"]?.number.map { Int($0) } ?? Self.defaultRetriesOnBlocked
         let stride = max(invocation.take?.stride ?? 1, 1)
         let baseSeed = Int(invocation["seed"]?.number ?? 42)
@@ -285,7 +287,7 @@ private struct Run {
     }
 
     /// One attempt: submits (or resumes `entry`), waits, downloads.
-    func generate(_ invocation: StageInvocation, seed: Int, entry: GenerationEntry?, refusals: [GenerationEntry.Refusal]) async throws
+    mutating func generate(_ invocation: StageInvocation, seed: Int, entry: GenerationEntry?, refusals: [GenerationEntry.Refusal]) async throws
         -> [String: Value]
     {
         var entry = entry
@@ -294,8 +296,16 @@ private struct Run {
         }
         if entry == nil {
             entry = try await submitFresh(invocation.seeded(seed), refusals: refusals)
-        } else if entry?.state == .intent {
-            entry = try await reconcile(entry!)
+        } else if var intent = entry, intent.state == .intent {
+            // Sent before an interruption, its answer lost: found in request history, it was paid
+            // then; not found, it is sent now (and paid now).
+            intent = try await settle(intent)
+            if intent.requestID == nil {
+                resumed = false
+                let request = try JSONDecoder().decode(GenerationRequest.self, from: Data(intent.requestBody.canonicalJSON.utf8))
+                intent = try await submit(request, entry: &intent)
+            }
+            entry = intent
         }
         guard let current = entry else { throw StageError(.generationFailed, "the journal lost its entry") }
         return try await finish(current)
