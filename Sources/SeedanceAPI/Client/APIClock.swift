@@ -89,8 +89,6 @@ public final class ManualClock: APIClock {
     public var date: Date { origin.addingTimeInterval(now.timeInterval) }
     /// How many tasks are sleeping on this clock now.
     public var sleepers: Int { state.withLock { $0.sleepers.count } }
-    /// The earliest deadline a sleeper waits for, if any.
-    public var nextDeadline: Duration? { state.withLock { $0.sleepers.values.map(\.deadline).min() } }
 
     public func sleep(for duration: Duration) async throws {
         try Task.checkCancellation()
